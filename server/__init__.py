@@ -1,0 +1,74 @@
+"""Kultialogo: offline-first story sharing. ``create_app`` builds the Flask application."""
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .config import Config, load_environment
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: nothing runs at import, so tests can build as many apps as they need."""
+    app = Flask(__name__, template_folder="templates", static_folder=None)
+    app.json.ensure_ascii = False  # Arabic as UTF-8 is half the bytes of \uXXXX escapes
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    load_environment(app)
+    if test_config:  # explicit test settings win over the environment
+        app.config.update(test_config)
+
+    from . import database, errors, extensions, i18n, security
+    from .accounts import models as _accounts  # noqa: F401  (register models)
+    from .communities import models as _communities  # noqa: F401
+    from .stories import models as _stories  # noqa: F401
+    from . import revisions as _revisions  # noqa: F401
+
+    extensions.db.init_app(app)
+    database.configure_engine(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(migrations_dir()),
+                                render_as_batch=True, compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    extensions.login_manager.login_view = "accounts.signin"
+    extensions.login_manager.login_message = None
+    extensions.limiter.init_app(app)
+    extensions.compress.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from . import accounts, api, moderation, pwa, stories, sync
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(sync.bp)
+    app.register_blueprint(stories.bp)
+    app.register_blueprint(moderation.bp)
+    pwa.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            extensions.db.session.execute(text("SELECT 1"))
+            database_ok = True
+        except SQLAlchemyError:
+            extensions.db.session.rollback()
+            database_ok = False
+        response = jsonify({"status": "ok" if database_ok else "unavailable",
+                            "database": extensions.db.engine.dialect.name})
+        response.status_code = 200 if database_ok else 503
+        response.cache_control.no_store = True
+        return response
+
+    return app
+
+
+def migrations_dir() -> Path:
+    """Migrations ship inside the package when installed, beside server/ in a checkout."""
+    installed = PACKAGE_DIR / "migrations"
+    if (installed / "env.py").exists():
+        return installed
+    return PACKAGE_DIR.parent / "migrations"

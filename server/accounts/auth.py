@@ -1,0 +1,198 @@
+"""Passwords, sessions and bearer tokens: who is making this request."""
+import hashlib
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, g, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import limits
+from ..database import write_transaction
+from ..errors import Problem
+from ..extensions import db, login_manager
+from ..timeutil import as_utc, utcnow
+from .models import Account, ApiToken
+
+USERNAME_RE = re.compile(r"^[\w.\-]+$")
+# A real hash to compare against when the name is unknown, so timing does not tell.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["PASSWORD_TIME_COST"], memory_cost=cfg["PASSWORD_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(account: Account | None, password: str) -> bool:
+    hasher = _hasher()
+    if account is None:
+        key = f"{hasher.time_cost}:{hasher.memory_cost}"
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
+        try:
+            hasher.verify(_DUMMY_HASH[key], password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        hasher.verify(account.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
+        db.session.commit()
+    return True
+
+
+def normalise_username(value) -> str:
+    if not isinstance(value, str):
+        raise Problem("bad_type", field="username")
+    value = unicodedata.normalize("NFKC", value).strip().lower()
+    if not (limits.USERNAME_MIN <= len(value) <= limits.USERNAME_MAX) or not USERNAME_RE.match(value):
+        raise Problem("bad_username", field="username", min=limits.USERNAME_MIN, max=limits.USERNAME_MAX)
+    return value
+
+
+def check_password_rules(password) -> str:
+    if not isinstance(password, str):
+        raise Problem("bad_type", field="password")
+    if len(password) < limits.PASSWORD_MIN:
+        raise Problem("bad_password", field="password", min=limits.PASSWORD_MIN)
+    if len(password) > limits.PASSWORD_MAX:
+        raise Problem("too_long", field="password", max=limits.PASSWORD_MAX)
+    return password
+
+
+def create_account(username: str, password: str, display_name: str = "", *, is_admin: bool = False,
+                   locale: str | None = None) -> Account:
+    """Insert a new account; a taken name is caught by the unique constraint, not looked up first."""
+    from ..stories.schema import clean_text
+    username = normalise_username(username)
+    check_password_rules(password)
+    display_name = clean_text(display_name or "", "display_name", limits.DISPLAY_NAME_MAX, multiline=False)
+    account = Account(username=username, display_name=display_name, is_admin=is_admin,
+                      password_hash=hash_password(password), locale=locale)
+    try:
+        with write_transaction():
+            db.session.add(account)
+    except IntegrityError:
+        raise Problem("username_taken", status=409, field="username") from None
+    return account
+
+
+def authenticate(username, password) -> Account:
+    try:
+        name = normalise_username(username)
+    except Problem:
+        name = None
+    if not isinstance(password, str):
+        raise Problem("bad_credentials", status=401)
+    account = db.session.scalar(select(Account).where(Account.username == name)) if name else None
+    if not verify_password(account, password):
+        raise Problem("bad_credentials", status=401)
+    return account
+
+
+@login_manager.user_loader
+def _load_user(account_id: str):
+    try:
+        return db.session.get(Account, int(account_id))
+    except ValueError:
+        return None
+
+
+# --- Bearer tokens ----------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(account: Account, label: str = "") -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["TOKEN_LIFETIME_DAYS"]
+    record = ApiToken(token_hash=_token_hash(token), account_id=account.id, label=label[:80],
+                      expires_at=utcnow() + timedelta(days=days))
+    with write_transaction():
+        db.session.add(record)
+    return token, record
+
+
+def revoke_token(token: str) -> bool:
+    with write_transaction():
+        record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+        if record is None or record.revoked_at is not None:
+            return False
+        record.revoked_at = utcnow()
+    return True
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem("bad_token", status=401)
+    return token.strip()
+
+
+def token_account(token: str) -> Account:
+    if len(token) > 200:
+        raise Problem("bad_token", status=401)
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if record is None or record.revoked_at is not None or as_utc(record.expires_at) <= utcnow():
+        raise Problem("bad_token", status=401)
+    return record.account
+
+
+def api_requester(*, required: bool) -> Account | None:
+    """The account behind an API request: bearer token, else the browser session.
+
+    A session-authenticated unsafe request must carry the CSRF token header; a bearer
+    token is not sent automatically by browsers, so it needs none.
+    """
+    if "api_requester" in g:
+        account = g.api_requester
+    else:
+        token = bearer_token()
+        if token is not None:
+            account = token_account(token)
+            g.auth_kind = "token"
+        elif current_user.is_authenticated:
+            account = current_user._get_current_object()
+            g.auth_kind = "session"
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                from flask_wtf.csrf import CSRFError
+                from ..extensions import csrf
+                try:
+                    csrf.protect()
+                except CSRFError:
+                    raise Problem("csrf_failed", status=403) from None
+        else:
+            account = None
+        g.api_requester = account
+    if required and account is None:
+        problem = Problem("unauthorized", status=401)
+        problem.headers["WWW-Authenticate"] = 'Bearer realm="kultialogo"'
+        raise problem
+    return account
+
+
+def rate_limit_key() -> str:
+    """Limit per token or account when known, else per address."""
+    token = request.headers.get("Authorization", "")
+    if token:
+        return "t:" + _token_hash(token)[:24]
+    if current_user and current_user.is_authenticated:
+        return f"u:{current_user.id}"
+    return "a:" + (request.remote_addr or "unknown")

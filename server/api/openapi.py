@@ -1,0 +1,160 @@
+"""The OpenAPI 3 description of /api/v1, built from the same limits the server enforces.
+
+tests/api/test_openapi.py checks it is valid and that every documented path and method is
+served (and every API route documented), so it cannot drift from the code.
+"""
+from .. import limits
+from ..errors import MESSAGES
+from ..stories.models import AUTHOR_DISPLAYS, CONSENT_KINDS, STATUSES, VISIBILITIES
+
+PUSH_RESULTS = ["created", "updated", "unchanged", "conflict", "rejected", "media_missing"]
+
+
+def _problem_ref(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def openapi_document() -> dict:
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+    errors = {
+        "400": _problem_ref("Malformed request (bad_json, bad_encoding, bad_request, bad_cursor, bad_limit)"),
+        "401": _problem_ref("Missing, expired, revoked or malformed token (bad_token, unauthorized)"),
+        "403": _problem_ref("Authenticated but not allowed (forbidden, csrf_failed)"),
+        "413": _problem_ref("Over the published limits (too_many_items, too_large)"),
+        "429": _problem_ref("Rate limited; see Retry-After"),
+        "503": _problem_ref("Overloaded or in maintenance; see Retry-After"),
+    }
+    content_props = {
+        "title": {"type": "string", "maxLength": limits.STORY_TITLE_MAX},
+        "body": {"type": "string", "maxLength": limits.STORY_BODY_MAX},
+        "language": {"type": "string", "description": "BCP 47 tag", "example": "ar"},
+        "community": {"type": "string", "description": "community slug"},
+        "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "author_display": {"type": "string", "enum": list(AUTHOR_DISPLAYS), "default": "pseudonym"},
+        "consent": ref("Consent"),
+        "media": {"type": "array", "maxItems": limits.STORY_MEDIA_MAX,
+                  "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Kultialogo sync API", "version": "1.0.0",
+                 "description": "The contract between phones, camp nodes and the server "
+                                "(shared/specs/sync.md). Error bodies are application/problem+json "
+                                "with a machine-readable code and a localised message."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "Browser session; unsafe requests also send X-CSRF-Token."},
+            },
+            "schemas": {
+                "Problem": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "enum": sorted(MESSAGES)},
+                    "message": {"type": "string"}, "field": {"type": "string"}}},
+                "Consent": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": list(CONSENT_KINDS)},
+                    "recorded_by": {"type": "string", "nullable": True},
+                    "at": {"type": "string", "format": "date-time", "nullable": True}}},
+                "StoryData": {"type": "object", "required": ["title", "body", "language", "community", "visibility"],
+                              "properties": {"id": {"type": "string", "format": "uuid"},
+                                             "created_at": {"type": "string", "format": "date-time", "nullable": True},
+                                             **content_props}},
+                "Story": {"type": "object", "properties": {
+                    "id": {"type": "string", "format": "uuid"}, **content_props,
+                    "author": {"type": "string", "nullable": True},
+                    "created_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "status": {"type": "string", "enum": list(STATUSES)},
+                    "revision": {"type": "integer"},
+                    "received_at": {"type": "string", "format": "date-time"},
+                    "etag": {"type": "string"},
+                    "moderation_reason": {"type": "string"},
+                    "conflicts": {"type": "array", "description": "Only for the author", "items": {"type": "object"}}}},
+                "Tombstone": {"type": "object", "required": ["id", "deleted", "revision"], "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "deleted": {"type": "boolean", "enum": [True]},
+                    "revision": {"type": "integer"}}},
+                "PushItem": {"type": "object", "required": ["id"], "properties": {
+                    "type": {"type": "string", "enum": ["story"], "default": "story"},
+                    "op": {"type": "string", "enum": ["upsert", "withdraw"], "default": "upsert"},
+                    "id": {"type": "string", "format": "uuid"},
+                    "base_etag": {"type": "string", "nullable": True},
+                    "data": ref("StoryData")}},
+                "PushResult": {"type": "object", "required": ["id", "result", "story", "error", "missing_media"],
+                               "properties": {
+                                   "id": {"type": "string", "nullable": True},
+                                   "result": {"type": "string", "enum": PUSH_RESULTS},
+                                   "story": {"nullable": True, "oneOf": [ref("Story"), ref("Tombstone")]},
+                                   "error": {"nullable": True, "allOf": [ref("Problem")]},
+                                   "missing_media": {"type": "array", "items": {"type": "string"}}}},
+            },
+        },
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database check", "security": [], "responses": {
+                "200": _json({"type": "object"}), "503": _json({"type": "object"}, "Database unreachable")}}},
+            "/api/v1/limits": {"get": {"summary": "Every limit the server enforces", "security": [],
+                                       "responses": {"200": _json({"type": "object"})}}},
+            "/api/v1/communities": {"get": {"summary": "Communities and the requester's role in each",
+                                            "responses": {"200": _json({"type": "array", "items": {
+                                                "type": "object", "properties": {
+                                                    "slug": {"type": "string"}, "name": {"type": "string"},
+                                                    "role": {"type": "string", "nullable": True,
+                                                             "enum": ["participant", "facilitator", "admin", None]}}}}),
+                                                "401": errors["401"]}}},
+            "/api/v1/auth/token": {"post": {
+                "summary": "Exchange username and password for a bearer token", "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"},
+                                   "label": {"type": "string"}}}}}},
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}),
+                    "400": errors["400"], "401": _problem_ref("Wrong username or password (bad_credentials)"),
+                    "429": errors["429"]}}},
+            "/api/v1/auth/revoke": {"post": {"summary": "Revoke the bearer token sent with this request",
+                                             "security": [{"bearer": []}],
+                                             "responses": {"204": {"description": "Revoked"}, "401": errors["401"]}}},
+            "/api/v1/sync/push": {"post": {
+                "summary": "Upload a batch of changes; each item is processed on its own",
+                "security": [{"bearer": []}, {"session": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "maxItems": limits.PUSH_MAX_ITEMS,
+                                             "items": ref("PushItem")}}}}}},
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "results": {"type": "array", "items": ref("PushResult")},
+                    "server_time": {"type": "string", "format": "date-time"}}}), **errors}}},
+            "/api/v1/sync/pull": {"get": {
+                "summary": "Stories visible to the requester changed after the cursor, oldest first",
+                "security": [{}, {"bearer": []}, {"session": []}],
+                "parameters": [
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                 "maximum": limits.PULL_MAX_LIMIT,
+                                                                 "default": limits.PULL_DEFAULT_LIMIT}},
+                    {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"oneOf": [ref("Story"), ref("Tombstone")]}},
+                    "cursor": {"type": "string"}, "more": {"type": "boolean"}}}),
+                    "304": {"description": "Feed unchanged for this If-None-Match"},
+                    "400": errors["400"], "401": errors["401"]}}},
+            "/api/v1/stories/{story_id}/moderation": {"post": {
+                "summary": "Publish, reject, hide or unhide a story (facilitators of its community, admins)",
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [{"name": "story_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["action"], "properties": {
+                        "action": {"type": "string", "enum": ["publish", "reject", "hide", "unhide"]},
+                        "reason": {"type": "string", "maxLength": 1000}}}}}},
+                "responses": {"200": _json(ref("Story")), "400": errors["400"], "401": errors["401"],
+                              "403": errors["403"], "404": _problem_ref("No such story"),
+                              "409": _problem_ref("The transition does not apply (bad_transition)")}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": _json({"type": "object"})}}},
+        },
+    }

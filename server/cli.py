@@ -1,0 +1,84 @@
+"""The ``kultialogo`` command: a Flask CLI group with the operator's commands."""
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate.cli import db as db_group
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             help="Kultialogo: offline-first story sharing.")
+def cli():
+    pass
+
+
+cli.add_command(db_group)
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a camp's Wi-Fi).")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (waitress).")
+@click.option("--debug", is_flag=True, help="Flask's reloading debug server instead of waitress (development only).")
+@click.option("--upgrade/--no-upgrade", default=True, show_default=True, help="Apply database migrations first.")
+@with_appcontext
+def run_command(host, port, threads, debug, upgrade):
+    """Serve the app (waitress, a production WSGI server, unless --debug)."""
+    app = current_app._get_current_object()
+    if upgrade:
+        from flask_migrate import upgrade as migrate_upgrade
+        migrate_upgrade()
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.echo(f"Kultialogo is running at http://{shown}:{port}/  (database: {app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]})")
+    sys.stdout.flush()
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    import waitress
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
+                   channel_timeout=120, connection_limit=1000, clear_untrusted_proxy_headers=True,
+                   _quiet=True)
+
+
+@cli.command("demo")
+@click.option("--reset", is_flag=True, help="Delete existing stories first.")
+@with_appcontext
+def demo_command(reset):
+    """Load demo communities, people and stories (safe to run twice)."""
+    from flask_migrate import upgrade as migrate_upgrade
+    from .demo import load_demo
+    migrate_upgrade()
+    summary = load_demo(reset=reset)
+    click.echo(summary)
+
+
+@cli.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default="")
+@with_appcontext
+def create_admin_command(username, password, display_name):
+    """Create a site administrator."""
+    from .accounts.auth import create_account
+    from .errors import Problem
+    try:
+        account = create_account(username, password, display_name, is_admin=True)
+    except Problem as problem:
+        raise click.ClickException(problem.message) from None
+    click.echo(f"Admin {account.username} created.")
+
+
+def main():
+    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    cli(prog_name="kultialogo")
+
+
+if __name__ == "__main__":
+    main()

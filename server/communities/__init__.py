@@ -1,0 +1,1 @@
+"""Communities: the places (Siena, Belgrade, Utrecht...) stories belong to."""

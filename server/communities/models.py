@@ -1,0 +1,27 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+MODERATION_REVIEW = "review"    # every story by a participant is reviewed first (default)
+MODERATION_TRUSTED = "trusted"  # members publish directly
+MODERATION_MODES = (MODERATION_REVIEW, MODERATION_TRUSTED)
+
+
+class Community(db.Model):
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    # {"en": "Siena", "it": "Siena", "ar": "سيينا"}: shown in the reader's language.
+    names: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    default_language: Mapped[str] = mapped_column(String(35), nullable=False, default="en")
+    moderation: Mapped[str] = mapped_column(String(16), nullable=False, default=MODERATION_REVIEW)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    def name_for(self, locale: str) -> str:
+        names = self.names or {}
+        return names.get(locale) or names.get(self.default_language) or names.get("en") or self.slug

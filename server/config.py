@@ -1,0 +1,100 @@
+"""Configuration: one class with safe defaults; only this module reads os.environ.
+
+Every setting can be overridden by an environment variable with the KULTIALOGO_ prefix
+(Flask's ``from_prefixed_env``), plus the conventional ``DATABASE_URL`` and ``REDIS_URL``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """The folder that holds everything local: SQLite file, media, keys."""
+    return Path(os.environ.get("KULTIALOGO_DATA_DIR") or Path.cwd() / "kultialogo-data").resolve()
+
+
+def _persistent_secret_key(folder: Path) -> str:
+    """Generate the secret key once and keep it, so sessions survive restarts."""
+    path = folder / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once agree on whichever key was written first.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database_url(folder: Path) -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'kultialogo.sqlite3'}"
+    # Operators paste plain libpq URLs; SQLAlchemy needs the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SUPPORTED_LOCALES = ["en", "it", "ar"]
+    RTL_LOCALES = {"ar", "fa", "ur", "ps", "he"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = "i18n/translations"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # turned on per request when reached over HTTPS (security.py)
+    PERMANENT_SESSION_LIFETIME = 90 * 24 * 3600
+    WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone for hours must still post
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+    # Sign-in and API rate limits (Flask-Limiter syntax). Redis when REDIS_URL is set.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNIN_RATE_LIMIT = "10 per minute"
+    PUSH_RATE_LIMIT_PER_MINUTE = 120
+
+    TOKEN_LIFETIME_DAYS = 30
+    # argon2id parameters (argon2-cffi defaults: 3 passes over 64 MiB).
+    PASSWORD_TIME_COST = 3
+    PASSWORD_MEMORY_COST = 65536
+
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "text/javascript", "application/javascript",
+        "application/json", "application/problem+json", "application/manifest+json",
+        "image/svg+xml",
+    ]
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_REGISTER = True
+
+    FEED_PAGE_SIZE = 20
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # safety net; each endpoint sets its own, smaller limit
+    MAINTENANCE = False  # True: the API answers 503 with Retry-After to writes
+    TRUST_PROXY = 0  # number of proxies in front (ProxyFix); 0 = serve directly
+
+
+def load_environment(app) -> None:
+    """Fill in what depends on the machine: data folder, database, secret key, Redis."""
+    folder = data_dir()
+    app.config.setdefault("DATA_DIR", str(folder))
+    app.config.from_prefixed_env("KULTIALOGO")
+    folder = Path(app.config["DATA_DIR"])
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        folder.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url(folder)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _persistent_secret_key(folder)
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url

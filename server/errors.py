@@ -1,0 +1,139 @@
+"""Domain errors and how they reach people: JSON problem bodies for the API, pages otherwise.
+
+Services raise ``Problem`` (or a subclass); the message is looked up by code at the moment it
+is shown, so it comes out in the requester's language.
+"""
+from flask import current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+# One human message per machine-readable code. Parameters come from Problem.params.
+MESSAGES = {
+    "bad_id": _l("The story id is not a valid UUID."),
+    "id_mismatch": _l("The story id inside the data differs from the item's id."),
+    "missing_field": _l("A required field is missing: %(field)s."),
+    "bad_type": _l("The field %(field)s has the wrong type."),
+    "unknown_field": _l("The field %(field)s is not part of a story."),
+    "too_long": _l("%(field)s is too long: at most %(max)s characters."),
+    "empty": _l("%(field)s cannot be empty."),
+    "bad_text": _l("%(field)s contains characters that are not allowed."),
+    "bad_language": _l("The language is not a valid language tag."),
+    "unknown_community": _l("There is no such community."),
+    "bad_visibility": _l("Choose who may see the story: public, community or facilitators."),
+    "bad_author_display": _l("Choose how the author is shown: pseudonym, name or anonymous."),
+    "bad_consent": _l("The consent record is not valid."),
+    "bad_media": _l("Media must be listed by their SHA-256."),
+    "bad_date": _l("The date %(field)s is not a valid ISO 8601 time."),
+    "forbidden": _l("You are not allowed to do this."),
+    "withdrawn": _l("This story was withdrawn and cannot be changed."),
+    "bad_op": _l("Unknown operation."),
+    "bad_item": _l("Each item must be an object with type, op, id and data."),
+    "bad_json": _l("The request body is not valid JSON."),
+    "bad_encoding": _l("The request body is not valid UTF-8."),
+    "bad_request": _l("The request is not valid."),
+    "bad_cursor": _l("The cursor is not valid."),
+    "bad_limit": _l("The limit must be a whole number between 1 and %(max)s."),
+    "too_many_items": _l("Too many items in one request: at most %(max)s."),
+    "too_large": _l("The request is too large: at most %(max)s bytes."),
+    "unauthorized": _l("Please sign in."),
+    "bad_token": _l("The token is missing, expired, revoked or malformed."),
+    "bad_credentials": _l("Wrong username or password."),
+    "csrf_failed": _l("The form expired or was sent from elsewhere. Please try again."),
+    "rate_limited": _l("Too many requests. Please wait a moment and try again."),
+    "not_found": _l("Not found."),
+    "method_not_allowed": _l("This method is not allowed here."),
+    "unsupported_media_type": _l("Send JSON (application/json)."),
+    "bad_transition": _l("This change of status does not apply to the story now."),
+    "bad_action": _l("Unknown moderation action."),
+    "unavailable": _l("The server is busy or in maintenance. Please try again later."),
+    "server_error": _l("Something went wrong on the server. Nothing you sent was lost."),
+    "username_taken": _l("This username is taken."),
+    "bad_username": _l("Usernames use %(min)s to %(max)s letters, digits, dots, dashes or underscores."),
+    "bad_password": _l("The password needs at least %(min)s characters."),
+    "password_mismatch": _l("The two passwords differ."),
+    "not_member": _l("You are not a member of this community."),
+}
+
+
+class Problem(Exception):
+    """A refusal with an HTTP status, a machine code and a localised message."""
+    status = 400
+
+    def __init__(self, code: str, status: int | None = None, field: str | None = None, **params):
+        super().__init__(code)
+        self.code = code
+        if status is not None:
+            self.status = status
+        self.field = field
+        self.params = params
+        self.headers: dict[str, str] = {}
+
+    @property
+    def message(self) -> str:
+        template = MESSAGES.get(self.code, MESSAGES["bad_request"])
+        params = dict(self.params)
+        if self.field is not None:
+            params.setdefault("field", self.field)
+        return str(template) % params if params else str(template)
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+def problem_response(problem: Problem):
+    response = jsonify(problem.to_dict())
+    response.status_code = problem.status
+    response.mimetype = "application/problem+json"
+    for name, value in problem.headers.items():
+        response.headers[name] = value
+    return response
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+               429: "rate_limited", 503: "unavailable"}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _page(status: int, code: str, headers=None):
+    problem = Problem(code, status)
+    if wants_json():
+        response = problem_response(problem)
+    else:
+        response = current_app.response_class(
+            render_template("errors/error.html", status=status, message=problem.message), status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app) -> None:
+    @app.errorhandler(Problem)
+    def _problem(problem: Problem):
+        if wants_json():
+            return problem_response(problem)
+        return _page(problem.status, problem.code, problem.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = getattr(exc, "kultialogo_code", None) or _HTTP_CODES.get(exc.code, "bad_request")
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return _page(exc.code or 500, code, headers)
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return _page(500, "server_error")

@@ -1,0 +1,40 @@
+"""Extensions, created unbound here and bound in create_app()."""
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Predictable constraint names: Alembic needs them to alter tables, SQLite's batch mode too.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+compress = Compress()
+
+
+def _rate_limit_key():
+    # Imported late: accounts depends on extensions.
+    from .accounts.auth import rate_limit_key
+    return rate_limit_key()
+
+
+limiter = Limiter(key_func=_rate_limit_key, default_limits=[], headers_enabled=True)

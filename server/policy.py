@@ -1,0 +1,107 @@
+"""Who may do what: every permission check on stories lives here, nowhere else.
+
+Views, the sync API and templates ask these functions; hiding a button is never the check.
+``viewer`` is an Account or None for someone not signed in.
+"""
+from sqlalchemy import and_, false, or_
+
+from .accounts.models import ROLE_ADMIN, ROLE_FACILITATOR
+from .stories.models import (STATUS_PUBLISHED, STATUS_WITHDRAWN, VISIBILITY_COMMUNITY,
+                             VISIBILITY_FACILITATORS, VISIBILITY_PUBLIC, Story)
+
+
+def signed_in(viewer) -> bool:
+    return viewer is not None and getattr(viewer, "is_authenticated", False)
+
+
+def is_author(viewer, story) -> bool:
+    return signed_in(viewer) and story.author_id is not None and story.author_id == viewer.id
+
+
+def audience_allows(viewer, visibility: str, community_id) -> bool:
+    """Would the story's audience include this viewer, were it published?"""
+    if visibility == VISIBILITY_PUBLIC:
+        return True
+    if not signed_in(viewer):
+        return False
+    if viewer.is_admin:
+        return True
+    if visibility == VISIBILITY_COMMUNITY:
+        return community_id in viewer.member_community_ids()
+    if visibility == VISIBILITY_FACILITATORS:
+        return community_id in viewer.facilitated_community_ids()
+    return False
+
+
+def can_view_story(viewer, story) -> bool:
+    if story.status == STATUS_WITHDRAWN:
+        return False
+    if is_author(viewer, story):
+        return True  # authors always see their own stories, whatever their status
+    if story.status == STATUS_PUBLISHED:
+        return audience_allows(viewer, story.visibility, story.community_id)
+    return can_moderate_story(viewer, story)
+
+
+def can_read_in_feed(viewer, story) -> bool:
+    """Python twin of readable_stories_clause(): full story in feeds and pulls."""
+    if story.status == STATUS_WITHDRAWN:
+        return False
+    if is_author(viewer, story):
+        return True
+    return story.status == STATUS_PUBLISHED and audience_allows(viewer, story.visibility, story.community_id)
+
+
+def can_moderate_community(viewer, community_id) -> bool:
+    if not signed_in(viewer):
+        return False
+    return viewer.role_in(community_id) in (ROLE_FACILITATOR, ROLE_ADMIN)
+
+
+def can_moderate_story(viewer, story) -> bool:
+    return story.community_id is not None and can_moderate_community(viewer, story.community_id)
+
+
+def can_post_in(viewer, community_id) -> bool:
+    """Members post in their communities; site admins anywhere."""
+    return signed_in(viewer) and viewer.role_in(community_id) is not None
+
+
+def publishes_directly(viewer, community) -> bool:
+    """Stories by facilitators and admins (or in trusted communities) skip review."""
+    from .communities.models import MODERATION_TRUSTED
+    return community.moderation == MODERATION_TRUSTED or can_moderate_community(viewer, community.id)
+
+
+def can_edit_story(viewer, story) -> bool:
+    return is_author(viewer, story) and story.status != STATUS_WITHDRAWN
+
+
+def can_withdraw_story(viewer, story) -> bool:
+    return is_author(viewer, story)
+
+
+def readable_stories_clause(viewer):
+    """SQL condition for stories this viewer may read in full (feed and pull)."""
+    published = Story.status == STATUS_PUBLISHED
+    if not signed_in(viewer):
+        return and_(published, Story.visibility == VISIBILITY_PUBLIC)
+    own = and_(Story.author_id == viewer.id, Story.status != STATUS_WITHDRAWN)
+    if viewer.is_admin:
+        return or_(published, own)
+    members = viewer.member_community_ids()
+    facilitated = viewer.facilitated_community_ids()
+    audience = or_(
+        Story.visibility == VISIBILITY_PUBLIC,
+        and_(Story.visibility == VISIBILITY_COMMUNITY, Story.community_id.in_(members)) if members else false(),
+        and_(Story.visibility == VISIBILITY_FACILITATORS, Story.community_id.in_(facilitated)) if facilitated else false(),
+    )
+    return or_(and_(published, audience), own)
+
+
+def scope_key(viewer) -> str:
+    """What decides a viewer's read access; part of the pull feed's ETag."""
+    if not signed_in(viewer):
+        return "anon"
+    members = ",".join(f"{m.community_id}:{m.role}" for m in sorted(viewer.memberships, key=lambda m: m.community_id))
+    return f"{viewer.id}:{int(viewer.is_admin)}:{members}"

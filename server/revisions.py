@@ -1,0 +1,48 @@
+"""Server revisions: one monotonic sequence that orders every change a pull can see.
+
+Every writer takes the single counter row's lock (an UPDATE), allocates revisions from it and
+holds the lock until commit. Revisions therefore become visible in the order they were handed
+out, so a pull cursor can never skip past a revision that is still uncommitted (the contract's
+"never move past an uncommitted revision" rule) on SQLite and PostgreSQL alike.
+Writes are batched (one push = one transaction), so serialising them costs little.
+"""
+from sqlalchemy import BigInteger, Integer, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+
+class RevisionCounter(db.Model):
+    __tablename__ = "revision_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class RevisionBlock:
+    """Revisions handed out inside one write transaction (which holds the counter lock)."""
+
+    def __init__(self, session):
+        self._session = session
+        # UPDATE takes the row lock (PostgreSQL) / needs the write lock (SQLite) and returns
+        # the current value: every other writer now waits for our commit.
+        self._last = session.execute(
+            update(RevisionCounter).where(RevisionCounter.id == 1)
+            .values(value=RevisionCounter.value).returning(RevisionCounter.value)
+        ).scalar_one()
+        self._start = self._last
+
+    def next(self) -> int:
+        self._last += 1
+        return self._last
+
+    def flush(self) -> None:
+        """Store the counter; call before commit if any revision was handed out."""
+        if self._last != self._start:
+            self._session.execute(
+                update(RevisionCounter).where(RevisionCounter.id == 1).values(value=self._last))
+            self._start = self._last
+
+
+def current_revision(session) -> int:
+    """The highest revision committed (every revision at or below it is visible)."""
+    return session.scalar(select(RevisionCounter.value).where(RevisionCounter.id == 1)) or 0

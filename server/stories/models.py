@@ -1,0 +1,81 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint, Uuid)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+STATUS_PENDING = "pending"
+STATUS_PUBLISHED = "published"
+STATUS_REJECTED = "rejected"
+STATUS_HIDDEN = "hidden"
+STATUS_WITHDRAWN = "withdrawn"
+STATUSES = (STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_HIDDEN, STATUS_WITHDRAWN)
+
+VISIBILITY_PUBLIC = "public"
+VISIBILITY_COMMUNITY = "community"
+VISIBILITY_FACILITATORS = "facilitators"
+VISIBILITIES = (VISIBILITY_PUBLIC, VISIBILITY_COMMUNITY, VISIBILITY_FACILITATORS)
+
+AUTHOR_DISPLAYS = ("pseudonym", "name", "anonymous")
+CONSENT_KINDS = ("self", "verbal", "written")
+
+
+class Story(db.Model):
+    """A story. Its id is made on the device; the primary key makes every upload idempotent."""
+    __tablename__ = "stories"
+    __table_args__ = (
+        Index("ix_stories_feed", "status", "visibility", "received_at"),
+        Index("ix_stories_community_status", "community_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
+    # NULL only for the tombstone of a story withdrawn before it ever arrived.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), nullable=True)
+
+    # Author-owned content.
+    title: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    language: Mapped[str] = mapped_column(String(35), nullable=False)
+    visibility: Mapped[str] = mapped_column(String(16), nullable=False)
+    author_display: Mapped[str] = mapped_column(String(16), nullable=False, default="pseudonym")
+    consent_kind: Mapped[str] = mapped_column(String(16), nullable=False, default="self")
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # device claim
+
+    # Server-owned.
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=STATUS_PENDING)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    etag: Mapped[str] = mapped_column(String(40), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Once a story has been visible beyond its author, devices may hold copies, so later
+    # changes that hide it must reach them as tombstones.
+    ever_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    moderation_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    author = relationship("Account", foreign_keys=[author_id], lazy="joined")
+    community = relationship("Community", lazy="joined")
+    conflicts: Mapped[list["StoryConflict"]] = relationship(
+        back_populates="story", cascade="all, delete-orphan", order_by="StoryConflict.id")
+
+
+class StoryConflict(db.Model):
+    """A losing version from a stale edit, kept so that nothing anyone wrote is lost."""
+    __tablename__ = "story_conflicts"
+    __table_args__ = (UniqueConstraint("story_id", "etag"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True)
+    etag: Mapped[str] = mapped_column(String(40), nullable=False)
+    content: Mapped[dict] = mapped_column(JSON, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    story: Mapped[Story] = relationship(back_populates="conflicts")

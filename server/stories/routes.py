@@ -1,0 +1,106 @@
+import uuid
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from .. import policy
+from ..errors import Problem
+from ..extensions import db
+from . import bp, service
+from .forms import StoryForm
+from .models import Story
+from .schema import parse_story_id, validate_content
+
+
+def _viewer():
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.get("/")
+def feed():
+    viewer = _viewer()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    size = current_app.config["FEED_PAGE_SIZE"]
+    language = request.args.get("language") or None
+    query = select(Story).where(policy.readable_stories_clause(viewer))
+    if language:
+        query = query.where(Story.language == language)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    stories = db.session.scalars(
+        query.order_by(Story.received_at.desc(), Story.id).offset((page - 1) * size).limit(size)).all()
+    return render_template("stories/feed.html", stories=stories, page=page,
+                           has_next=page * size < total, language=language)
+
+
+@bp.get("/stories/<uuid:story_id>")
+def show(story_id):
+    story = service.get_story_for(_viewer(), story_id)
+    return render_template("stories/show.html", story=story,
+                           can_moderate=policy.can_moderate_story(_viewer(), story),
+                           can_withdraw=policy.can_withdraw_story(_viewer(), story))
+
+
+def _community_choices(account):
+    from ..communities.models import Community
+    locale = str(get_locale())
+    if account.is_admin:
+        communities = db.session.scalars(select(Community).order_by(Community.slug)).all()
+    else:
+        communities = sorted((m.community for m in account.memberships), key=lambda c: c.slug)
+    return [(c.slug, c.name_for(locale)) for c in communities]
+
+
+@bp.route("/write", methods=["GET", "POST"])
+@login_required
+def write():
+    form = StoryForm()
+    form.community.choices = _community_choices(current_user)
+    if not form.community.choices:
+        return render_template("stories/no_community.html"), 403
+    if request.method == "GET":
+        form.id.data = str(uuid.uuid4())
+        form.language.data = str(get_locale())
+        return render_template("stories/write.html", form=form)
+    if form.validate_on_submit():
+        try:
+            story_id = parse_story_id(form.id.data)
+            content = validate_content({
+                "title": form.title.data, "body": form.body.data, "language": form.language.data,
+                "community": form.community.data, "visibility": form.visibility.data,
+                "author_display": form.author_display.data})
+            outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
+        except Problem as problem:
+            field = getattr(form, (problem.field or "").split(".")[0], None)
+            if field is not None and hasattr(field, "errors") and problem.field != "id":
+                field.errors = list(field.errors) + [problem.message]
+            else:
+                flash(problem.message, "error")
+            return render_template("stories/write.html", form=form), problem.status
+        if outcome.result == service.CONFLICT:
+            flash(_("This story was changed elsewhere. Your text is kept as a separate version."), "warning")
+        elif outcome.result == service.REJECTED:
+            flash(outcome.problem.message, "error")
+            return render_template("stories/write.html", form=form), outcome.problem.status
+        elif outcome.result == service.MEDIA_MISSING:
+            flash(_("Some media files have not arrived yet."), "error")
+            return render_template("stories/write.html", form=form), 409
+        elif outcome.story.status == "published":
+            flash(_("Your story is published."), "success")
+        else:
+            flash(_("Thank you! Your story is waiting for review by a facilitator."), "success")
+        return redirect(url_for("stories.show", story_id=story_id))
+    return render_template("stories/write.html", form=form), 400
+
+
+@bp.post("/stories/<uuid:story_id>/withdraw")
+@login_required
+def withdraw(story_id):
+    story = service.get_story_for(current_user, story_id)
+    if not policy.can_withdraw_story(current_user, story):
+        abort(403)
+    service.withdraw_one(current_user, story_id)
+    flash(_("Your story was withdrawn and deleted."), "success")
+    return redirect(url_for("stories.feed"))

@@ -1,0 +1,188 @@
+"""The one definition of a valid story, used by the sync push and by the HTML form alike."""
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from babel import Locale
+
+from .. import limits
+from ..errors import Problem
+from .models import AUTHOR_DISPLAYS, CONSENT_KINDS, VISIBILITIES
+
+CONTENT_FIELDS = ("title", "body", "language", "community", "visibility", "author_display",
+                  "consent", "media")
+SERVER_FIELDS = ("status", "revision", "received_at", "etag", "conflicts", "author", "updated_at",
+                 "moderation_reason")
+REQUIRED_FIELDS = ("title", "body", "language", "community", "visibility")
+
+# C0/C1 controls except tab and newline; lone surrogates (JSON "\ud800" decodes to one);
+# non-characters. Bidi controls are allowed: they are rendered isolated.
+_BAD_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LANGTAG = re.compile(
+    r"^(?P<lang>[a-z]{2,3})(-(?P<script>[a-z]{4}))?(-(?P<region>[a-z]{2}|[0-9]{3}))?"
+    r"(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*$", re.IGNORECASE)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class StoryContent:
+    """Validated, normalised author-owned content of a story."""
+    title: str
+    body: str
+    language: str
+    community: str
+    visibility: str
+    author_display: str
+    consent: dict
+    media: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "body": self.body, "language": self.language,
+                "community": self.community, "visibility": self.visibility,
+                "author_display": self.author_display, "consent": dict(self.consent),
+                "media": list(self.media)}
+
+
+def parse_story_id(value) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise Problem("bad_id", field="id")
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise Problem("bad_id", field="id") from None
+    # Only canonical 8-4-4-4-12 text, so one story cannot hide behind two spellings.
+    if str(parsed) != value.lower() or parsed.version not in (4, 7):
+        raise Problem("bad_id", field="id")
+    return parsed
+
+
+def clean_text(value, field: str, max_len: int, *, multiline: bool) -> str:
+    if not isinstance(value, str):
+        raise Problem("bad_type", field=field)
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        value = value.replace("\n", " ").replace("\t", " ")
+    if _BAD_TEXT.search(value):
+        raise Problem("bad_text", field=field)
+    value = unicodedata.normalize("NFC", value).strip()
+    if len(value) > max_len:
+        raise Problem("too_long", field=field, max=max_len)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _known_languages() -> frozenset[str]:
+    return frozenset(code.lower() for code in Locale("en").languages)
+
+
+def clean_language(value) -> str:
+    if not isinstance(value, str):
+        raise Problem("bad_type", field="language")
+    match = _LANGTAG.match(value.strip())
+    if not match or match.group("lang").lower() not in _known_languages():
+        raise Problem("bad_language", field="language")
+    # Canonical case: language lower, Script title, REGION upper ("sr-Latn-RS").
+    parts = value.strip().split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) in (2, 3) and (part.isalpha() or part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def parse_time(value, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Problem("bad_type", field=field)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem("bad_date", field=field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def clean_consent(value) -> dict:
+    if value is None:
+        return {"kind": "self", "recorded_by": None, "at": None}
+    if not isinstance(value, dict):
+        raise Problem("bad_type", field="consent")
+    unknown = set(value) - {"kind", "recorded_by", "at"}
+    if unknown:
+        raise Problem("unknown_field", field="consent." + sorted(unknown)[0])
+    kind = value.get("kind", "self")
+    if kind not in CONSENT_KINDS:
+        raise Problem("bad_consent", field="consent.kind")
+    recorded_by = value.get("recorded_by")
+    if recorded_by is not None:
+        recorded_by = clean_text(recorded_by, "consent.recorded_by", limits.DISPLAY_NAME_MAX, multiline=False)
+    at = parse_time(value.get("at"), "consent.at")
+    return {"kind": kind, "recorded_by": recorded_by or None,
+            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None}
+
+
+def clean_media(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise Problem("bad_type", field="media")
+    if len(value) > limits.STORY_MEDIA_MAX:
+        raise Problem("too_long", field="media", max=limits.STORY_MEDIA_MAX)
+    out = []
+    for item in value:
+        if not isinstance(item, str) or not _SHA256.match(item.lower()):
+            raise Problem("bad_media", field="media")
+        if item.lower() not in out:
+            out.append(item.lower())
+    return tuple(out)
+
+
+def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
+    """Check and normalise a story's author-owned fields; raise Problem on the first fault.
+
+    Server-owned fields in ``data`` are ignored (the contract says so); ``id`` and
+    ``created_at`` are handled by the caller; anything else is refused.
+    """
+    if not isinstance(data, dict):
+        raise Problem("bad_type", field="data")
+    for key in data:
+        if key not in CONTENT_FIELDS and key not in SERVER_FIELDS and key not in ("id", "created_at"):
+            raise Problem("unknown_field", field=str(key)[:40])
+    merged = dict(defaults or {})
+    merged.update({k: v for k, v in data.items() if k in CONTENT_FIELDS})
+    for field in REQUIRED_FIELDS:
+        if merged.get(field) is None:
+            raise Problem("missing_field", field=field)
+    media = clean_media(merged.get("media"))
+    title = clean_text(merged["title"], "title", limits.STORY_TITLE_MAX, multiline=False)
+    body = clean_text(merged["body"], "body", limits.STORY_BODY_MAX, multiline=True)
+    if not title:
+        raise Problem("empty", field="title")
+    if not body and not media:  # a voice or photo story may have no text
+        raise Problem("empty", field="body")
+    language = clean_language(merged["language"])
+    community = merged["community"]
+    if not isinstance(community, str):
+        raise Problem("bad_type", field="community")
+    visibility = merged["visibility"]
+    if not isinstance(visibility, str):
+        raise Problem("bad_type", field="visibility")
+    if visibility not in VISIBILITIES:
+        raise Problem("bad_visibility", field="visibility")
+    author_display = merged.get("author_display") or "pseudonym"
+    if not isinstance(author_display, str):
+        raise Problem("bad_type", field="author_display")
+    if author_display not in AUTHOR_DISPLAYS:
+        raise Problem("bad_author_display", field="author_display")
+    return StoryContent(title=title, body=body, language=language, community=community.strip().lower(),
+                        visibility=visibility, author_display=author_display,
+                        consent=clean_consent(merged.get("consent")), media=media)

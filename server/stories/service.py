@@ -1,0 +1,304 @@
+"""Story logic shared by the sync API and the HTML forms: one code path for both."""
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import policy
+from ..communities.models import Community
+from ..database import write_transaction
+from ..errors import Problem
+from ..extensions import db
+from ..revisions import RevisionBlock
+from ..timeutil import isoformat, utcnow
+from .models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
+                     STATUS_WITHDRAWN, Story, StoryConflict)
+from .schema import StoryContent
+
+# Push results (contract names).
+CREATED, UPDATED, UNCHANGED, CONFLICT, REJECTED, MEDIA_MISSING = (
+    "created", "updated", "unchanged", "conflict", "rejected", "media_missing")
+ACKNOWLEDGED = (CREATED, UPDATED, UNCHANGED)
+
+
+@dataclass
+class Outcome:
+    result: str
+    story: Story | None = None
+    problem: Problem | None = None
+    missing_media: tuple[str, ...] = ()
+
+
+def content_etag(content: dict) -> str:
+    """Hash of the author-owned fields: equal content, equal etag, whatever the revision."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def story_content(story: Story) -> dict:
+    return {
+        "title": story.title, "body": story.body, "language": story.language,
+        "community": story.community.slug if story.community else None,
+        "visibility": story.visibility, "author_display": story.author_display,
+        "consent": {"kind": story.consent_kind, "recorded_by": story.consent_recorded_by,
+                    "at": story.consent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if story.consent_at else None},
+        "media": list(story.media or []),
+    }
+
+
+def author_label(story: Story) -> str | None:
+    """The author as the story chose to show them; None for anonymous."""
+    if story.author_display == "anonymous" or story.author is None:
+        return None
+    if story.author_display == "name":
+        return story.author.shown_name
+    return story.author.username
+
+
+def tombstone(story: Story) -> dict:
+    return {"id": str(story.id), "deleted": True, "revision": story.revision}
+
+
+def story_view(story: Story, viewer=None) -> dict:
+    """The server view of a story, as the contract exchanges it."""
+    view = {"id": str(story.id), **story_content(story), "author": author_label(story),
+            "created_at": isoformat(story.created_at), "status": story.status,
+            "revision": story.revision, "received_at": isoformat(story.received_at),
+            "etag": f'"{story.etag}"'}
+    if story.status == STATUS_REJECTED and story.moderation_reason and policy.is_author(viewer, story):
+        view["moderation_reason"] = story.moderation_reason
+    if policy.is_author(viewer, story):
+        view["conflicts"] = [
+            {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
+            for c in story.conflicts]
+    return view
+
+
+def _strip_etag(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
+class Communities:
+    """Community lookups memoised for one request (a push names the same few many times)."""
+
+    def __init__(self):
+        self._by_slug: dict[str, Community | None] = {}
+
+    def get(self, slug: str) -> Community | None:
+        if slug not in self._by_slug:
+            self._by_slug[slug] = db.session.scalar(select(Community).where(Community.slug == slug))
+        return self._by_slug[slug]
+
+
+def check_community(actor, content: StoryContent, communities: Communities) -> Community:
+    community = communities.get(content.community)
+    if community is None:
+        raise Problem("unknown_community", field="community")
+    if not policy.can_post_in(actor, community.id):
+        raise Problem("forbidden", status=403, field="community")
+    return community
+
+
+def missing_media(hashes) -> tuple[str, ...]:
+    """Media a story names that the server does not hold yet.
+
+    The media store arrives with the tus upload endpoint; until a file is stored there,
+    every referenced hash is missing, so the client knows to upload first.
+    """
+    from ..media_store import stored_hashes  # late: optional module boundary
+    have = stored_hashes(hashes)
+    return tuple(h for h in hashes if h not in have)
+
+
+def _apply_content(story: Story, content: StoryContent, community: Community) -> None:
+    story.title = content.title
+    story.body = content.body
+    story.language = content.language
+    story.community_id = community.id
+    story.community = community
+    story.visibility = content.visibility
+    story.author_display = content.author_display
+    story.consent_kind = content.consent["kind"]
+    story.consent_recorded_by = content.consent["recorded_by"]
+    at = content.consent["at"]
+    from .schema import parse_time
+    story.consent_at = parse_time(at, "consent.at") if at else None
+    story.media = list(content.media)
+
+
+def _initial_status(actor, community) -> str:
+    return STATUS_PUBLISHED if policy.publishes_directly(actor, community) else STATUS_PENDING
+
+
+def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None, created_at=None,
+           revs: RevisionBlock, communities: Communities, existing: Story | None = None) -> Outcome:
+    """Create or update one story inside the caller's write transaction (and savepoint).
+
+    Idempotent on ``story_id``: the same content again is UNCHANGED; different content on a
+    stale base is kept as a conflicting revision, never dropped.
+    """
+    community = check_community(actor, content, communities)
+    missing = missing_media(content.media)
+    if missing:
+        return Outcome(MEDIA_MISSING, missing_media=missing)
+    new_etag = content_etag(content.as_dict())
+    story = existing if existing is not None else db.session.get(Story, story_id)
+    now = utcnow()
+    if story is None:
+        story = Story(id=story_id, author_id=actor.id, author=actor, created_at=created_at,
+                      received_at=now, updated_at=now, etag=new_etag,
+                      status=_initial_status(actor, community), revision=revs.next())
+        _apply_content(story, content, community)
+        story.ever_published = story.status == STATUS_PUBLISHED
+        db.session.add(story)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            # Someone stored this id between our read and insert: compare with theirs.
+            db.session.expunge(story)
+            story = db.session.get(Story, story_id, populate_existing=True)
+            if story is None:
+                raise
+        else:
+            return Outcome(CREATED, story)
+
+    if story.author_id != actor.id:
+        return Outcome(REJECTED, problem=Problem("forbidden", status=403, field="id"))
+    if story.status == STATUS_WITHDRAWN:
+        return Outcome(REJECTED, story, problem=Problem("withdrawn", status=409, field="id"))
+    if story.etag == new_etag:
+        return Outcome(UNCHANGED, story)
+    if _strip_etag(base_etag) != story.etag:
+        _keep_conflict(story, content, new_etag, now)
+        return Outcome(CONFLICT, story)
+    _apply_content(story, content, community)
+    story.etag = new_etag
+    story.updated_at = now
+    # An edit goes back to review where review applies; a hide stays a hide.
+    if story.status in (STATUS_PUBLISHED, STATUS_REJECTED):
+        story.status = _initial_status(actor, community)
+    story.revision = revs.next()
+    if story.status == STATUS_PUBLISHED:
+        story.ever_published = True
+    db.session.flush()
+    return Outcome(UPDATED, story)
+
+
+def _keep_conflict(story: Story, content: StoryContent, etag: str, now) -> None:
+    if any(c.etag == etag for c in story.conflicts):
+        return  # the same losing text replayed: already kept
+    story.conflicts.append(StoryConflict(etag=etag, content=content.as_dict(), received_at=now))
+    db.session.flush()
+
+
+def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing: Story | None = None) -> Outcome:
+    """Withdraw a story: its content is deleted for real; only a tombstone stays for sync."""
+    story = existing if existing is not None else db.session.get(Story, story_id)
+    now = utcnow()
+    if story is None:
+        # Withdrawn before it ever arrived: keep a tombstone so a late replay of the
+        # upload cannot bring it back.
+        story = Story(id=story_id, author_id=actor.id, author=actor, community_id=None,
+                      language="und", visibility="facilitators", etag="", status=STATUS_WITHDRAWN,
+                      received_at=now, updated_at=now, revision=revs.next())
+        db.session.add(story)
+        db.session.flush()
+        return Outcome(UPDATED, story)
+    if not policy.can_withdraw_story(actor, story):
+        return Outcome(REJECTED, problem=Problem("forbidden", status=403, field="id"))
+    if story.status == STATUS_WITHDRAWN:
+        return Outcome(UNCHANGED, story)
+    erase_content(story)
+    story.status = STATUS_WITHDRAWN
+    story.updated_at = now
+    story.revision = revs.next()
+    db.session.flush()
+    return Outcome(UPDATED, story)
+
+
+def erase_content(story: Story) -> None:
+    story.title = ""
+    story.body = ""
+    story.media = []
+    story.consent_recorded_by = None
+    story.moderation_reason = ""
+    story.etag = ""
+    story.conflicts.clear()
+
+
+# --- Moderation -------------------------------------------------------------------------
+
+TRANSITIONS = {
+    "publish": ({STATUS_PENDING, STATUS_REJECTED}, STATUS_PUBLISHED),
+    "reject": ({STATUS_PENDING}, STATUS_REJECTED),
+    "hide": ({STATUS_PUBLISHED}, STATUS_HIDDEN),
+    "unhide": ({STATUS_HIDDEN}, STATUS_PUBLISHED),
+}
+
+
+def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "") -> Story:
+    """Apply a moderation action; repeating one already applied changes nothing."""
+    if action not in TRANSITIONS:
+        raise Problem("bad_action", field="action")
+    if not isinstance(reason, str):
+        raise Problem("bad_type", field="reason")
+    from .schema import clean_text
+    reason = clean_text(reason, "reason", 1000, multiline=True)
+    with write_transaction():
+        story = db.session.get(Story, story_id)
+        if story is None:
+            raise Problem("not_found", status=404)
+        if not policy.can_moderate_story(actor, story):
+            raise Problem("forbidden", status=403)
+        allowed_from, target = TRANSITIONS[action]
+        if story.status == target:
+            return story
+        if story.status not in allowed_from:
+            raise Problem("bad_transition", status=409)
+        revs = RevisionBlock(db.session)
+        story.status = target
+        story.moderation_reason = reason
+        story.moderated_by_id = actor.id
+        story.moderated_at = utcnow()
+        story.revision = revs.next()
+        if target == STATUS_PUBLISHED:
+            story.ever_published = True
+        revs.flush()
+    return story
+
+
+# --- Forms ------------------------------------------------------------------------------
+
+def write_one(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None, created_at=None) -> Outcome:
+    """One story from the HTML form, committed in its own transaction."""
+    with write_transaction():
+        revs = RevisionBlock(db.session)
+        outcome = upsert(actor, story_id, content, base_etag=base_etag, created_at=created_at,
+                         revs=revs, communities=Communities())
+        revs.flush()
+    return outcome
+
+
+def withdraw_one(actor, story_id: uuid.UUID) -> Outcome:
+    with write_transaction():
+        revs = RevisionBlock(db.session)
+        outcome = withdraw(actor, story_id, revs=revs)
+        revs.flush()
+    return outcome
+
+
+def get_story_for(viewer, story_id) -> Story:
+    """The story if this viewer may see it; 404 otherwise (never reveal that it exists)."""
+    story = db.session.get(Story, story_id)
+    if story is None or not policy.can_view_story(viewer, story):
+        raise Problem("not_found", status=404)
+    return story

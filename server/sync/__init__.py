@@ -1,0 +1,6 @@
+"""Sync: the contract's push and pull (../shared/specs/sync.md)."""
+from flask import Blueprint
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+from . import routes  # noqa: E402,F401
