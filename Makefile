@@ -1,0 +1,32 @@
+# Kultialogo: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install dev-install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# A regular (non-editable) install: what `pip install .` gives an operator, migrations and
+# shell included, so the tests exercise the real package.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet ".[test]"
+
+# Serve the app with demo content on SQLite (data in ./kultialogo-data).
+run: install
+	$(BIN)/kultialogo demo
+	$(BIN)/kultialogo run --host $(HOST) --port $(PORT)
+
+# The whole suite, on SQLite and PostgreSQL, browser tests included.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts

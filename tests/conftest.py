@@ -1,0 +1,187 @@
+"""Fixtures: every test that uses ``app`` runs once on SQLite and once on PostgreSQL.
+
+SQLite: the schema is built once by the real migrations into a template file, then copied
+for each test (a fresh database in microseconds). PostgreSQL: one database per test session,
+built by the same migrations, emptied between tests. When PostgreSQL cannot be reached the
+PostgreSQL variants are skipped locally, but fail under CI (CI=true) or KULTIALOGO_REQUIRE_PG=1.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kultialogo import create_app
+from kultialogo.extensions import db as _db
+
+PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("CI") == "true" or os.environ.get("KULTIALOGO_REQUIRE_PG") == "1"
+TABLES_KEEP = {"alembic_version", "revision_counter"}
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # Cheap argon2 in tests; the production parameters are in Config.
+    "PASSWORD_TIME_COST": 1,
+    "PASSWORD_MEMORY_COST": 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def _upgrade(url: str, data_dir: Path) -> None:
+    from flask_migrate import upgrade
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": str(data_dir)})
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    _upgrade(f"sqlite:///{path}", folder)
+    # Fold the WAL into the main file so a plain copy carries the whole schema.
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database(tmp_path_factory):
+    name = f"kultialogo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL
+        admin.dispose()
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}"
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    _upgrade(url, tmp_path_factory.mktemp("pg-data"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        wipe = [t for t in tables if t not in TABLES_KEEP]
+        if wipe:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in wipe) + " RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE revision_counter SET value = 0"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kultialogo.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    _empty_pg(url)
+    return url
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    return {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- A real server process ----------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``kultialogo run`` in a subprocess (waitress), on the test's database."""
+
+    def __init__(self, database_url: str, data_dir: Path, threads: int = 8, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgresql://"),
+               "KULTIALOGO_DATA_DIR": str(data_dir), "KULTIALOGO_SECRET_KEY": "test-secret-key",
+               "KULTIALOGO_PASSWORD_TIME_COST": "1", "KULTIALOGO_PASSWORD_MEMORY_COST": "1024",
+               **(extra_env or {})}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(data_dir / f"server-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kultialogo.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
+             "--threads", str(threads), "--no-upgrade"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait()
+
+    def _wait(self) -> None:
+        import requests
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {Path(self.log.name).read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start in 30 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def live_server_factory(app_config):
+    servers = []
+
+    def start(**kwargs) -> LiveServer:
+        server = LiveServer(app_config["SQLALCHEMY_DATABASE_URI"], Path(app_config["DATA_DIR"]), **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(app, live_server_factory) -> LiveServer:
+    return live_server_factory()

@@ -1,0 +1,68 @@
+"""Small helpers that build test data through the real services."""
+import re
+import uuid
+
+from kultialogo.accounts.auth import create_account
+from kultialogo.accounts.models import Membership
+from kultialogo.communities.models import Community
+from kultialogo.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+def community(slug="siena", names=None, moderation="review") -> Community:
+    existing = db.session.query(Community).filter_by(slug=slug).one_or_none()
+    if existing:
+        return existing
+    c = Community(slug=slug, names=names or {"en": slug.title()}, default_language="en", moderation=moderation)
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+def account(username, *, community_slug=None, role="participant", is_admin=False, password=PASSWORD):
+    a = create_account(username, password, username.title(), is_admin=is_admin)
+    if community_slug:
+        c = community(community_slug)
+        db.session.add(Membership(account_id=a.id, community_id=c.id, role=role))
+        db.session.commit()
+        db.session.refresh(a)
+    return a
+
+
+def story_data(**overrides) -> dict:
+    data = {"title": "A walk by the river", "body": "We walked by the river and talked.",
+            "language": "en", "community": "siena", "visibility": "public",
+            "author_display": "pseudonym", "consent": {"kind": "self", "recorded_by": None, "at": None},
+            "media": [], "created_at": "2026-07-14T10:02:00Z"}
+    data.update(overrides)
+    return data
+
+
+def item(story_id=None, op="upsert", base_etag=None, **data_overrides) -> dict:
+    out = {"type": "story", "op": op, "id": str(story_id or uuid.uuid4()), "base_etag": base_etag}
+    if op == "upsert":
+        out["data"] = story_data(**data_overrides)
+    return out
+
+
+def token(client, username, password=PASSWORD) -> str:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
+def bearer(tok: str) -> dict:
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def sign_in(client, username, password=PASSWORD):
+    page = client.get("/signin")
+    return client.post("/signin", data={"username": username, "password": password,
+                                        "csrf_token": csrf_from(page.get_data(as_text=True))})
