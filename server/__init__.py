@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts import models as _accounts  # noqa: F401  (register models)
     from .communities import models as _communities  # noqa: F401
     from .stories import models as _stories  # noqa: F401
+    from .media import models as _media  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
 
     extensions.db.init_app(app)
@@ -41,12 +42,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from . import accounts, api, moderation, pwa, stories, sync
+    from . import accounts, api, media, moderation, pwa, stories, sync
     app.register_blueprint(accounts.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(sync.bp)
     app.register_blueprint(stories.bp)
     app.register_blueprint(moderation.bp)
+    media.init_app(app)
     pwa.init_app(app)
 
     @app.get("/healthz")

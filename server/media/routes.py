@@ -1,0 +1,1 @@
+"""tus endpoints and /media/<sha256>: thin views over service.py."""

@@ -1,0 +1,4 @@
+"""Media logic."""
+
+def install_release_hook():
+    pass
