@@ -75,6 +75,75 @@ def create_admin_command(username, password, display_name):
     click.echo(f"Admin {account.username} created.")
 
 
+# --- Translations (a checkout only: they read the sources) --------------------------------
+
+TRANSLATIONS = "server/i18n/translations"
+TEMPLATE = "server/i18n/messages.pot"
+# Python keywords beside the defaults; the JavaScript keywords are set per section in babel.cfg.
+PYTHON_KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2"]
+
+
+def _source_root():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "babel.cfg").is_file():
+        raise click.ClickException("The translate commands need a source checkout (babel.cfg not found).")
+    return root
+
+
+def _pybabel(*args) -> None:
+    from babel.messages.frontend import CommandLineInterface
+    root = _source_root()
+    previous = os.getcwd()
+    os.chdir(root)  # babel.cfg's patterns and the catalogs' source locations are root-relative
+    try:
+        CommandLineInterface().run(["pybabel", "-q", *args])
+    except SystemExit as exc:
+        if exc.code:
+            raise click.ClickException(f"pybabel {args[0]} failed") from None
+    finally:
+        os.chdir(previous)
+
+
+@click.group("translate")
+def translate():
+    """Interface translations: extract strings, start or update a language, compile."""
+
+
+@translate.command("extract")
+def translate_extract():
+    """Collect the marked strings of server/, templates, pwa/js and service-worker/ into the template."""
+    _pybabel("extract", "-F", "babel.cfg", *PYTHON_KEYWORDS, "--add-comments=TRANSLATORS:",
+             "--project=Kultialogo", "--copyright-holder=Kultialogo contributors", "-o", TEMPLATE, ".")
+    click.echo(f"Wrote {TEMPLATE}")
+
+
+@translate.command("init")
+@click.argument("lang")
+def translate_init(lang):
+    """Start a catalog for a new language (e.g. nl)."""
+    translate_extract.callback()
+    _pybabel("init", "-i", TEMPLATE, "-d", TRANSLATIONS, "-l", lang)
+    click.echo(f"Created {TRANSLATIONS}/{lang}/LC_MESSAGES/messages.po")
+
+
+@translate.command("update")
+def translate_update():
+    """Re-extract and merge new strings into every catalog (then translate, then compile)."""
+    translate_extract.callback()
+    _pybabel("update", "-i", TEMPLATE, "-d", TRANSLATIONS, "--ignore-obsolete")
+    click.echo("Catalogs updated; translate the new and fuzzy entries, then run `kultialogo translate compile`.")
+
+
+@translate.command("compile")
+def translate_compile():
+    """Compile every catalog to .mo (committed: the wheel ships them)."""
+    _pybabel("compile", "-d", TRANSLATIONS, "--statistics")
+
+
+cli.add_command(translate)
+
+
 def main():
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
     cli(prog_name="kultialogo")
