@@ -7,10 +7,6 @@ PostgreSQL variants are skipped locally, but fail under CI (CI=true) or KULTIALO
 """
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 from kultialogo import create_app
 from kultialogo.extensions import db as _db
+
+from bench._server import LiveServer, free_port  # noqa: F401  (free_port: for tests that need a port)
 
 PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CI") == "true" or os.environ.get("KULTIALOGO_REQUIRE_PG") == "1"
@@ -122,50 +120,7 @@ def client(app):
 
 # --- A real server process ----------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """``kultialogo run`` in a subprocess (waitress), on the test's database."""
-
-    def __init__(self, database_url: str, data_dir: Path, threads: int = 8, extra_env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgresql://"),
-               "KULTIALOGO_DATA_DIR": str(data_dir), "KULTIALOGO_SECRET_KEY": "test-secret-key",
-               "KULTIALOGO_PASSWORD_TIME_COST": "1", "KULTIALOGO_PASSWORD_MEMORY_COST": "1024",
-               **(extra_env or {})}
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.log = open(data_dir / f"server-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kultialogo.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--threads", str(threads), "--no-upgrade"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
-
-    def _wait(self) -> None:
-        import requests
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(self.log.name).read_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start in 30 s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+# LiveServer lives in bench/_server.py: bench/ingest.py starts the very same process.
 
 
 @pytest.fixture
