@@ -1,7 +1,11 @@
 // Interface strings for the client, from the same gettext catalogs as the server.
 // The server compiles only the strings that appear in pwa/js and service-worker/ into a small
 // JSON per locale (GET /i18n/<locale>.json); only the page's own locale is ever loaded.
+// Shape: {"locale": "ar", "messages": {msgid: "text" | [plural forms]}, "plural": "0123…"}.
 let strings = {};
+// plural[n] is the catalog's form index for n < 200, and plural[100 + n % 100] above: exact for
+// gettext rules that use n and n % 100 (ours do), and no eval(), which the CSP forbids.
+let pluralTable = '';
 
 export function locale() {
   return document.documentElement.lang || 'en';
@@ -12,15 +16,38 @@ export async function loadStrings() {
   if (lang === 'en') return;  // msgids are English
   try {
     const response = await fetch(`/i18n/${encodeURIComponent(lang)}.json`, { credentials: 'same-origin' });
-    if (response.ok) strings = await response.json();
+    if (response.ok) {
+      const catalog = await response.json();
+      strings = catalog.messages || {};
+      pluralTable = catalog.plural || '';
+    }
   } catch (err) {
     // Offline and not cached yet: English is better than nothing; never block the page.
   }
 }
 
-// t('Saved on this phone') or t('%(count)s stories', { count: 3 }), same placeholders as Python.
-export function t(msgid, params) {
-  const text = strings[msgid] || msgid;
+function fill(text, params) {
   if (!params) return text;
   return text.replace(/%\((\w+)\)s/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
+// t('Saved on this phone') or t('Sent to %(name)s', { name }), same placeholders as Python.
+export function t(msgid, params) {
+  const text = strings[msgid];
+  return fill(typeof text === 'string' && text ? text : msgid, params);
+}
+
+function pluralIndex(n) {
+  const i = Math.floor(Math.abs(Number(n))) || 0;
+  const digit = pluralTable[i < 200 ? i : 100 + (i % 100)];
+  return digit === undefined ? (i === 1 ? 0 : 1) : Number(digit);
+}
+
+// nt('%(num)s story waiting', '%(num)s stories waiting', n): the catalog's plural form for n
+// (Arabic has six); %(num)s is n, as with flask-babel's ngettext.
+export function nt(singular, plural, n, params) {
+  const values = { num: n, ...params };
+  const forms = strings[singular];
+  if (Array.isArray(forms) && forms[pluralIndex(n)]) return fill(forms[pluralIndex(n)], values);
+  return fill(Number(n) === 1 ? singular : plural, values);  // untranslated: the English rule
 }

@@ -1,5 +1,13 @@
-"""Languages: which locale a request gets, its direction, and the language switcher."""
-from flask import Blueprint, current_app, redirect, request, url_for
+"""Languages: which locale a request gets, its direction, the language switcher, and the
+client's strings (GET /i18n/<locale>.json)."""
+import gettext
+import hashlib
+import json
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -40,6 +48,64 @@ def choose_language():
             current_user.locale = code
             db.session.commit()
     return response
+
+
+# Messages whose source lines are in these folders are the client's (t('...') in the PWA).
+CLIENT_SOURCES = ("pwa/js/", "service-worker/")
+# gettext plural expressions for our languages depend on n and n % 100 only, so the form index
+# for n < 200 (then 100 + n % 100) reproduces them exactly without eval() (the CSP forbids it).
+PLURAL_TABLE_SIZE = 200
+
+
+def _catalog_path(app, locale: str) -> Path:
+    folder = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0]
+    return Path(app.root_path) / folder / locale / "LC_MESSAGES" / "messages.po"
+
+
+def client_catalog(app, locale: str) -> tuple[bytes, str]:
+    """The client's strings for one locale as compact JSON, and its content hash (read once)."""
+    cache = app.extensions.setdefault("kultialogo_client_catalogs", {})
+    if locale in cache:
+        return cache[locale]
+    path = _catalog_path(app, locale)
+    if path.is_file():
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+    else:  # the default locale: msgids are its text
+        catalog = Catalog(locale=locale)
+    messages = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if not any(filename.startswith(CLIENT_SOURCES) for filename, _line in message.locations):
+            continue
+        if message.pluralizable:
+            if all(message.string):
+                messages[message.id[0]] = list(message.string)
+        elif message.string:
+            messages[message.id] = message.string
+    plural = gettext.c2py(catalog.plural_expr)
+    body = json.dumps({"locale": locale, "plural": "".join(str(plural(n)) for n in range(PLURAL_TABLE_SIZE)),
+                       "messages": messages}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    cache[locale] = (body, hashlib.sha256(body).hexdigest()[:20])
+    return cache[locale]
+
+
+@bp.get("/i18n/<locale>.json")
+def client_strings(locale):
+    if locale not in current_app.config["SUPPORTED_LOCALES"]:
+        abort(404)
+    body, digest = client_catalog(current_app, locale)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(digest)
+    if request.args.get("v") == digest:
+        response.cache_control.max_age = 365 * 24 * 3600  # a versioned URL never changes
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = 24 * 3600
+        response.cache_control.stale_while_revalidate = 7 * 24 * 3600
+    response.cache_control.public = True
+    return response.make_conditional(request)
 
 
 def init_app(app) -> None:
