@@ -5,6 +5,7 @@ is shown, so it comes out in the requester's language.
 """
 from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -128,6 +129,8 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = getattr(exc, "kultialogo_code", None) or _HTTP_CODES.get(exc.code, "bad_request")
+        if isinstance(exc, CSRFError):
+            code = "csrf_failed"  # a form left open too long or posted from elsewhere: say so
         headers = {}
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
