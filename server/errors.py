@@ -55,6 +55,16 @@ MESSAGES = {
     "bad_password": _l("The password needs at least %(min)s characters."),
     "password_mismatch": _l("The two passwords differ."),
     "not_member": _l("You are not a member of this community."),
+    # Media (tus uploads and /media/<sha256>).
+    "empty_media": _l("The file is empty."),
+    "bad_media_type": _l("This kind of file is not accepted. Send a photo (JPEG, PNG, WebP) or a sound recording (Opus, Ogg, M4A, MP3, WAV)."),
+    "too_many_pixels": _l("The picture is too large: at most %(max)s pixels."),
+    "corrupt_media": _l("The file is damaged and cannot be read. Please try again."),
+    "checksum_mismatch": _l("The file arrived damaged (its checksum differs). Please send it again."),
+    "bad_upload": _l("The upload request is not valid: %(field)s."),
+    "offset_mismatch": _l("The upload offset differs from the server's (%(offset)s bytes)."),
+    "upload_busy": _l("This upload is receiving data from another request. Please try again."),
+    "bad_checksum_algorithm": _l("This checksum algorithm is not supported."),
 }
 
 

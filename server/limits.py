@@ -20,6 +20,17 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 SIGNIN_PER_MINUTE = 10        # per address and per account name
 
+# Media (photos and voice), uploaded over tus 1.0.
+MEDIA_IMAGE_MAX_BYTES = 15 * 1024 * 1024   # a camera original, if a phone skipped resizing
+MEDIA_AUDIO_MAX_BYTES = 20 * 1024 * 1024   # about 90 minutes of speech at 32 kbit/s
+MEDIA_MAX_BYTES = max(MEDIA_IMAGE_MAX_BYTES, MEDIA_AUDIO_MAX_BYTES)  # Tus-Max-Size
+MEDIA_IMAGE_MAX_PIXELS = 50_000_000        # width x height; more is refused (decompression bombs)
+MEDIA_IMAGE_STORED_MAX_EDGE = 2560         # longer images are scaled down when re-encoded
+MEDIA_CHUNK_BYTES = 256 * 1024             # suggested PATCH size: a cut costs at most this much
+MEDIA_UPLOAD_EXPIRY_HOURS = 72             # unfinished uploads are then garbage-collected
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp",
+               "audio/webm", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav")
+
 
 def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
     return {
@@ -29,4 +40,9 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
         "account": {"username_min": USERNAME_MIN, "username_max": USERNAME_MAX,
                     "password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX,
                     "signin_per_minute": SIGNIN_PER_MINUTE},
+        "media": {"image_max_bytes": MEDIA_IMAGE_MAX_BYTES, "audio_max_bytes": MEDIA_AUDIO_MAX_BYTES,
+                  "max_bytes": MEDIA_MAX_BYTES, "image_max_pixels": MEDIA_IMAGE_MAX_PIXELS,
+                  "image_stored_max_edge": MEDIA_IMAGE_STORED_MAX_EDGE,
+                  "chunk_bytes": MEDIA_CHUNK_BYTES, "upload_expiry_hours": MEDIA_UPLOAD_EXPIRY_HOURS,
+                  "types": list(MEDIA_TYPES)},
     }

@@ -1,1 +1,90 @@
-"""tus endpoints and /media/<sha256>: thin views over service.py."""
+"""tus 1.0 endpoints (core + creation + checksum) and /media/<sha256>: thin views over service.py."""
+from flask import current_app, request, send_file, url_for
+
+from ..accounts.auth import api_requester
+from ..errors import Problem
+from ..extensions import csrf
+from . import bp, service
+
+# Authenticated per request in api_requester (bearer token, or session plus the CSRF header).
+csrf.exempt(bp)
+
+UPLOADS = "/api/v1/media/uploads"
+
+
+@bp.after_request
+def _tus_resumable(response):
+    if request.path.startswith(UPLOADS):
+        response.headers["Tus-Resumable"] = service.TUS_VERSION
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_tus_version() -> None:
+    if request.headers.get("Tus-Resumable") != service.TUS_VERSION:
+        problem = Problem("bad_upload", status=412, field="Tus-Resumable")
+        problem.headers["Tus-Version"] = service.TUS_VERSION
+        raise problem
+
+
+def _empty(status: int, headers: dict | None = None):
+    response = current_app.response_class(status=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@bp.route(UPLOADS, methods=["OPTIONS"], provide_automatic_options=False)
+@bp.route(UPLOADS + "/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+def options(upload_id=None):
+    return _empty(204, service.options_headers())
+
+
+@bp.post(UPLOADS)
+def create():
+    _require_tus_version()
+    owner = api_requester(required=True)
+    upload, already_stored = service.create_upload(
+        owner, request.headers.get("Upload-Length"), request.headers.get("Upload-Metadata"))
+    location = url_for("media.upload", upload_id=upload.id)
+    if already_stored:
+        response = _empty(200, {"Location": location, "Upload-Offset": str(upload.length)})
+        response.headers["Link"] = f'<{url_for("media.serve", sha256=upload.sha256)}>; rel="item"'
+        return response
+    return _empty(201, {"Location": location})
+
+
+@bp.route(UPLOADS + "/<upload_id>", methods=["HEAD"])
+def upload(upload_id):
+    _require_tus_version()
+    owner = api_requester(required=True)
+    item = service.upload_for(owner, upload_id)
+    return _empty(200, {"Upload-Offset": str(service.offset_of(item)), "Upload-Length": str(item.length)})
+
+
+@bp.route(UPLOADS + "/<upload_id>", methods=["PATCH"])
+def patch(upload_id):
+    _require_tus_version()
+    owner = api_requester(required=True)
+    item = service.upload_for(owner, upload_id)
+    request.max_content_length = item.length + 1  # the app-wide 8 MB net is for JSON bodies
+    offset = service.append(item, offset_header=request.headers.get("Upload-Offset"),
+                            content_type=request.headers.get("Content-Type"),
+                            checksum_header=request.headers.get("Upload-Checksum"),
+                            stream=request.stream, content_length=request.content_length)
+    return _empty(204, {"Upload-Offset": str(offset)})
+
+
+@bp.get("/media/<sha256>")
+def serve(sha256):
+    viewer = api_requester(required=False)
+    media, path = service.file_for(viewer, sha256)
+    response = send_file(path, mimetype=media.content_type, conditional=True, etag=sha256,
+                         max_age=365 * 24 * 3600, download_name=None)
+    response.cache_control.private = True
+    response.cache_control.public = False
+    response.cache_control.immutable = True
+    response.headers["Content-Disposition"] = "inline"
+    response.vary.add("Cookie")
+    response.vary.add("Authorization")
+    return response

@@ -1,4 +1,453 @@
-"""Media logic."""
+"""Media logic shared by the tus endpoints and the plain HTML form: one path to the store.
 
-def install_release_hook():
-    pass
+Every file goes through ``_store_checked``: whole-file SHA-256, real type from the bytes,
+size and pixel bounds, image re-encoding, atomic write, then the database row. Anything
+refused is deleted before the refusal is raised.
+"""
+import base64
+import binascii
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from werkzeug.exceptions import ClientDisconnected
+from sqlalchemy import String, cast, delete, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import limits, policy
+from ..database import write_transaction
+from ..errors import Problem
+from ..extensions import db
+from ..stories.models import Story
+from ..timeutil import as_utc, utcnow
+from .checks import check_file, max_bytes_for
+from .models import MediaFile, MediaUpload
+from .store import SHA256_RE, get_store
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,checksum"
+CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
+UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+READ_SIZE = 64 * 1024
+
+
+# --- Looking files up --------------------------------------------------------------------
+
+def stored_hashes(hashes) -> set[str]:
+    """Which of these SHA-256 the store holds (the story service's ``media_missing`` check)."""
+    wanted = [h for h in set(hashes) if isinstance(h, str)]
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(MediaFile.sha256).where(MediaFile.sha256.in_(wanted))))
+
+
+def _referencing_stories_query(sha256: str):
+    # Story.media is a JSON list of hex strings; its text holds the quoted hash. A LIKE on
+    # the JSON text works the same on SQLite and PostgreSQL (no JSON operators needed).
+    return select(Story).where(cast(Story.media, String).like(f'%"{sha256}"%'))
+
+
+def referencing_stories(sha256: str) -> list[Story]:
+    return list(db.session.scalars(_referencing_stories_query(sha256)))
+
+
+def is_uploader(viewer, sha256: str, media: MediaFile) -> bool:
+    if not policy.signed_in(viewer):
+        return False
+    if media.uploader_id == viewer.id:
+        return True
+    return db.session.scalar(select(MediaUpload.id).where(
+        MediaUpload.owner_id == viewer.id, MediaUpload.sha256 == sha256,
+        MediaUpload.completed_at.is_not(None)).limit(1)) is not None
+
+
+def file_for(viewer, sha256: str) -> tuple[MediaFile, Path]:
+    """The stored file if this viewer may have it; 404 otherwise (never reveal it exists).
+
+    Served to whoever may see a story that references it; a file no story references yet
+    only to its uploader(s) and admins.
+    """
+    if not SHA256_RE.match(sha256 or ""):
+        raise Problem("not_found", status=404)
+    media = db.session.get(MediaFile, sha256)
+    path = get_store().local_path(sha256) if media is not None else None
+    if media is None or path is None:
+        raise Problem("not_found", status=404)
+    stories = referencing_stories(sha256)
+    if stories:
+        allowed = any(policy.can_view_story(viewer, s) for s in stories)
+    else:
+        allowed = policy.signed_in(viewer) and (viewer.is_admin or is_uploader(viewer, sha256, media))
+    if not allowed:
+        raise Problem("not_found", status=404)
+    return media, path
+
+
+# --- tus: creation -----------------------------------------------------------------------
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """``Upload-Metadata``: comma-separated ``key base64value`` pairs (value optional)."""
+    out: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, value = pair.partition(" ")
+        try:
+            out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value.strip() else ""
+        except (binascii.Error, UnicodeDecodeError):
+            raise Problem("bad_upload", field="Upload-Metadata") from None
+    return out
+
+
+def _parse_int_header(value: str | None, name: str) -> int:
+    if value is None or not value.isdigit() or len(value) > 18:
+        raise Problem("bad_upload", field=name)
+    return int(value)
+
+
+def create_upload(owner, length_header: str | None, metadata_header: str | None) -> tuple[MediaUpload, bool]:
+    """Start (or find) an upload. Returns ``(upload, already_stored)``.
+
+    A file already in the store is not sent again: the upload is recorded as complete at once.
+    The same person starting the same file again gets their unfinished upload back, so a
+    client that lost the upload URL still resumes from the server's offset.
+    """
+    length = _parse_int_header(length_header, "Upload-Length")
+    meta = parse_metadata(metadata_header)
+    sha256 = (meta.get("sha256") or "").strip().lower()
+    if not SHA256_RE.match(sha256):
+        raise Problem("bad_upload", field="sha256")
+    for key in ("type", "filename"):
+        if key not in meta:
+            raise Problem("bad_upload", field=key)
+    if length == 0:
+        raise Problem("empty_media", status=400)
+    declared = meta["type"].strip().lower()[:100]
+    if length > max_bytes_for(declared):
+        raise Problem("too_large", status=413, max=max_bytes_for(declared))
+    now = utcnow()
+    with write_transaction():
+        if db.session.get(MediaFile, sha256) is not None:
+            upload = MediaUpload(id=secrets.token_hex(16), owner_id=owner.id, sha256=sha256, length=length,
+                                 declared_type=declared, filename=meta["filename"][:255],
+                                 created_at=now, expires_at=now, completed_at=now)
+            db.session.add(upload)
+            return upload, True
+        upload = db.session.scalar(select(MediaUpload).where(
+            MediaUpload.owner_id == owner.id, MediaUpload.sha256 == sha256, MediaUpload.length == length,
+            MediaUpload.completed_at.is_(None), MediaUpload.expires_at > now).limit(1))
+        if upload is not None and get_store().staging_path(upload.id).exists():
+            return upload, False
+        upload = MediaUpload(id=secrets.token_hex(16), owner_id=owner.id, sha256=sha256, length=length,
+                             declared_type=declared, filename=meta["filename"][:255], created_at=now,
+                             expires_at=now + timedelta(hours=limits.MEDIA_UPLOAD_EXPIRY_HOURS))
+        get_store().staging_path(upload.id).touch()
+        db.session.add(upload)
+    return upload, False
+
+
+def upload_for(owner, upload_id: str) -> MediaUpload:
+    """The requester's own upload; 404 for anyone else's, an unknown or an expired one."""
+    if not UPLOAD_ID_RE.match(upload_id or ""):
+        raise Problem("not_found", status=404)
+    upload = db.session.get(MediaUpload, upload_id)
+    if upload is None or upload.owner_id != owner.id:
+        raise Problem("not_found", status=404)
+    if upload.completed_at is None and as_utc(upload.expires_at) <= utcnow():
+        raise Problem("not_found", status=404)
+    return upload
+
+
+# --- tus: offset and appending -----------------------------------------------------------
+
+class _Locked:
+    """The staging file opened and flock'ed: one writer at a time, across threads and processes."""
+
+    def __init__(self, path: Path, exclusive: bool):
+        self.path = path
+        self.exclusive = exclusive
+
+    def __enter__(self):
+        try:
+            self.fh = open(self.path, "r+b")
+        except FileNotFoundError:
+            self.fh = None
+            return self
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB if self.exclusive else fcntl.LOCK_SH)
+        except BlockingIOError:
+            self.fh.close()
+            raise Problem("upload_busy", status=423) from None
+        if os.fstat(self.fh.fileno()).st_nlink == 0:  # finished or discarded while we waited
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh is not None:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+
+
+def _after_staging_gone(upload: MediaUpload) -> int:
+    upload = db.session.get(MediaUpload, upload.id, populate_existing=True)
+    if upload is not None and upload.completed_at is not None:
+        return upload.length
+    raise Problem("not_found", status=404)
+
+
+def offset_of(upload: MediaUpload) -> int:
+    if upload.completed_at is not None:
+        return upload.length
+    with _Locked(get_store().staging_path(upload.id), exclusive=False) as locked:
+        if locked.fh is None:
+            return _after_staging_gone(upload)
+        return os.fstat(locked.fh.fileno()).st_size
+
+
+def parse_checksum(header: str | None):
+    """``Upload-Checksum: <algorithm> <base64 digest>`` → (hash constructor, digest) or None."""
+    if header is None:
+        return None
+    name, _, value = header.strip().partition(" ")
+    if name.lower() not in CHECKSUMS:
+        raise Problem("bad_checksum_algorithm", status=400)
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error:
+        raise Problem("bad_upload", field="Upload-Checksum") from None
+    return CHECKSUMS[name.lower()], digest
+
+
+def append(upload: MediaUpload, *, offset_header, content_type, checksum_header, stream, content_length) -> int:
+    """Append one PATCH body at ``Upload-Offset``; returns the new offset.
+
+    A wrong offset is 409; a chunk whose checksum differs is cut off again (460) and the
+    offset stays where it was. On the last byte the file is checked and stored.
+    """
+    if upload.completed_at is not None:
+        return upload.length  # a known file sent again: harmless, body ignored
+    if (content_type or "").split(";")[0].strip().lower() != "application/offset+octet-stream":
+        raise Problem("bad_upload", status=415, field="Content-Type")
+    offset = _parse_int_header(offset_header, "Upload-Offset")
+    checksum = parse_checksum(checksum_header)
+    with _Locked(get_store().staging_path(upload.id), exclusive=True) as locked:
+        if locked.fh is None:
+            return _after_staging_gone(upload)
+        fh = locked.fh
+        current = os.fstat(fh.fileno()).st_size
+        if offset != current:
+            problem = Problem("offset_mismatch", status=409, offset=current)
+            problem.headers["Upload-Offset"] = str(current)
+            raise problem
+        room = upload.length - current
+        if content_length is not None and content_length > room:
+            raise Problem("too_large", status=413, max=upload.length)
+        hasher = checksum[0]() if checksum else None
+        fh.seek(current)
+        received = 0
+        try:
+            while piece := stream.read(min(READ_SIZE, room - received + 1)):
+                received += len(piece)
+                if received > room:
+                    raise Problem("too_large", status=413, max=upload.length)
+                if hasher:
+                    hasher.update(piece)
+                fh.write(piece)
+        except (Problem, ClientDisconnected, OSError) as exc:
+            # A refused chunk goes; a cut one keeps what arrived unless it was to be
+            # checked (tus core: the server should keep as much as possible).
+            fh.flush()
+            keep = current if hasher or isinstance(exc, Problem) else current + min(received, room)
+            fh.truncate(keep)
+            raise
+        fh.flush()
+        if hasher and hasher.digest() != checksum[1]:
+            fh.truncate(current)
+            raise Problem("checksum_mismatch", status=460)
+        new_offset = current + received
+        if new_offset < upload.length:
+            return new_offset
+        os.fsync(fh.fileno())
+        _finish(upload)
+        return upload.length
+
+
+def _finish(upload: MediaUpload) -> None:
+    """The last byte arrived: verify, check, store, or discard everything."""
+    store = get_store()
+    staging = store.staging_path(upload.id)
+    try:
+        if _sha256_of(staging) != upload.sha256:
+            raise Problem("checksum_mismatch", status=460)
+        _store_checked(upload.owner_id, staging, upload.sha256, upload.length)
+    except Problem:
+        _discard(upload)
+        raise
+    with write_transaction():
+        row = db.session.get(MediaUpload, upload.id)
+        row.completed_at = utcnow()
+    staging.unlink(missing_ok=True)
+
+
+def _discard(upload: MediaUpload) -> None:
+    get_store().staging_path(upload.id).unlink(missing_ok=True)
+    with write_transaction():
+        db.session.execute(delete(MediaUpload).where(MediaUpload.id == upload.id))
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size: int) -> MediaFile:
+    """Check the complete file at ``path`` (already known to hash to ``sha256``) and store it.
+
+    Raises Problem when refused; the caller deletes ``path``. Nothing refused reaches the store.
+    """
+    existing = db.session.get(MediaFile, sha256)
+    if existing is not None and get_store().exists(sha256):
+        return existing
+    store = get_store()
+    scratch = store.scratch_file()
+    try:
+        checked = check_file(path, scratch)
+        size = checked.path.stat().st_size
+        store.put(sha256, checked.path)  # audio: the upload itself, renamed into place
+    finally:
+        scratch.unlink(missing_ok=True)
+    media = MediaFile(sha256=sha256, content_type=checked.content_type, size=size,
+                      uploaded_size=uploaded_size, width=checked.width, height=checked.height,
+                      uploader_id=owner_id, created_at=utcnow())
+    try:
+        with write_transaction():
+            db.session.merge(media) if existing is not None else db.session.add(media)
+    except IntegrityError:
+        pass  # stored at the same moment by someone else: same bytes, same id
+    return db.session.get(MediaFile, sha256)
+
+
+# --- Without JavaScript: a file posted in a form -----------------------------------------
+
+def ingest_upload(owner, fileobj) -> str:
+    """Store a file posted through the plain HTML form; returns its SHA-256.
+
+    Same checks as a tus upload; the hash is computed here since no client declared it.
+    """
+    store = get_store()
+    staging = store.staging_path(secrets.token_hex(16))
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(staging, "wb") as out:
+            while chunk := fileobj.read(READ_SIZE):
+                size += len(chunk)
+                if size > limits.MEDIA_MAX_BYTES:
+                    raise Problem("too_large", status=413, max=limits.MEDIA_MAX_BYTES)
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise Problem("empty_media", status=400)
+        sha256 = digest.hexdigest()
+        _store_checked(owner.id, staging, sha256, size)
+        return sha256
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+# --- Clean-up ----------------------------------------------------------------------------
+
+def release_after_commit(hashes) -> None:
+    """Delete these files once the current transaction commits, if no story references them.
+
+    Called by the story service when a story is withdrawn; after the commit so that a
+    rolled-back withdrawal never loses a file.
+    """
+    hashes = [h for h in (hashes or []) if isinstance(h, str) and SHA256_RE.match(h)]
+    if hashes:
+        db.session().info.setdefault("kultialogo_media_release", set()).update(hashes)
+
+
+def install_release_hook() -> None:
+    if event.contains(Session, "after_commit", _after_commit):
+        return
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop("kultialogo_media_release", None)
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop("kultialogo_media_release", None)
+    if pending:
+        # The session cannot run SQL inside after_commit; use a connection of its own.
+        delete_unreferenced(pending, bind=session.get_bind())
+
+
+def delete_unreferenced(hashes, bind=None) -> list[str]:
+    """Delete the stored files (bytes and rows) that no story references; returns their ids."""
+    bind = bind or db.engine
+    deleted = []
+    with bind.connect() as conn:
+        for sha256 in sorted(set(hashes)):
+            used = conn.execute(_referencing_stories_query(sha256).with_only_columns(Story.id).limit(1)).first()
+            if used is None:
+                deleted.append(sha256)
+        if deleted:
+            with conn.begin():
+                conn.execute(delete(MediaFile).where(MediaFile.sha256.in_(deleted)))
+                conn.execute(delete(MediaUpload).where(MediaUpload.sha256.in_(deleted)))
+    store = get_store()
+    for sha256 in deleted:
+        store.delete(sha256)
+    return deleted
+
+
+def collect_garbage(now=None) -> dict:
+    """``kultialogo media gc``: expired unfinished uploads, stray staging and scratch files,
+    stored bytes without a database row (a crash between rename and commit)."""
+    now = now or utcnow()
+    store = get_store()
+    with write_transaction():
+        expired = list(db.session.scalars(select(MediaUpload.id).where(
+            MediaUpload.completed_at.is_(None), MediaUpload.expires_at <= now)))
+        if expired:
+            db.session.execute(delete(MediaUpload).where(MediaUpload.id.in_(expired)))
+    for upload_id in expired:
+        store.staging_path(upload_id).unlink(missing_ok=True)
+    live = set(db.session.scalars(select(MediaUpload.id).where(MediaUpload.completed_at.is_(None))))
+    grace = timedelta(hours=1).total_seconds()
+    stray = 0
+    for folder, keep in ((store.staging, live), (store.tmp, set())):
+        for path in folder.iterdir():
+            if path.name not in keep and now.timestamp() - path.stat().st_mtime > grace:
+                path.unlink(missing_ok=True)
+                stray += 1
+    known = set(db.session.scalars(select(MediaFile.sha256)))
+    orphans = 0
+    for sha256 in list(store.stored_hashes()):
+        path = store.local_path(sha256)
+        if sha256 not in known and path and now.timestamp() - path.stat().st_mtime > grace:
+            store.delete(sha256)
+            orphans += 1
+    return {"expired_uploads": len(expired), "stray_files": stray, "orphan_files": orphans}
+
+
+def options_headers() -> dict[str, str]:
+    return {"Tus-Version": TUS_VERSION, "Tus-Extension": TUS_EXTENSIONS,
+            "Tus-Max-Size": str(limits.MEDIA_MAX_BYTES),
+            "Tus-Checksum-Algorithm": ",".join(CHECKSUMS)}
+

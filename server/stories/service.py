@@ -113,7 +113,7 @@ def missing_media(hashes) -> tuple[str, ...]:
     The media store arrives with the tus upload endpoint; until a file is stored there,
     every referenced hash is missing, so the client knows to upload first.
     """
-    from ..media_store import stored_hashes  # late: optional module boundary
+    from ..media.service import stored_hashes  # late: media imports stories
     have = stored_hashes(hashes)
     return tuple(h for h in hashes if h not in have)
 
@@ -217,6 +217,8 @@ def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing: Story
         return Outcome(REJECTED, problem=Problem("forbidden", status=403, field="id"))
     if story.status == STATUS_WITHDRAWN:
         return Outcome(UNCHANGED, story)
+    from ..media.service import release_after_commit
+    release_after_commit(story.media)  # files no other story uses go once this commits
     erase_content(story)
     story.status = STATUS_WITHDRAWN
     story.updated_at = now
