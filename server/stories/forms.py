@@ -5,12 +5,19 @@ from wtforms.validators import DataRequired, Length
 
 from .. import limits
 
-# Languages offered in the write form; the API accepts any BCP 47 tag.
-STORY_LANGUAGES = [
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms < 3.3 takes (value, label, render_kw) tuples, 3.3 deprecates them
+    def SelectChoice(value, label, render_kw=None):
+        return (value, label, render_kw or {})
+
+# Languages offered in the write form, each named in itself (lang= so it is read and shaped
+# right); the API accepts any BCP 47 tag.
+STORY_LANGUAGES = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in (
     ("en", "English"), ("it", "Italiano"), ("ar", "العربية"), ("uk", "Українська"),
     ("sr", "Srpski"), ("nl", "Nederlands"), ("fr", "Français"), ("fa", "فارسی"),
     ("ur", "اردو"), ("ps", "پښتو"), ("ru", "Русский"), ("tr", "Türkçe"), ("es", "Español"),
-]
+)]
 
 
 class StoryForm(FlaskForm):
@@ -21,14 +28,14 @@ class StoryForm(FlaskForm):
     language = SelectField(_l("Language of the story"), choices=STORY_LANGUAGES)
     community = SelectField(_l("Community"), choices=[])
     visibility = RadioField(_l("Who may read it?"), default="community", choices=[
-        ("public", _l("Everyone (public)")),
-        ("community", _l("Only my community")),
-        ("facilitators", _l("Only the facilitators")),
+        SelectChoice("public", _l("Everyone (public)")),
+        SelectChoice("community", _l("Only my community")),
+        SelectChoice("facilitators", _l("Only the facilitators")),
     ])
     author_display = RadioField(_l("Show me as"), default="pseudonym", choices=[
-        ("pseudonym", _l("My username")),
-        ("name", _l("My name")),
-        ("anonymous", _l("Anonymous")),
+        SelectChoice("pseudonym", _l("My username")),
+        SelectChoice("name", _l("My name")),
+        SelectChoice("anonymous", _l("Anonymous")),
     ])
     base_etag = HiddenField()
 

@@ -10,7 +10,7 @@ from .. import policy
 from ..errors import Problem
 from ..extensions import db
 from . import bp, service
-from .forms import StoryForm
+from .forms import SelectChoice, StoryForm
 from .models import Story
 from .schema import parse_story_id, validate_content
 
@@ -50,7 +50,7 @@ def _community_choices(account):
         communities = db.session.scalars(select(Community).order_by(Community.slug)).all()
     else:
         communities = sorted((m.community for m in account.memberships), key=lambda c: c.slug)
-    return [(c.slug, c.name_for(locale)) for c in communities]
+    return [SelectChoice(c.slug, c.name_for(locale)) for c in communities]
 
 
 @bp.route("/write", methods=["GET", "POST"])
