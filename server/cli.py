@@ -143,6 +143,10 @@ def translate_compile():
 
 cli.add_command(translate)
 
+from .media.cli import media as media_group  # noqa: E402  (kultialogo media gc)
+
+cli.add_command(media_group)
+
 
 def main():
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")

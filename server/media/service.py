@@ -387,10 +387,15 @@ def install_release_hook() -> None:
 
 
 def _after_rollback(session) -> None:
-    session.info.pop("kultialogo_media_release", None)
+    if not session.in_nested_transaction():
+        session.info.pop("kultialogo_media_release", None)
 
 
 def _after_commit(session) -> None:
+    # Fired for savepoints too: wait for the real commit, when the write lock is released.
+    # (Deleting re-checks references, so a rolled-back savepoint cannot cost a used file.)
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop("kultialogo_media_release", None)
     if pending:
         # The session cannot run SQL inside after_commit; use a connection of its own.
@@ -401,15 +406,14 @@ def delete_unreferenced(hashes, bind=None) -> list[str]:
     """Delete the stored files (bytes and rows) that no story references; returns their ids."""
     bind = bind or db.engine
     deleted = []
-    with bind.connect() as conn:
+    with bind.begin() as conn:  # one transaction: the reference check and the delete
         for sha256 in sorted(set(hashes)):
             used = conn.execute(_referencing_stories_query(sha256).with_only_columns(Story.id).limit(1)).first()
             if used is None:
                 deleted.append(sha256)
         if deleted:
-            with conn.begin():
-                conn.execute(delete(MediaFile).where(MediaFile.sha256.in_(deleted)))
-                conn.execute(delete(MediaUpload).where(MediaUpload.sha256.in_(deleted)))
+            conn.execute(delete(MediaFile).where(MediaFile.sha256.in_(deleted)))
+            conn.execute(delete(MediaUpload).where(MediaUpload.sha256.in_(deleted)))
     store = get_store()
     for sha256 in deleted:
         store.delete(sha256)

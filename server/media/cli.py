@@ -1,0 +1,18 @@
+"""``kultialogo media ...``: operator commands for the media store."""
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("media", help="Photos and voice recordings: the media store.")
+def media():
+    pass
+
+
+@media.command("gc")
+@with_appcontext
+def gc_command():
+    """Remove expired unfinished uploads and stray files (safe to run from cron)."""
+    from .service import collect_garbage
+    result = collect_garbage()
+    click.echo(f"{result['expired_uploads']} expired uploads, {result['stray_files']} stray partial files, "
+               f"{result['orphan_files']} orphan stored files removed.")
