@@ -1,0 +1,72 @@
+// The service worker from the page's side: registration, "works offline" on first install,
+// and asking before switching to a new version. It never reloads on its own: a person may be
+// writing (style guide, after svgomg's main-controller).
+import { t } from './i18n.js';
+import { showBanner, hideBanner } from './ui.js';
+
+const CHECK_EVERY = 60 * 60 * 1000;
+
+// beforeReload(): a promise the page settles before the reload (compose saves its draft).
+export async function registerWorker({ beforeReload = async () => {}, onReady = () => {} } = {}) {
+  // No service worker on plain http (a camp laptop on local Wi-Fi): the pages work as they are.
+  if (!('serviceWorker' in navigator)) return null;
+  let registration;
+  try {
+    // A module worker: it imports the same sync.js as the pages (Chromium 91+, Safari 15+,
+    // Firefox 147+); where that is missing the page runs without offline support.
+    registration = await navigator.serviceWorker.register('/sw.js', { scope: '/', type: 'module', updateViaCache: 'none' });
+  } catch (err) {
+    return null;
+  }
+  let accepted = false;
+
+  const offer = (worker) => {
+    showBanner('update', t('A new version of Kultialogo is ready.'), {
+      action: {
+        label: t('Update now'),
+        run: async (button) => {
+          button.disabled = true;
+          accepted = true;
+          await beforeReload();
+          worker.postMessage({ type: 'skip-waiting' });
+        },
+      },
+    });
+  };
+
+  const watch = (worker) => {
+    worker.addEventListener('statechange', () => {
+      if (worker.state !== 'installed') return;
+      if (navigator.serviceWorker.controller) offer(worker);
+      else showBanner('ready', t('Kultialogo now works on this phone without signal.'), { dismiss: true });
+    });
+  };
+
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  if (registration.installing) watch(registration.installing);
+  registration.addEventListener('updatefound', () => watch(registration.installing));
+
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // Only after the person said yes; the first install also changes the controller.
+    if (accepted) location.reload();
+    else hideBanner('update');
+  });
+
+  let lastCheck = Date.now();
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && Date.now() - lastCheck > CHECK_EVERY) {
+      lastCheck = Date.now();
+      registration.update().catch(() => {});
+    }
+  });
+
+  navigator.serviceWorker.ready.then(onReady);
+  return registration;
+}
+
+// Ask the worker to keep these pages for offline use (missing ones, or all when `force`).
+export async function warmPages(urls, force) {
+  if (!('serviceWorker' in navigator)) return;
+  const registration = await navigator.serviceWorker.ready;
+  if (registration.active) registration.active.postMessage({ type: 'warm', urls, force });
+}

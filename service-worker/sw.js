@@ -1,0 +1,152 @@
+// Kultialogo's service worker, served at /sw.js with scope / (server/pwa.py builds it: the
+// precache list and version below are written in, and the import points at the hashed module).
+// A module worker: it shares sync.js with the pages (no DOM in it), never any page module.
+//
+// - Install: precache the shell (hashed CSS and JS, icons, the offline page) with addAll, so a
+//   half-downloaded shell never goes live.
+// - Activate: delete the older kultialogo-shell-v* caches; leave other caches alone.
+// - Fetch: GET only. Shell files cache-first; pages network-first (a slow 2G answer falls back
+//   to the saved page after a few seconds) and then the offline page; API calls untouched.
+// - Sync: Background Sync pushes the outbox when the browser sees a connection again.
+import { pushSoon, SYNC_TAG } from '/static/js/sync.js';
+
+const SHELL = '__SHELL_MANIFEST__';
+const SHELL_PREFIX = 'kultialogo-shell-v';
+const SHELL_CACHE = `${SHELL_PREFIX}${SHELL.version}`;
+const PAGES_CACHE = 'kultialogo-pages-v1';     // pages the person opened, for offline reading
+const RUNTIME_CACHE = 'kultialogo-runtime-v1'; // other static files and the interface strings
+const KEEP = [SHELL_CACHE, PAGES_CACHE, RUNTIME_CACHE];
+const OFFLINE_URL = '/offline';
+const PAGE_TIMEOUT_MS = 4000;
+const PAGES_KEPT = 40;
+// Pages worth keeping: the feed's first page, the compose page and stories.
+const KEPT_PAGE = /^\/(?:write|stories\/[0-9a-f-]{36})?$/;
+const PRECACHED = new Set(SHELL.precache);
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    await cache.addAll(SHELL.precache);
+    // The very first worker may start at once: there is no older shell to disagree with.
+    // Later versions wait until the person accepts the update prompt.
+    if (!self.registration.active) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('kultialogo-') && !KEEP.includes(name)) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  const message = event.data || {};
+  if (message.type === 'skip-waiting') self.skipWaiting();
+  else if (message.type === 'warm') event.waitUntil(warm(message.urls || [], Boolean(message.force)));
+});
+
+async function warm(urls, force) {
+  const pages = await caches.open(PAGES_CACHE);
+  for (const url of urls) {
+    if (!force && await pages.match(url, { ignoreVary: true })) continue;
+    try {
+      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.ok && !response.redirected) await pages.put(url, response);
+    } catch (err) {
+      return;  // no signal: next time
+    }
+  }
+  if (force) {
+    try {
+      const response = await fetch(OFFLINE_URL, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.ok) await (await caches.open(SHELL_CACHE)).put(OFFLINE_URL, response);
+    } catch (err) {
+      // keep the offline page we have
+    }
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method !== 'GET') {
+    // Never answered here. A signed-in state may change (sign in, sign out, language):
+    // the saved pages belonged to the old one.
+    if (request.mode === 'navigate') event.waitUntil(caches.delete(PAGES_CACHE));
+    return;
+  }
+  if (PRECACHED.has(url.pathname + url.search) && url.pathname !== OFFLINE_URL) {
+    event.respondWith(cacheFirst(request, SHELL_CACHE));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(page(event, url));
+  } else if (url.pathname.startsWith('/static/') || url.pathname.startsWith('/i18n/')) {
+    event.respondWith(staleWhileRevalidate(event, request));
+  }
+  // Everything else (the API, media) goes to the network as if there were no worker.
+});
+
+async function cacheFirst(request, cacheName) {
+  const cached = await caches.match(request, { cacheName, ignoreVary: true });
+  return cached || fetch(request);
+}
+
+async function staleWhileRevalidate(event, request) {
+  const cache = await caches.open(RUNTIME_CACHE);
+  const cached = await cache.match(request);
+  const network = fetch(request).then((response) => {
+    if (response.ok) event.waitUntil(cache.put(request, response.clone()));
+    return response;
+  });
+  if (cached) {
+    event.waitUntil(network.catch(() => null));
+    return cached;
+  }
+  return network;
+}
+
+function timeout(ms) {
+  return new Promise((resolve) => { setTimeout(() => resolve(null), ms); });
+}
+
+async function page(event, url) {
+  const keep = KEPT_PAGE.test(url.pathname) && !url.search;
+  const network = fetch(event.request).then((response) => {
+    if (keep && response.ok && !response.redirected && response.type === 'basic') {
+      const copy = response.clone();
+      event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(url.pathname, copy)).then(trimPages));
+    }
+    return response;
+  });
+  const saved = () => caches.match(url.pathname, { cacheName: PAGES_CACHE, ignoreVary: true });
+  const first = await Promise.race([network.catch(() => null), timeout(PAGE_TIMEOUT_MS)]);
+  if (first) return first;
+  // No answer yet (slow signal) or none at all (no signal): the saved copy, if any.
+  const cached = await saved();
+  if (cached) {
+    event.waitUntil(network.catch(() => null));  // still refresh the saved copy
+    return cached;
+  }
+  try {
+    return await network;
+  } catch (err) {
+    return (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE, ignoreVary: true })) || Response.error();
+  }
+}
+
+async function trimPages() {
+  const cache = await caches.open(PAGES_CACHE);
+  const keys = await cache.keys();
+  for (const request of keys.slice(0, Math.max(0, keys.length - PAGES_KEPT))) await cache.delete(request);
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(pushSoon().then((outcome) => {
+    // Rejecting asks the browser to try again later, with its own backoff.
+    if (outcome && outcome.retryLater) throw new Error('outbox not empty yet');
+  }));
+});
