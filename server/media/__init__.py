@@ -1,12 +1,21 @@
 """Media: photos and voice recordings, uploaded over tus 1.0 and served by SHA-256."""
-from flask import Blueprint
+from flask import Blueprint, request
 
 bp = Blueprint("media", __name__)
 
 
 def init_app(app) -> None:
-    """Register the blueprint, the store, the ``kultialogo media`` commands' hooks."""
+    """Register the blueprint and the hook that deletes withdrawn stories' files."""
     from . import routes  # noqa: F401  (attach the views to bp)
     from .service import install_release_hook
     app.register_blueprint(bp)
     install_release_hook()
+    # First in line: CSRFProtect (registered earlier) parses the form, under the app-wide
+    # body limit, before any view runs; the write form may carry a photo and a recording.
+    app.before_request_funcs.setdefault(None, []).insert(0, _allow_form_media)
+
+
+def _allow_form_media() -> None:
+    if request.method == "POST" and request.endpoint == "stories.write":
+        from .. import limits
+        request.max_content_length = limits.MEDIA_IMAGE_MAX_BYTES + limits.MEDIA_AUDIO_MAX_BYTES + 1024 * 1024

@@ -455,3 +455,23 @@ def options_headers() -> dict[str, str]:
             "Tus-Max-Size": str(limits.MEDIA_MAX_BYTES),
             "Tus-Checksum-Algorithm": ",".join(CHECKSUMS)}
 
+
+
+def ingest_form_files(owner, **files) -> list[str]:
+    """Files posted in the plain write form (``photo=``, ``audio=``): their SHA-256, in order.
+
+    An empty file input arrives as a part with no name; it is skipped. A refusal names the
+    form field it came from.
+    """
+    hashes = []
+    for name, storage in files.items():
+        if storage is None or not getattr(storage, "filename", None):
+            continue
+        try:
+            sha256 = ingest_upload(owner, storage.stream)
+        except Problem as problem:
+            problem.field = name
+            raise
+        if sha256 not in hashes:
+            hashes.append(sha256)
+    return hashes

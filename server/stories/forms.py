@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -38,6 +39,9 @@ class StoryForm(FlaskForm):
         SelectChoice("anonymous", _l("Anonymous")),
     ])
     base_etag = HiddenField()
+    # Without JavaScript a story still takes a photo and a recording (checked like tus uploads).
+    photo = FileField(_l("A photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*"})
 
 
 class ModerationForm(FlaskForm):

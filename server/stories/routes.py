@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from .. import policy
 from ..errors import Problem
 from ..extensions import db
+from ..media.service import ingest_form_files
 from . import bp, service
 from .forms import SelectChoice, StoryForm
 from .models import Story
@@ -67,8 +68,9 @@ def write():
     if form.validate_on_submit():
         try:
             story_id = parse_story_id(form.id.data)
+            media = ingest_form_files(current_user, photo=form.photo.data, audio=form.audio.data)
             content = validate_content({
-                "title": form.title.data, "body": form.body.data, "language": form.language.data,
+                "media": media, "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": form.community.data, "visibility": form.visibility.data,
                 "author_display": form.author_display.data})
             outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
