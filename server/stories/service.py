@@ -3,8 +3,9 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
@@ -16,12 +17,16 @@ from ..revisions import RevisionBlock
 from ..timeutil import isoformat, utcnow
 from .models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                      STATUS_WITHDRAWN, Story, StoryConflict)
-from .schema import StoryContent
+from .schema import StoryContent, parse_time
 
 # Push results (contract names).
 CREATED, UPDATED, UNCHANGED, CONFLICT, REJECTED, MEDIA_MISSING = (
     "created", "updated", "unchanged", "conflict", "rejected", "media_missing")
 ACKNOWLEDGED = (CREATED, UPDATED, UNCHANGED)
+
+
+# ``existing=LOOKUP``: the caller has not looked the id up; ``None``: it looked and found nothing.
+LOOKUP = object()
 
 
 @dataclass
@@ -118,20 +123,20 @@ def missing_media(hashes) -> tuple[str, ...]:
     return tuple(h for h in hashes if h not in have)
 
 
-def _apply_content(story: Story, content: StoryContent, community: Community) -> None:
-    story.title = content.title
-    story.body = content.body
-    story.language = content.language
-    story.community_id = community.id
-    story.community = community
-    story.visibility = content.visibility
-    story.author_display = content.author_display
-    story.consent_kind = content.consent["kind"]
-    story.consent_recorded_by = content.consent["recorded_by"]
+def _content_columns(content: StoryContent, community: Community) -> dict:
+    """The story columns that hold the author-owned content (one mapping for every writer)."""
     at = content.consent["at"]
-    from .schema import parse_time
-    story.consent_at = parse_time(at, "consent.at") if at else None
-    story.media = list(content.media)
+    return {"title": content.title, "body": content.body, "language": content.language,
+            "community_id": community.id, "visibility": content.visibility,
+            "author_display": content.author_display, "consent_kind": content.consent["kind"],
+            "consent_recorded_by": content.consent["recorded_by"],
+            "consent_at": parse_time(at, "consent.at") if at else None, "media": list(content.media)}
+
+
+def _apply_content(story: Story, content: StoryContent, community: Community) -> None:
+    for key, value in _content_columns(content, community).items():
+        setattr(story, key, value)
+    story.community = community
 
 
 def _initial_status(actor, community) -> str:
@@ -139,37 +144,23 @@ def _initial_status(actor, community) -> str:
 
 
 def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None, created_at=None,
-           revs: RevisionBlock, communities: Communities, existing: Story | None = None) -> Outcome:
-    """Create or update one story inside the caller's write transaction (and savepoint).
+           revs: RevisionBlock, communities: Communities, existing=LOOKUP) -> Outcome:
+    """Create or update one story inside the caller's write transaction and savepoint.
 
     Idempotent on ``story_id``: the same content again is UNCHANGED; different content on a
-    stale base is kept as a conflicting revision, never dropped.
+    stale base is kept as a conflicting revision, never dropped. Call it through
+    upsert_in_savepoint(), which turns a lost insert race into a comparison.
     """
     community = check_community(actor, content, communities)
     missing = missing_media(content.media)
     if missing:
         return Outcome(MEDIA_MISSING, missing_media=missing)
     new_etag = content_etag(content.as_dict())
-    story = existing if existing is not None else db.session.get(Story, story_id)
+    story = db.session.get(Story, story_id) if existing is LOOKUP else existing
     now = utcnow()
     if story is None:
-        story = Story(id=story_id, author_id=actor.id, author=actor, created_at=created_at,
-                      received_at=now, updated_at=now, etag=new_etag,
-                      status=_initial_status(actor, community), revision=revs.next())
-        _apply_content(story, content, community)
-        story.ever_published = story.status == STATUS_PUBLISHED
-        db.session.add(story)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            # Someone stored this id between our read and insert: compare with theirs.
-            db.session.expunge(story)
-            story = db.session.get(Story, story_id, populate_existing=True)
-            if story is None:
-                raise
-        else:
-            return Outcome(CREATED, story)
+        return Outcome(CREATED, _insert_new(actor, story_id, content, community, new_etag, created_at,
+                                            now, revs))
 
     if story.author_id != actor.id:
         return Outcome(REJECTED, problem=Problem("forbidden", status=403, field="id"))
@@ -178,7 +169,11 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     if story.etag == new_etag:
         return Outcome(UNCHANGED, story)
     if _strip_etag(base_etag) != story.etag:
-        _keep_conflict(story, content, new_etag, now)
+        if _keep_conflict(story, content, new_etag, now):
+            # The author's other devices must learn of the kept text: a new revision puts
+            # the story (with its conflicts list) back in their pull, and changes the feed ETag.
+            story.revision = revs.next()
+            db.session.flush()
         return Outcome(CONFLICT, story)
     _apply_content(story, content, community)
     story.etag = new_etag
@@ -193,16 +188,87 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     return Outcome(UPDATED, story)
 
 
-def _keep_conflict(story: Story, content: StoryContent, etag: str, now) -> None:
+class NewStory(SimpleNamespace):
+    """A story this transaction has just inserted, as the plain values inserted.
+
+    Enough for story_view() and tombstone(); it is not in the session, so a later change in
+    the same transaction loads the real row first (upsert_in_savepoint does).
+    """
+
+
+_INSERT_STORY = insert(Story.__table__)
+
+
+def _insert_new(actor, story_id, content, community, etag, created_at, now, revs) -> NewStory:
+    """INSERT a new story with one Core statement; answer with the values inserted.
+
+    Why not session.add() + flush(): the ORM's unit of work, object instrumentation and a
+    session-level savepoint per item were most of a push's time (bench/ingest.py). The
+    statement still runs inside the item's savepoint and the primary key still decides
+    (IntegrityError: see upsert_in_savepoint).
+    """
+    status = _initial_status(actor, community)
+    row = {"id": story_id, "author_id": actor.id, "created_at": created_at, "received_at": now,
+           "updated_at": now, "etag": etag, "status": status, "revision": revs.next(),
+           "ever_published": status == STATUS_PUBLISHED, **_content_columns(content, community)}
+    shown = {}
+    for column in Story.__table__.columns:
+        if column.key in row:
+            continue
+        default = column.default
+        if default is not None and (default.is_scalar or default.is_callable):
+            # Python-side defaults, filled here so the answer shows them too (this also
+            # covers columns added later without a change here).
+            row[column.key] = default.arg if default.is_scalar else default.arg(None)
+        else:
+            shown[column.key] = None  # server default or NULL
+    db.session.connection().execute(_INSERT_STORY, row)
+    return NewStory(**row, **shown, author=actor, community=community, conflicts=[])
+
+
+def _keep_conflict(story: Story, content: StoryContent, etag: str, now) -> bool:
+    """Keep a losing text; False when that very text was already kept (a replay)."""
     if any(c.etag == etag for c in story.conflicts):
-        return  # the same losing text replayed: already kept
+        return False
     story.conflicts.append(StoryConflict(etag=etag, content=content.as_dict(), received_at=now))
     db.session.flush()
+    return True
 
 
-def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing: Story | None = None) -> Outcome:
+def upsert_in_savepoint(actor, story_id: uuid.UUID, content: StoryContent, *, existing=LOOKUP,
+                        **kwargs) -> Outcome:
+    """upsert() in its own savepoint, so that its failure undoes its own writes only.
+
+    ``existing=None`` means the caller looked the id up under the revision counter lock and
+    found nothing: the insert then needs no ORM state, and a connection-level savepoint
+    (plain SAVEPOINT / RELEASE) is enough, much cheaper than Session.begin_nested().
+    Writers are serialised by that lock, so an insert should never collide; but the unique
+    key is what guarantees "stored once": if the insert hits it anyway (a writer that
+    bypassed the lock), the savepoint is undone and the item is compared with the stored
+    row instead, so the same content is UNCHANGED.
+    """
+    if existing is None:
+        try:
+            with db.session.connection().begin_nested():
+                return upsert(actor, story_id, content, existing=None, **kwargs)
+        except IntegrityError:
+            existing = db.session.get(Story, story_id, populate_existing=True)
+            if existing is None:
+                raise
+    try:
+        with db.session.begin_nested():
+            return upsert(actor, story_id, content, existing=existing, **kwargs)
+    except IntegrityError:
+        stored = db.session.get(Story, story_id, populate_existing=True)
+        if stored is None:
+            raise
+        with db.session.begin_nested():
+            return upsert(actor, story_id, content, existing=stored, **kwargs)
+
+
+def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing=LOOKUP) -> Outcome:
     """Withdraw a story: its content is deleted for real; only a tombstone stays for sync."""
-    story = existing if existing is not None else db.session.get(Story, story_id)
+    story = db.session.get(Story, story_id) if existing is LOOKUP else existing
     now = utcnow()
     if story is None:
         # Withdrawn before it ever arrived: keep a tombstone so a late replay of the
@@ -284,8 +350,8 @@ def write_one(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=No
     """One story from the HTML form, committed in its own transaction."""
     with write_transaction():
         revs = RevisionBlock(db.session)
-        outcome = upsert(actor, story_id, content, base_etag=base_etag, created_at=created_at,
-                         revs=revs, communities=Communities())
+        outcome = upsert_in_savepoint(actor, story_id, content, base_etag=base_etag, created_at=created_at,
+                                      revs=revs, communities=Communities())
         revs.flush()
     return outcome
 

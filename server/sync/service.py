@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import limits, policy
 from ..database import write_transaction
@@ -26,8 +27,21 @@ class ItemResult:
     problem: Problem | None = None
     missing_media: tuple = ()
     tomb: bool = False
+    _view: dict | None = None
+
+    def render(self, viewer) -> dict:
+        """Build the answer now, while the story's attributes are loaded.
+
+        push() renders inside its transaction, just before the commit: the view is exactly
+        what is being committed, and nothing is reloaded row by row after the commit expired it.
+        """
+        self._view = self._build(viewer)
+        return self._view
 
     def to_dict(self, viewer) -> dict:
+        return self._view if self._view is not None else self._build(viewer)
+
+    def _build(self, viewer) -> dict:
         if self.story is None:
             view = None
         elif self.tomb or self.story.status == "withdrawn":
@@ -106,25 +120,32 @@ def push(actor, items: list) -> list[ItemResult]:
         with write_transaction():
             revs = RevisionBlock(db.session)
             communities = stories.Communities()
-            # One query for every story the batch names (we hold the write lock).
+            # One query for every story the batch names. We hold the counter lock, so no other
+            # writer can store one of these ids before we commit: an id absent here is new.
             ids = list({p.story_id for p in parsed})
-            existing = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+            existing = {s.id: s for s in db.session.scalars(
+                select(Story).where(Story.id.in_(ids)).options(selectinload(Story.conflicts)))}
             for p in parsed:
                 results[p.index] = _apply(actor, p, revs, communities, existing)
             revs.flush()
+            for result in results:
+                result.render(actor)
     return results  # type: ignore[return-value]
 
 
 def _apply(actor, p: _Parsed, revs, communities, existing) -> ItemResult:
     sid = str(p.story_id)
+    found = existing.get(p.story_id)
+    if isinstance(found, stories.NewStory):
+        found = stories.LOOKUP  # inserted earlier in this batch: load the real row to change it
     try:
-        with db.session.begin_nested():
-            if p.op == "withdraw":
-                outcome = stories.withdraw(actor, p.story_id, revs=revs, existing=existing.get(p.story_id))
-            else:
-                outcome = stories.upsert(actor, p.story_id, p.content, base_etag=p.base_etag,
-                                         created_at=p.created_at, revs=revs, communities=communities,
-                                         existing=existing.get(p.story_id))
+        if p.op == "withdraw":
+            with db.session.begin_nested():
+                outcome = stories.withdraw(actor, p.story_id, revs=revs, existing=found)
+        else:
+            outcome = stories.upsert_in_savepoint(
+                actor, p.story_id, p.content, base_etag=p.base_etag, created_at=p.created_at,
+                revs=revs, communities=communities, existing=found)
     except Problem as problem:
         return ItemResult(sid, stories.REJECTED, problem=problem)
     if outcome.story is not None:
@@ -197,10 +218,12 @@ def pull(viewer, since: int, limit: int, head: int | None = None) -> PullPage:
     may_hold = Story.ever_published.is_(True)
     if policy.signed_in(viewer):
         may_hold = or_(may_hold, Story.author_id == viewer.id)
-    rows = db.session.scalars(
-        select(Story).where(and_(Story.revision > since, or_(readable, may_hold)))
-        .order_by(Story.revision).limit(limit + 1)
-    ).all()
+    query = (select(Story).where(and_(Story.revision > since, or_(readable, may_hold)))
+             .order_by(Story.revision).limit(limit + 1))
+    if policy.signed_in(viewer):
+        # Authors get their stories' conflicts: one query for the page, not one per story.
+        query = query.options(selectinload(Story.conflicts))
+    rows = db.session.scalars(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
     items = [stories.story_view(s, viewer) if policy.can_read_in_feed(viewer, s) else stories.tombstone(s)
