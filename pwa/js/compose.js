@@ -5,36 +5,52 @@ import { t } from './i18n.js';
 import * as outbox from './outbox.js';
 import { el, askToKeepData, reasonOf } from './ui.js';
 
-const CONTENT = ['title', 'body', 'language', 'community', 'visibility', 'author_display'];
-const CLEARED_AFTER_SEND = ['title', 'body'];
+// Form fields that are not part of what the person wrote.
+const NOT_CONTENT = new Set(['csrf_token', 'id', 'base_etag']);
+const CLEARED_AFTER_SEND = ['title', 'body', 'place'];
 const SAVE_AFTER_MS = 400;  // typing pause before the draft is written; pagehide writes at once
+// Where the API's error field names live in the form (the rest share their names).
+const FORM_NAME = { 'consent.guardian': 'guardian_consent' };
 
+// Every field as the person left it: {name: text} and {name: true|false} for checkboxes.
 function read(form) {
-  const data = {};
-  const values = new FormData(form);
-  for (const name of CONTENT) {
-    if (values.has(name)) data[name] = String(values.get(name));
+  const fields = {};
+  for (const field of form.elements) {
+    if (!field.name || NOT_CONTENT.has(field.name) || field.disabled) continue;
+    if (field.type === 'checkbox') fields[field.name] = field.checked;
+    else if (field.type === 'radio') { if (field.checked) fields[field.name] = field.value; }
+    else if (field.type !== 'submit' && field.type !== 'button') fields[field.name] = field.value;
   }
-  return data;
+  return fields;
 }
 
-function fill(form, data) {
-  for (const name of CONTENT) {
-    if (!(name in data)) continue;
-    const field = form.elements.namedItem(name);
-    if (!field) continue;
-    if (field instanceof RadioNodeList || field.type === 'radio') {
-      for (const option of form.querySelectorAll(`[name="${name}"]`)) option.checked = option.value === data[name];
-    } else {
-      field.value = data[name];
-    }
+function fill(form, fields) {
+  for (const field of form.elements) {
+    if (!field.name || !(field.name in fields) || NOT_CONTENT.has(field.name)) continue;
+    const value = fields[field.name];
+    if (field.type === 'checkbox') field.checked = Boolean(value);
+    else if (field.type === 'radio') field.checked = field.value === value;
+    else field.value = value;
   }
+}
+
+// The story as the sync API takes it, from the form's fields: the same mapping as the
+// server's /write route (server/stories/routes.py). Fields the form lacks are left out, so
+// the server's defaults apply; the "check_*" boxes are reminders and are not stored.
+function toStory(fields) {
+  const story = {};
+  for (const name of ['title', 'body', 'language', 'community', 'visibility', 'author_display', 'place']) {
+    if (name in fields) story[name] = fields[name];
+  }
+  if ('about_minor' in fields) story.about_minor = Boolean(fields.about_minor);
+  if ('guardian_consent' in fields) story.consent = { kind: 'self', guardian: Boolean(fields.guardian_consent) };
+  return story;
 }
 
 function hasText(form) {
   return CLEARED_AFTER_SEND.some((name) => {
     const field = form.elements.namedItem(name);
-    return field && field.value.trim() !== '';
+    return field && typeof field.value === 'string' && field.value.trim() !== '';
   });
 }
 
@@ -81,19 +97,25 @@ export async function enhance(form, { owner, onQueued }) {
   form.prepend(status);
   let fixing = null;
 
-  const fix = /^#fix=([0-9a-f-]{36})$/.exec(location.hash);
-  if (fix) {
+  // "Fix it and send it again" links here with #fix=<id>: the refused story in the form.
+  const loadFix = async () => {
+    const fix = /^#fix=([0-9a-f-]{36})$/.exec(location.hash);
+    if (!fix) return false;
     const item = await outbox.get(fix[1]);
-    if (item && item.owner === owner) {
-      fixing = item;
-      fill(form, item.data);
-      idField.value = item.id;
-      const error = item.lastError || {};
-      const field = error.field ? form.elements.namedItem(error.field.split('.')[0]) : null;
-      if (field && field.closest) markField(field, reasonOf(error));
-      else status.textContent = reasonOf(error);
-    }
-  } else {
+    if (!item || item.owner !== owner) return false;
+    fixing = item;
+    clearErrors(form);
+    fill(form, item.fields || item.data);
+    idField.value = item.id;
+    const error = item.lastError || {};
+    const name = error.field ? (FORM_NAME[error.field] || error.field.split('.')[0]) : null;
+    const field = name ? form.elements.namedItem(name) : null;
+    if (field && field.closest && field.closest('.field')) markField(field, reasonOf(error));
+    else status.textContent = reasonOf(error);
+    (field && field.focus ? field : form).scrollIntoView({ block: 'center' });
+    return true;
+  };
+  if (!(await loadFix())) {
     const draft = await outbox.latestDraft(owner);
     if (draft && !(await outbox.isUsed(draft.id))) {
       fill(form, draft.fields);
@@ -101,6 +123,10 @@ export async function enhance(form, { owner, onQueued }) {
       status.textContent = t('Your draft was restored.');
     }
   }
+  addEventListener('hashchange', async () => {
+    if (fixing === null && hasText(form)) await save();  // keep what was being typed as a draft
+    await loadFix();
+  });
   // A page from the phone's cache carries the id the server made when it was cached.
   if (!fixing && (!idField.value || (await outbox.isUsed(idField.value)))) idField.value = outbox.newId();
 
@@ -129,7 +155,7 @@ export async function enhance(form, { owner, onQueued }) {
       ? fixing.lastError.serverEtag : null;
     let item;
     try {
-      item = await outbox.enqueue({ id: idField.value, owner, data: read(form), baseEtag });
+      item = await outbox.enqueue({ id: idField.value, owner, data: toStory(read(form)), fields: read(form), baseEtag });
     } catch (err) {
       // No room or no IndexedDB after all: the plain form still works.
       form.submit();
@@ -138,8 +164,9 @@ export async function enhance(form, { owner, onQueued }) {
     fixing = null;
     for (const name of CLEARED_AFTER_SEND) {
       const field = form.elements.namedItem(name);
-      if (field) field.value = '';
+      if (field && 'value' in field) field.value = '';
     }
+    for (const box of form.querySelectorAll('input[type=checkbox]')) box.checked = false;
     idField.value = outbox.newId();
     if (etagField) etagField.value = '';
     if (location.hash) history.replaceState(null, '', location.pathname);

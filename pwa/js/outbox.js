@@ -39,7 +39,7 @@ export function newId() {
 
 // Put a story in the outbox (or replace the text of one that is waiting or needs attention)
 // and drop its draft, in one transaction. Resolves with the stored item.
-export async function enqueue({ id, owner, data, baseEtag = null }) {
+export async function enqueue({ id, owner, data, fields = null, baseEtag = null }) {
   const now = Date.now();
   const current = await db.get('outbox', id);
   const item = {
@@ -47,6 +47,7 @@ export async function enqueue({ id, owner, data, baseEtag = null }) {
     owner,
     op: 'upsert',
     data: { ...data, created_at: (current && current.data.created_at) || new Date(now).toISOString() },
+    fields,  // the form as the person filled it, to fix and resend
     base_etag: baseEtag !== null ? baseEtag : (current ? current.base_etag : null),
     state: 'queued',
     attempts: 0,

@@ -366,6 +366,8 @@ export function startAutoSync() {
     }
     schedule();
   };
+  // A push started elsewhere (the compose form, another tab) may leave items for later.
+  outbox.onChange(() => { schedule(); });
   addEventListener('online', async () => {
     setNetwork('online');
     const { user } = await getSession();

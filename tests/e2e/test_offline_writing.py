@@ -1,0 +1,99 @@
+"""Writing with no signal: kept on the phone, sent exactly once when the signal returns."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import SQLITE_ONLY, outbox, rows, sign_in, stories_titled, wait_for_worker, write_story
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+
+def _ready_to_write(context, base_url):
+    page = context.new_page()
+    sign_in(page, base_url)
+    page.goto(base_url + "/write")
+    wait_for_worker(page)
+    page.wait_for_function("""async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
+        .match('/write', { ignoreVary: true }))""")
+    return page
+
+
+def _mine(page, title):
+    return page.locator(".mine-item", has_text=title)
+
+
+def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, people, live_server, context):
+    page = _ready_to_write(context, live_server.url)
+    context.set_offline(True)
+    write_story(page, "Written with no signal")
+    expect(_mine(page, "Written with no signal")).to_contain_text("Saved on this phone")
+    [item] = outbox(page)
+    story_id = item["id"]
+    page.close()
+
+    page = context.new_page()
+    page.goto(live_server.url + "/write")  # still offline: the page comes from the phone
+    expect(_mine(page, "Written with no signal")).to_contain_text("Saved on this phone")
+    assert [i["id"] for i in outbox(page)] == [story_id]
+    assert rows(app, story_id) == 0
+
+    context.set_offline(False)
+    expect(_mine(page, "Written with no signal")).to_contain_text("waiting for review")
+    assert rows(app, story_id) == 1
+    assert outbox(page) == []
+
+
+def test_two_tabs_with_the_same_queued_story_going_online_make_one_row(app, people, live_server, context):
+    first = _ready_to_write(context, live_server.url)
+    context.set_offline(True)
+    write_story(first, "Two tabs, one story")
+    expect(_mine(first, "Two tabs, one story")).to_contain_text("Saved on this phone")
+    second = context.new_page()
+    second.goto(live_server.url + "/")
+    expect(_mine(second, "Two tabs, one story")).to_contain_text("Saved on this phone")
+
+    context.set_offline(False)  # both tabs see `online` at the same moment
+    for page in (first, second):
+        expect(_mine(page, "Two tabs, one story")).to_contain_text("waiting for review")
+    found = stories_titled(app, "Two tabs, one story")
+    assert len(found) == 1
+
+
+def test_push_cut_after_the_server_stored_it_is_retried_into_one_row(app, people, live_server, context):
+    page = _ready_to_write(context, live_server.url)
+    cut = []
+
+    def lose_the_answer(route):
+        if not cut:
+            response = route.fetch()          # the server receives and stores the story ...
+            cut.append(response.status)
+            route.abort("connectionreset")    # ... and the phone never hears back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/push", lose_the_answer)
+    write_story(page, "Cut in the middle")
+    expect(_mine(page, "Cut in the middle")).to_contain_text("waiting for review")
+    assert cut == [200]
+    assert len(stories_titled(app, "Cut in the middle")) == 1
+
+
+def test_story_the_server_refuses_is_kept_shown_fixed_and_resent(app, people, live_server, context):
+    page = _ready_to_write(context, live_server.url)
+    # The form's maxlength only limits typing; a pasted or older copy can still be too long.
+    page.evaluate("document.querySelector('#title').removeAttribute('maxlength')")
+    write_story(page, "A" * 141)
+    item = _mine(page, "A" * 141)
+    expect(item).to_contain_text("Needs your attention")
+    expect(item.locator(".reason")).to_contain_text("140")
+    [queued] = outbox(page)
+    assert queued["state"] == "attention"
+    assert stories_titled(app, "A" * 141) == []
+
+    item.get_by_role("link", name="Fix it and send it again").click()
+    expect(page.locator("#title")).to_have_value("A" * 141)
+    expect(page.locator(".field.has-error")).to_contain_text("140")
+    page.fill("#title", "A shorter title")
+    page.get_by_role("button", name="Send").click()
+    expect(_mine(page, "A shorter title")).to_contain_text("waiting for review")
+    assert rows(app, queued["id"]) == 1
+    assert outbox(page) == []
