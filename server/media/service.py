@@ -115,8 +115,8 @@ def create_upload(owner, length_header: str | None, metadata_header: str | None)
     """Start (or find) an upload. Returns ``(upload, already_stored)``.
 
     A file already in the store is not sent again: the upload is recorded as complete at once.
-    The same person starting the same file again gets their unfinished upload back, so a
-    client that lost the upload URL still resumes from the server's offset.
+    (Creating the same unfinished file twice gives two uploads: tus clients start a new one
+    at offset 0, and resume an old one by its URL.)
     """
     length = _parse_int_header(length_header, "Upload-Length")
     meta = parse_metadata(metadata_header)
@@ -139,11 +139,6 @@ def create_upload(owner, length_header: str | None, metadata_header: str | None)
                                  created_at=now, expires_at=now, completed_at=now)
             db.session.add(upload)
             return upload, True
-        upload = db.session.scalar(select(MediaUpload).where(
-            MediaUpload.owner_id == owner.id, MediaUpload.sha256 == sha256, MediaUpload.length == length,
-            MediaUpload.completed_at.is_(None), MediaUpload.expires_at > now).limit(1))
-        if upload is not None and get_store().staging_path(upload.id).exists():
-            return upload, False
         upload = MediaUpload(id=secrets.token_hex(16), owner_id=owner.id, sha256=sha256, length=length,
                              declared_type=declared, filename=meta["filename"][:255], created_at=now,
                              expires_at=now + timedelta(hours=limits.MEDIA_UPLOAD_EXPIRY_HOURS))

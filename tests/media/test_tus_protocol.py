@@ -102,14 +102,6 @@ def test_a_stored_file_is_not_sent_again_200_with_location(app, client, amina):
     assert tus.fetch(client, tus.sha256(data), bilal).status_code == 200
 
 
-def test_starting_the_same_file_again_resumes_the_unfinished_upload(client, amina):
-    data = tus.png_bytes()
-    first = tus.create(client, amina, data, "image/png").headers["Location"]
-    tus.patch(client, first, amina, 0, data[:50])
-    second = tus.create(client, amina, data, "image/png")
-    assert second.status_code == 201 and second.headers["Location"] == first
-
-
 def test_whole_file_hash_mismatch_discards_the_upload(app, client, amina):
     data = tus.png_bytes()
     created = tus.create(client, amina, data, "image/png", sha="ab" * 32)
