@@ -5,6 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from flask import Blueprint, abort, current_app, redirect, request, url_for
@@ -31,6 +32,17 @@ def select_locale() -> str:
 def text_direction(locale=None) -> str:
     code = str(locale or get_locale()).split("_")[0]
     return "rtl" if code in current_app.config["RTL_LOCALES"] else "ltr"
+
+
+def language_name(code: str) -> str:
+    """A story's language named in the reader's language: "uk" is "Ukrainian", "الأوكرانية"."""
+    try:
+        language = Locale.parse(code, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    if language.language != code.split("-")[0].lower():  # "und" would come back as en_US
+        return code
+    return language.get_display_name(str(get_locale())) or code
 
 
 @bp.post("/language")
@@ -112,6 +124,7 @@ def init_app(app) -> None:
     from ..extensions import babel
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    app.add_template_filter(language_name)
 
     @app.context_processor
     def _i18n_context():
