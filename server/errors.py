@@ -65,6 +65,7 @@ MESSAGES = {
     "offset_mismatch": _l("The upload offset differs from the server's (%(offset)s bytes)."),
     "upload_busy": _l("This upload is receiving data from another request. Please try again."),
     "bad_checksum_algorithm": _l("This checksum algorithm is not supported."),
+    "too_many_uploads": _l("Too many unfinished uploads: at most %(max)s. Finish or wait for some first."),
 }
 
 

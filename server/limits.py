@@ -28,6 +28,8 @@ MEDIA_IMAGE_MAX_PIXELS = 50_000_000        # width x height; more is refused (de
 MEDIA_IMAGE_STORED_MAX_EDGE = 2560         # longer images are scaled down when re-encoded
 MEDIA_CHUNK_BYTES = 256 * 1024             # suggested PATCH size: a cut costs at most this much
 MEDIA_UPLOAD_EXPIRY_HOURS = 72             # unfinished uploads are then garbage-collected
+MEDIA_OPEN_UPLOADS_MAX = 50                # unfinished uploads per person at once
+MEDIA_UNREFERENCED_DAYS = 30               # a stored file no story uses is then deleted
 MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp",
                "audio/webm", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav")
 
@@ -44,5 +46,6 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                   "max_bytes": MEDIA_MAX_BYTES, "image_max_pixels": MEDIA_IMAGE_MAX_PIXELS,
                   "image_stored_max_edge": MEDIA_IMAGE_STORED_MAX_EDGE,
                   "chunk_bytes": MEDIA_CHUNK_BYTES, "upload_expiry_hours": MEDIA_UPLOAD_EXPIRY_HOURS,
+                  "open_uploads_max": MEDIA_OPEN_UPLOADS_MAX, "unreferenced_days": MEDIA_UNREFERENCED_DAYS,
                   "types": list(MEDIA_TYPES)},
     }

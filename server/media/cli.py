@@ -15,4 +15,5 @@ def gc_command():
     from .service import collect_garbage
     result = collect_garbage()
     click.echo(f"{result['expired_uploads']} expired uploads, {result['stray_files']} stray partial files, "
+               f"{result['unreferenced_files']} files no story used, "
                f"{result['orphan_files']} orphan stored files removed.")

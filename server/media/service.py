@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from werkzeug.exceptions import ClientDisconnected
-from sqlalchemy import String, cast, delete, event, select
+from sqlalchemy import String, cast, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,7 +106,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 
 def _parse_int_header(value: str | None, name: str) -> int:
-    if value is None or not value.isdigit() or len(value) > 18:
+    if value is None or not re.fullmatch(r"[0-9]{1,18}", value):
         raise Problem("bad_upload", field=name)
     return int(value)
 
@@ -139,6 +139,10 @@ def create_upload(owner, length_header: str | None, metadata_header: str | None)
                                  created_at=now, expires_at=now, completed_at=now)
             db.session.add(upload)
             return upload, True
+        open_uploads = db.session.scalar(select(func.count()).select_from(MediaUpload).where(
+            MediaUpload.owner_id == owner.id, MediaUpload.completed_at.is_(None), MediaUpload.expires_at > now))
+        if open_uploads >= limits.MEDIA_OPEN_UPLOADS_MAX:
+            raise Problem("too_many_uploads", status=429, max=limits.MEDIA_OPEN_UPLOADS_MAX)
         upload = MediaUpload(id=secrets.token_hex(16), owner_id=owner.id, sha256=sha256, length=length,
                              declared_type=declared, filename=meta["filename"][:255], created_at=now,
                              expires_at=now + timedelta(hours=limits.MEDIA_UPLOAD_EXPIRY_HOURS))
@@ -417,7 +421,8 @@ def delete_unreferenced(hashes, bind=None) -> list[str]:
 
 def collect_garbage(now=None) -> dict:
     """``kultialogo media gc``: expired unfinished uploads, stray staging and scratch files,
-    stored bytes without a database row (a crash between rename and commit)."""
+    files no story has referenced for MEDIA_UNREFERENCED_DAYS, and stored bytes without a
+    database row (a crash between rename and commit)."""
     now = now or utcnow()
     store = get_store()
     with write_transaction():
@@ -435,6 +440,11 @@ def collect_garbage(now=None) -> dict:
             if path.name not in keep and now.timestamp() - path.stat().st_mtime > grace:
                 path.unlink(missing_ok=True)
                 stray += 1
+    # Files no story took up (a story edited or never sent, a form refused after its files).
+    cutoff = now - timedelta(days=limits.MEDIA_UNREFERENCED_DAYS)
+    candidates = list(db.session.scalars(select(MediaFile.sha256).where(MediaFile.created_at < cutoff)))
+    db.session.rollback()  # end the read before delete_unreferenced writes (SQLite's one writer)
+    unreferenced = delete_unreferenced(candidates) if candidates else []
     known = set(db.session.scalars(select(MediaFile.sha256)))
     orphans = 0
     for sha256 in list(store.stored_hashes()):
@@ -442,7 +452,8 @@ def collect_garbage(now=None) -> dict:
         if sha256 not in known and path and now.timestamp() - path.stat().st_mtime > grace:
             store.delete(sha256)
             orphans += 1
-    return {"expired_uploads": len(expired), "stray_files": stray, "orphan_files": orphans}
+    return {"expired_uploads": len(expired), "stray_files": stray, "orphan_files": orphans,
+            "unreferenced_files": len(unreferenced)}
 
 
 def options_headers() -> dict[str, str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from kultialogo import limits
 from kultialogo.cli import cli as kultialogo_cli
 from kultialogo.extensions import db
 from kultialogo.media.models import MediaFile, MediaUpload
@@ -109,3 +110,25 @@ def test_gc_removes_expired_unfinished_uploads(app, client, people):
     assert not staging.exists()
     db.session.rollback()
     assert db.session.scalars(select(MediaUpload)).all() == []
+
+
+def test_gc_removes_files_no_story_took_up_after_the_grace_period(app, client, people):
+    used, unused, recent = tus.png_bytes((10, 10)), tus.png_bytes((12, 12)), tus.png_bytes((13, 13))
+    for data in (used, unused, recent):
+        tus.upload(client, people["amina"], data, "image/png")
+    push(client, people["amina"], f.item(media=[tus.sha256(used)]))
+    old = utcnow() - timedelta(days=limits.MEDIA_UNREFERENCED_DAYS + 1)
+    db.session.execute(update(MediaFile).where(MediaFile.sha256 != tus.sha256(recent)).values(created_at=old))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(kultialogo_cli, ["media", "gc"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in tus.stored_files(app)}
+    assert tus.sha256(used) in names and tus.sha256(recent) in names and tus.sha256(unused) not in names
+
+
+def test_unfinished_uploads_per_person_are_bounded(app, client, people, monkeypatch):
+    monkeypatch.setattr(limits, "MEDIA_OPEN_UPLOADS_MAX", 2)
+    for size in (10, 11):
+        assert tus.create(client, people["amina"], tus.png_bytes((size, size)), "image/png").status_code == 201
+    third = tus.create(client, people["amina"], tus.png_bytes((12, 12)), "image/png")
+    assert third.status_code == 429 and third.get_json()["code"] == "too_many_uploads"
