@@ -12,7 +12,7 @@ csrf.exempt(bp)
 UPLOADS = "/api/v1/media/uploads"
 
 
-@bp.after_request
+@bp.after_app_request  # app-wide: 404s and 405s under the prefix carry it too
 def _tus_resumable(response):
     if request.path.startswith(UPLOADS):
         response.headers["Tus-Resumable"] = service.TUS_VERSION

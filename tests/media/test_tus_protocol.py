@@ -165,3 +165,10 @@ def csrf_token(client) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return f.csrf_from(client.get("/write").get_data(as_text=True))
+
+
+def test_every_response_under_the_upload_prefix_says_tus_resumable(client, amina):
+    for response in (client.get(tus.UPLOADS, headers=amina),                  # 405
+                     client.head(tus.UPLOADS + "/" + "0" * 32, headers={**tus.TUS, **amina}),  # 404
+                     client.post(tus.UPLOADS + "/nope/more", headers=tus.TUS)):  # no such route
+        assert response.headers["Tus-Resumable"] == "1.0.0", response.status_code
