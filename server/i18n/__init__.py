@@ -10,6 +10,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 from flask_login import current_user
 
 bp = Blueprint("i18n", __name__)
@@ -43,6 +44,13 @@ def language_name(code: str) -> str:
     if language.language != code.split("-")[0].lower():  # "und" would come back as en_US
         return code
     return language.get_display_name(str(get_locale())) or code
+
+
+def isolate(text) -> Markup:
+    """User text inside a translated sentence, as a <bdi>: an Arabic name cannot reorder an
+    English sentence, nor a Latin one an Arabic sentence. Escaped like any other value:
+    {{ _("Code for %(name)s", name=person.username | bdi) }}"""
+    return Markup("<bdi>%s</bdi>") % text
 
 
 @bp.post("/language")
@@ -125,6 +133,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
     app.add_template_filter(language_name)
+    app.add_template_filter(isolate, "bdi")
 
     @app.context_processor
     def _i18n_context():

@@ -116,3 +116,10 @@ def test_push_item_errors_are_localised_with_their_parameters(app, client):
     result = response.get_json()["results"][0]
     assert result["result"] == "rejected" and result["error"]["code"] == "too_long"
     assert result["error"]["message"] == "Il campo title è troppo lungo: al massimo 140 caratteri."
+
+
+def test_the_bdi_filter_isolates_and_escapes_user_text_inside_a_translated_sentence(app):
+    from flask import render_template_string
+    with app.test_request_context():
+        html = render_template_string('{{ _("Written by %(name)s", name=name | bdi) }}', name="أمينة <script>")
+    assert html == "Written by <bdi>أمينة &lt;script&gt;</bdi>"
