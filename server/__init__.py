@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .stories import models as _stories  # noqa: F401
     from .media import models as _media  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
+    from . import audit as _audit  # noqa: F401
 
     extensions.db.init_app(app)
     database.configure_engine(app)

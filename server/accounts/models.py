@@ -23,6 +23,12 @@ class Account(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # A managed participant (Decidim's term): made by a facilitator for someone who tells a
+    # story without an account of their own. No usable password, cannot sign in, until the
+    # person claims it with a reset code.
+    is_managed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    managed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin")
@@ -79,3 +85,40 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     account: Mapped[Account] = relationship(lazy="joined")
+
+
+class JoinCode(db.Model):
+    """A code a facilitator hands out (aloud or as a QR on a camp's wall) to join a community.
+
+    Only a keyed hash of the code is stored; a code is shown once, when it is made.
+    """
+    __tablename__ = "join_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    max_uses: Mapped[int] = mapped_column(Integer, nullable=False)
+    uses: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    community = relationship("Community", lazy="joined")
+
+
+class ResetCode(db.Model):
+    """A one-time code a facilitator gives a person to set a new password or PIN (no email).
+
+    Also how a managed participant claims their account. Only a keyed hash is stored.
+    """
+    __tablename__ = "reset_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    account: Mapped[Account] = relationship(foreign_keys=[account_id], lazy="joined")

@@ -47,6 +47,13 @@ class Story(db.Model):
     consent_recorded_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # Safety choices made at writing time (docs/sync-extensions.md).
+    place: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # free text or a town, never coordinates
+    about_minor: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    consent_guardian: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The facilitator who recorded the story on the author's behalf (a managed participant
+    # or someone telling it aloud); may withdraw it on the person's request.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # device claim
 
     # Server-owned.
