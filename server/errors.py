@@ -55,6 +55,15 @@ MESSAGES = {
     "bad_password": _l("The password needs at least %(min)s characters."),
     "password_mismatch": _l("The two passwords differ."),
     "not_member": _l("You are not a member of this community."),
+    # People: join and reset codes, safety choices, consent.
+    "bad_join_code": _l("This join code does not work. It may be mistyped, expired or used up. Ask your facilitator for a new one."),
+    "bad_reset_code": _l("This reset code does not work for this username. It may be mistyped, expired or already used."),
+    "bad_code_settings": _l("Choose a value for %(field)s between 1 and %(max)s."),
+    "bad_pin": _l("Use a password of at least 8 characters, or a PIN of exactly 6 digits."),
+    "place_coordinates": _l("Describe the place in words or name a town; coordinates and map links are not allowed, to keep people safe."),
+    "guardian_consent_required": _l("A story about or by a child needs the consent of a parent or guardian."),
+    "second_look_required": _l("A public story about or by a child needs a second look by another facilitator."),
+    "confirm_required": _l("Please confirm that you understand what will happen."),
     # Media (tus uploads and /media/<sha256>).
     "empty_media": _l("The file is empty."),
     "bad_media_type": _l("This kind of file is not accepted. Send a photo (JPEG, PNG, WebP) or a sound recording (Opus, Ogg, M4A, MP3, WAV)."),

@@ -5,6 +5,7 @@ Clients read these instead of repeating them; tests read them too.
 STORY_TITLE_MAX = 140         # characters (code points, after NFC)
 STORY_BODY_MAX = 20_000       # about eight printed pages
 STORY_MEDIA_MAX = 10          # files per story
+STORY_PLACE_MAX = 120         # a town or a short description, never coordinates
 
 PUSH_MAX_ITEMS = 100
 PUSH_MAX_BYTES = 1024 * 1024  # of the request body, after gzip decoding
@@ -19,6 +20,8 @@ DISPLAY_NAME_MAX = 80
 PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 SIGNIN_PER_MINUTE = 10        # per address and per account name
+CODE_TRIES_PER_MINUTE = 10    # join and reset codes tried per address
+CODE_TRIES_PER_HOUR = 60
 
 # Media (photos and voice), uploaded over tus 1.0.
 MEDIA_IMAGE_MAX_BYTES = 15 * 1024 * 1024   # a camera original, if a phone skipped resizing
@@ -37,7 +40,8 @@ MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp",
 def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
     return {
         "push": {"max_items": PUSH_MAX_ITEMS, "max_bytes": PUSH_MAX_BYTES, "per_minute": push_per_minute},
-        "story": {"title_max": STORY_TITLE_MAX, "body_max": STORY_BODY_MAX, "media_max": STORY_MEDIA_MAX},
+        "story": {"title_max": STORY_TITLE_MAX, "body_max": STORY_BODY_MAX, "media_max": STORY_MEDIA_MAX,
+                  "place_max": STORY_PLACE_MAX},
         "pull": {"default_limit": PULL_DEFAULT_LIMIT, "max_limit": PULL_MAX_LIMIT},
         "account": {"username_min": USERNAME_MIN, "username_max": USERNAME_MAX,
                     "password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX,

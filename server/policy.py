@@ -78,7 +78,7 @@ def can_edit_story(viewer, story) -> bool:
 
 
 def can_withdraw_story(viewer, story) -> bool:
-    return is_author(viewer, story)
+    return is_author(viewer, story) or can_withdraw_as_recorder(viewer, story)
 
 
 def readable_stories_clause(viewer):
@@ -105,3 +105,68 @@ def scope_key(viewer) -> str:
         return "anon"
     members = ",".join(f"{m.community_id}:{m.role}" for m in sorted(viewer.memberships, key=lambda m: m.community_id))
     return f"{viewer.id}:{int(viewer.is_admin)}:{members}"
+
+
+# --- People: communities, codes, managed participants, safety --------------------------
+
+def can_manage_community(viewer, community_id) -> bool:
+    """Join codes, members, reset codes, stories recorded for others: its facilitators and admins."""
+    return can_moderate_community(viewer, community_id)
+
+
+def managed_community_ids(viewer) -> set[int] | None:
+    """Communities this viewer manages; None means every community (a site admin)."""
+    if not signed_in(viewer):
+        return set()
+    if viewer.is_admin:
+        return None
+    return viewer.facilitated_community_ids()
+
+
+def can_reset_password(actor, account) -> bool:
+    """Facilitators issue reset codes to participants of their own communities; admins to anyone
+    but themselves. A facilitator cannot take over another facilitator's or an admin's account."""
+    if not signed_in(actor) or account is None or account.id == actor.id:
+        return False
+    if actor.is_admin:
+        return True
+    if account.is_admin or account.facilitated_community_ids():
+        return False
+    return bool(actor.facilitated_community_ids() & account.member_community_ids())
+
+
+def can_record_for(actor, person, community_id) -> bool:
+    """A facilitator records stories for managed participants of a community they facilitate."""
+    return (person is not None and person.is_managed and can_manage_community(actor, community_id)
+            and person.role_in(community_id) is not None)
+
+
+def is_recorder(viewer, story) -> bool:
+    return signed_in(viewer) and story.recorded_by_id is not None and story.recorded_by_id == viewer.id
+
+
+def needs_second_look(story) -> bool:
+    """A story about or by a minor goes public only after a facilitator's second look."""
+    from .stories.models import VISIBILITY_PUBLIC
+    return bool(story.about_minor) and story.visibility == VISIBILITY_PUBLIC
+
+
+def can_publish_story(viewer, story) -> bool:
+    """Publishing (or unhiding): moderators; for a minor's public story, one who neither wrote
+    nor recorded it (the second look is a second person)."""
+    if not can_moderate_story(viewer, story):
+        return False
+    if needs_second_look(story):
+        return not is_author(viewer, story) and not is_recorder(viewer, story)
+    return True
+
+
+def can_see_consent(viewer, story) -> bool:
+    """The consent record is shown to moderators beside the story (and to its author)."""
+    return is_author(viewer, story) or can_moderate_story(viewer, story)
+
+
+def can_withdraw_as_recorder(viewer, story) -> bool:
+    """The facilitator who recorded a story may withdraw it on the person's request, while they
+    still facilitate its community."""
+    return is_recorder(viewer, story) and can_moderate_story(viewer, story)

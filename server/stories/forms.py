@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import limits
@@ -42,6 +42,16 @@ class StoryForm(FlaskForm):
     # Without JavaScript a story still takes a photo and a recording (checked like tus uploads).
     photo = FileField(_l("A photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
     audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*"})
+    # Safety choices, asked in plain words (schema.py checks them for the API too).
+    place = StringField(_l("Where did it happen? (optional)"),
+                        description=_l("A town or a few words, such as: a town by the sea. Never an address, map link or coordinates."),
+                        validators=[Length(max=limits.STORY_PLACE_MAX)])
+    about_minor = BooleanField(_l("This story is about or by a child (under 18)"))
+    guardian_consent = BooleanField(_l("A parent or guardian agrees to sharing it"))
+    # A reminder, not stored: the person ticks what they checked.
+    check_face = BooleanField(_l("No photo shows a face that could be recognised"))
+    check_name = BooleanField(_l("No full names (mine or anyone else's)"))
+    check_place = BooleanField(_l("No exact place: no address, camp section or workplace"))
 
 
 class ModerationForm(FlaskForm):

@@ -41,7 +41,8 @@ def show(story_id):
     story = service.get_story_for(_viewer(), story_id)
     return render_template("stories/show.html", story=story,
                            can_moderate=policy.can_moderate_story(_viewer(), story),
-                           can_withdraw=policy.can_withdraw_story(_viewer(), story))
+                           can_withdraw=policy.can_withdraw_story(_viewer(), story),
+                           can_see_consent=policy.can_see_consent(_viewer(), story))
 
 
 def _community_choices(account):
@@ -72,7 +73,9 @@ def write():
             content = validate_content({
                 "media": media, "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": form.community.data, "visibility": form.visibility.data,
-                "author_display": form.author_display.data})
+                "author_display": form.author_display.data, "place": form.place.data or "",
+                "about_minor": bool(form.about_minor.data),
+                "consent": {"kind": "self", "guardian": bool(form.guardian_consent.data)}})
             outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
         except Problem as problem:
             field = getattr(form, (problem.field or "").split(".")[0], None)

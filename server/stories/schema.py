@@ -13,7 +13,7 @@ from ..errors import Problem
 from .models import AUTHOR_DISPLAYS, CONSENT_KINDS, VISIBILITIES
 
 CONTENT_FIELDS = ("title", "body", "language", "community", "visibility", "author_display",
-                  "consent", "media")
+                  "consent", "media", "place", "about_minor")
 SERVER_FIELDS = ("status", "revision", "received_at", "etag", "conflicts", "author", "updated_at",
                  "moderation_reason")
 REQUIRED_FIELDS = ("title", "body", "language", "community", "visibility")
@@ -38,12 +38,23 @@ class StoryContent:
     author_display: str
     consent: dict
     media: tuple[str, ...]
+    place: str = ""
+    about_minor: bool = False
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "body": self.body, "language": self.language,
-                "community": self.community, "visibility": self.visibility,
-                "author_display": self.author_display, "consent": dict(self.consent),
-                "media": list(self.media)}
+        out = {"title": self.title, "body": self.body, "language": self.language,
+               "community": self.community, "visibility": self.visibility,
+               "author_display": self.author_display, "consent": dict(self.consent),
+               "media": list(self.media)}
+        # The safety fields join the etag only when set, so etags of stories written
+        # before they existed stay the same (a replay is still "unchanged").
+        if self.place:
+            out["place"] = self.place
+        if self.about_minor:
+            out["about_minor"] = True
+        if not self.consent.get("guardian"):
+            out["consent"].pop("guardian", None)
+        return out
 
 
 def parse_story_id(value) -> uuid.UUID:
@@ -116,7 +127,7 @@ def clean_consent(value) -> dict:
         return {"kind": "self", "recorded_by": None, "at": None}
     if not isinstance(value, dict):
         raise Problem("bad_type", field="consent")
-    unknown = set(value) - {"kind", "recorded_by", "at"}
+    unknown = set(value) - {"kind", "recorded_by", "at", "guardian"}
     if unknown:
         raise Problem("unknown_field", field="consent." + sorted(unknown)[0])
     kind = value.get("kind", "self")
@@ -126,8 +137,50 @@ def clean_consent(value) -> dict:
     if recorded_by is not None:
         recorded_by = clean_text(recorded_by, "consent.recorded_by", limits.DISPLAY_NAME_MAX, multiline=False)
     at = parse_time(value.get("at"), "consent.at")
+    guardian = value.get("guardian", False)
+    if guardian is None:
+        guardian = False
+    if not isinstance(guardian, bool):
+        raise Problem("bad_type", field="consent.guardian")
     return {"kind": kind, "recorded_by": recorded_by or None,
-            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None}
+            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None, "guardian": guardian}
+
+
+# Coordinates in any common spelling: decimal pairs ("45.43, 11.87"), degrees/minutes
+# ("45°25'N"), geo: URIs, plus codes ("8FVC9G8F+6X"), map links. A place is a description
+# or a town, never a point someone could be found at.
+_COORDINATES = (
+    re.compile(r"[-+]?\d{1,3}[.,]\d+\s*[,;/ ]\s*[-+]?\d{1,3}[.,]\d+"),
+    re.compile(r"\d{1,3}\s*[°º˚]"),
+    re.compile(r"\d{1,3}\s*(?:deg|degrees?)\b", re.IGNORECASE),
+    re.compile(r"\b\d{1,3}[.,]\d{2,}\s*°?\s*[NSEWnsew]\b"),
+    re.compile(r"\b(?:lat|lon|lng|latitude|longitude)\b", re.IGNORECASE),
+    re.compile(r"\bgeo:", re.IGNORECASE),
+    re.compile(r"\b[23456789CFGHJMPQRVWX]{4,8}\+[23456789CFGHJMPQRVWX]{2,3}\b", re.IGNORECASE),
+    re.compile(r"(?:https?://|www\.|maps\.|goo\.gl|osm\.org|openstreetmap|@-?\d)", re.IGNORECASE),
+)
+
+
+def looks_like_coordinates(value: str) -> bool:
+    return any(pattern.search(value) for pattern in _COORDINATES)
+
+
+def clean_place(value) -> str:
+    """Free text or a town; refused when it looks like coordinates or a map link."""
+    if value is None:
+        return ""
+    place = clean_text(value, "place", limits.STORY_PLACE_MAX, multiline=False)
+    if looks_like_coordinates(unicodedata.normalize("NFKC", place)):
+        raise Problem("place_coordinates", field="place")
+    return place
+
+
+def clean_about_minor(value) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise Problem("bad_type", field="about_minor")
+    return value
 
 
 def clean_media(value) -> tuple[str, ...]:
@@ -183,6 +236,12 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
         raise Problem("bad_type", field="author_display")
     if author_display not in AUTHOR_DISPLAYS:
         raise Problem("bad_author_display", field="author_display")
+    consent = clean_consent(merged.get("consent"))
+    about_minor = clean_about_minor(merged.get("about_minor"))
+    if about_minor and not consent["guardian"]:
+        # A story about or by a minor needs their parent's or guardian's consent too.
+        raise Problem("guardian_consent_required", field="consent.guardian")
     return StoryContent(title=title, body=body, language=language, community=community.strip().lower(),
                         visibility=visibility, author_display=author_display,
-                        consent=clean_consent(merged.get("consent")), media=media)
+                        consent=consent, media=media, place=clean_place(merged.get("place")),
+                        about_minor=about_minor)

@@ -49,8 +49,10 @@ def story_content(story: Story) -> dict:
         "community": story.community.slug if story.community else None,
         "visibility": story.visibility, "author_display": story.author_display,
         "consent": {"kind": story.consent_kind, "recorded_by": story.consent_recorded_by,
-                    "at": story.consent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if story.consent_at else None},
+                    "at": story.consent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if story.consent_at else None,
+                    "guardian": bool(story.consent_guardian)},
         "media": list(story.media or []),
+        "place": story.place or "", "about_minor": bool(story.about_minor),
     }
 
 
@@ -73,6 +75,9 @@ def story_view(story: Story, viewer=None) -> dict:
             "created_at": isoformat(story.created_at), "status": story.status,
             "revision": story.revision, "received_at": isoformat(story.received_at),
             "etag": f'"{story.etag}"'}
+    if not policy.can_see_consent(viewer, story):
+        # Who recorded the consent, and when, is for the author and moderators only.
+        view["consent"] = {**view["consent"], "recorded_by": None, "at": None}
     if story.status == STATUS_REJECTED and story.moderation_reason and policy.is_author(viewer, story):
         view["moderation_reason"] = story.moderation_reason
     if policy.is_author(viewer, story):
@@ -130,7 +135,9 @@ def _content_columns(content: StoryContent, community: Community) -> dict:
             "community_id": community.id, "visibility": content.visibility,
             "author_display": content.author_display, "consent_kind": content.consent["kind"],
             "consent_recorded_by": content.consent["recorded_by"],
-            "consent_at": parse_time(at, "consent.at") if at else None, "media": list(content.media)}
+            "consent_at": parse_time(at, "consent.at") if at else None, "media": list(content.media),
+            "place": content.place, "about_minor": content.about_minor,
+            "consent_guardian": bool(content.consent.get("guardian"))}
 
 
 def _apply_content(story: Story, content: StoryContent, community: Community) -> None:
@@ -139,7 +146,9 @@ def _apply_content(story: Story, content: StoryContent, community: Community) ->
     story.community = community
 
 
-def _initial_status(actor, community) -> str:
+def _initial_status(actor, community, content=None) -> str:
+    if content is not None and policy.needs_second_look(content):
+        return STATUS_PENDING  # a minor's public story waits for a facilitator's second look
     return STATUS_PUBLISHED if policy.publishes_directly(actor, community) else STATUS_PENDING
 
 
@@ -180,7 +189,7 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     story.updated_at = now
     # An edit goes back to review where review applies; a hide stays a hide.
     if story.status in (STATUS_PUBLISHED, STATUS_REJECTED):
-        story.status = _initial_status(actor, community)
+        story.status = _initial_status(actor, community, content)
     story.revision = revs.next()
     if story.status == STATUS_PUBLISHED:
         story.ever_published = True
@@ -207,7 +216,7 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
     statement still runs inside the item's savepoint and the primary key still decides
     (IntegrityError: see upsert_in_savepoint).
     """
-    status = _initial_status(actor, community)
+    status = _initial_status(actor, community, content)
     row = {"id": story_id, "author_id": actor.id, "created_at": created_at, "received_at": now,
            "updated_at": now, "etag": etag, "status": status, "revision": revs.next(),
            "ever_published": status == STATUS_PUBLISHED, **_content_columns(content, community)}
@@ -285,6 +294,9 @@ def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing=LOOKUP
         return Outcome(UNCHANGED, story)
     from ..media.service import release_after_commit
     release_after_commit(story.media)  # files no other story uses go once this commits
+    from .. import audit
+    audit.record("story.withdraw", actor, story_id=story.id, community_id=story.community_id,
+                 as_recorder=not policy.is_author(actor, story))
     erase_content(story)
     story.status = STATUS_WITHDRAWN
     story.updated_at = now
@@ -298,6 +310,10 @@ def erase_content(story: Story) -> None:
     story.body = ""
     story.media = []
     story.consent_recorded_by = None
+    story.consent_at = None
+    story.consent_guardian = False
+    story.place = ""
+    story.recorded_by_id = None
     story.moderation_reason = ""
     story.etag = ""
     story.conflicts.clear()
@@ -328,6 +344,8 @@ def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "") -> Story
         if not policy.can_moderate_story(actor, story):
             raise Problem("forbidden", status=403)
         allowed_from, target = TRANSITIONS[action]
+        if target == STATUS_PUBLISHED and story.status != target and not policy.can_publish_story(actor, story):
+            raise Problem("second_look_required", status=403)
         if story.status == target:
             return story
         if story.status not in allowed_from:
