@@ -49,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sync.bp)
     app.register_blueprint(stories.bp)
     app.register_blueprint(moderation.bp)
+    from . import people
+    app.register_blueprint(people.bp)
     media.init_app(app)
     pwa.init_app(app)
 

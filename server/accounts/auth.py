@@ -98,6 +98,8 @@ def authenticate(username, password) -> Account:
     if not isinstance(password, str):
         raise Problem("bad_credentials", status=401)
     account = db.session.scalar(select(Account).where(Account.username == name)) if name else None
+    if account is not None and account.is_managed:
+        account = None  # a managed participant cannot sign in until they claim the account
     if not verify_password(account, password):
         raise Problem("bad_credentials", status=401)
     return account
@@ -106,9 +108,10 @@ def authenticate(username, password) -> Account:
 @login_manager.user_loader
 def _load_user(account_id: str):
     try:
-        return db.session.get(Account, int(account_id))
+        account = db.session.get(Account, int(account_id))
     except ValueError:
         return None
+    return None if account is None or account.is_managed else account
 
 
 # --- Bearer tokens ----------------------------------------------------------------------
@@ -150,7 +153,8 @@ def token_account(token: str) -> Account:
     if len(token) > 200:
         raise Problem("bad_token", status=401)
     record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if record is None or record.revoked_at is not None or as_utc(record.expires_at) <= utcnow():
+    if (record is None or record.revoked_at is not None or as_utc(record.expires_at) <= utcnow()
+            or record.account.is_managed):
         raise Problem("bad_token", status=401)
     return record.account
 

@@ -1,6 +1,6 @@
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import limits
 from ..api.body import read_json
@@ -115,3 +115,123 @@ def revoke_token():
     auth.token_account(token)
     auth.revoke_token(token)
     return current_app.response_class(status=204)
+
+
+# --- Joining with a code, resetting with a code, one's own data --------------------------
+
+def _address_key() -> str:
+    # Per address even when signed in: one phone trying many codes is what we slow down.
+    return "j:" + (request.remote_addr or "unknown")
+
+
+def _code_limit() -> str:
+    return f"{limits.CODE_TRIES_PER_MINUTE} per minute;{limits.CODE_TRIES_PER_HOUR} per hour"
+
+
+def _problem_to_form(form, problem):
+    field = getattr(form, (problem.field or "").split(".")[0], None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [problem.message]
+    else:
+        flash(problem.message, "error")
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"], key_func=_address_key)
+def join():
+    """Join a community with a code (from a facilitator or a QR code on the wall)."""
+    from . import codes
+    from .forms import JoinCommunityForm, JoinForm
+    if current_user.is_authenticated:
+        form = JoinCommunityForm()
+        if request.method == "GET" and request.args.get("code"):
+            form.code.data = request.args.get("code")
+        if form.validate_on_submit():
+            try:
+                codes.join_existing(current_user, form.code.data, community_slug=request.args.get("community"))
+            except Problem as problem:
+                _problem_to_form(form, problem)
+                return render_template("accounts/join_more.html", form=form), problem.status
+            flash(_("You joined the community."), "success")
+            return redirect(url_for("stories.feed"))
+        return render_template("accounts/join_more.html", form=form), (400 if form.errors else 200)
+    form = JoinForm()
+    if request.method == "GET" and request.args.get("code"):
+        form.code.data = request.args.get("code")
+    if form.validate_on_submit():
+        try:
+            account = codes.join_with_code(form.code.data, form.username.data, form.password.data,
+                                           form.display_name.data, community_slug=request.args.get("community"))
+        except Problem as problem:
+            if problem.code == "bad_password":
+                problem = Problem("bad_pin", field="password")
+            _problem_to_form(form, problem)
+            return render_template("accounts/join.html", form=form), problem.status
+        sign_in(account)
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("stories.feed"))
+    return render_template("accounts/join.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"], key_func=_address_key)
+@limiter.limit(_signin_limit, methods=["POST"], key_func=_username_key)
+def reset():
+    """Choose a new password or PIN with a facilitator's one-time code (no email)."""
+    from . import codes
+    from .forms import ResetForm
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            account = codes.reset_with_code(form.username.data, form.code.data, form.password.data)
+        except Problem as problem:
+            if problem.code == "bad_password":
+                problem = Problem("bad_pin", field="password")
+            _problem_to_form(form, problem)
+            return render_template("accounts/reset.html", form=form), problem.status
+        sign_in(account)
+        flash(_("Your new password is set. Other devices were signed out."), "success")
+        return redirect(url_for("stories.feed"))
+    return render_template("accounts/reset.html", form=form), (400 if form.errors else 200)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    from .forms import DeleteAccountForm, JoinCommunityForm
+    return render_template("accounts/account.html", delete_form=DeleteAccountForm(),
+                           join_form=JoinCommunityForm())
+
+
+@bp.get("/account/data.zip")
+@login_required
+def account_data():
+    import io
+
+    from flask import send_file
+
+    from . import privacy
+    data = privacy.export_zip(current_user, current_user)
+    response = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                         download_name=f"kultialogo-{current_user.username}.zip")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/delete")
+@login_required
+@limiter.limit(_signin_limit)
+def account_delete():
+    from . import privacy
+    from .forms import DeleteAccountForm, JoinCommunityForm
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if not auth.verify_password(current_user._get_current_object(), form.password.data):
+            form.password.errors = list(form.password.errors) + [Problem("bad_credentials").message]
+        else:
+            privacy.delete_account(current_user, current_user._get_current_object(), form.stories.data)
+            logout_user()
+            session.clear()
+            flash(_("Your account was deleted."), "success")
+            return redirect(url_for("stories.feed"))
+    return render_template("accounts/account.html", delete_form=form, join_form=JoinCommunityForm()), 400
