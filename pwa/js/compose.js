@@ -148,7 +148,19 @@ export async function enhance(form, { owner, onQueued }) {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') save(); });
 
   form.addEventListener('submit', async (event) => {
+    // Photos and recordings go with the plain form, as without JavaScript (they need signal;
+    // the outbox holds text only for now).
+    const withFiles = [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length);
+    if (withFiles && navigator.onLine !== false) {
+      clearTimeout(timer);
+      outbox.dropDraft(idField.value);
+      return;
+    }
     event.preventDefault();
+    if (withFiles) {
+      status.textContent = t('Photos and recordings need signal. Send the story when there is signal, or remove them to keep the story on this phone now.');
+      return;
+    }
     if (!check(form)) return;
     clearTimeout(timer);
     const baseEtag = fixing && fixing.lastError && fixing.lastError.code === 'conflict'

@@ -8,7 +8,7 @@ import * as db from './db.js';
 //   sending    a push is in flight (until sendingUntil, after which it counts as queued)
 //   attention  the server refused it (4xx item error): kept for the person to fix
 //   signin     the session ended: kept until the person signs in again
-const SENDING_MS = 90 * 1000;
+const SENDING_MS = 60 * 1000;  // a push in flight longer than this is presumed dead
 const SENT_KEPT = 50;  // acknowledged stories remembered per person, newest first
 
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('kultialogo-outbox') : null;

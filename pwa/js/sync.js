@@ -239,6 +239,9 @@ async function pushBatch(batch, state) {
 async function pushDue() {
   const state = { session: await getSession(), refreshed: false };
   if (!state.session.user) return { retryLater: false, pushed: 0 };
+  // The browser knows there is no network at all: leave the items as they are ("saved on
+  // this phone"); `online` wakes us. (onLine true proves nothing, so then we just try.)
+  if (self.navigator && self.navigator.onLine === false) return { retryLater: true, pushed: 0 };
   let cap = Infinity;
   let pushed = 0;
   let limits;

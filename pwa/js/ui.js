@@ -34,7 +34,7 @@ export function stateOf(entry, kind, now = Date.now()) {
   }
   if (entry.state === 'attention') return { key: 'attention', label: t('Needs your attention') };
   if (entry.state === 'signin') return { key: 'signin', label: t('Saved on this phone — sign in to send it') };
-  if (entry.state === 'sending' && entry.sendingUntil > now) return { key: 'sending', label: t('Sending…') };
+  if (entry.state === 'sending' && entry.sendingUntil > now && navigator.onLine !== false) return { key: 'sending', label: t('Sending…') };
   if (entry.attempts > 0) return { key: 'saved', label: t('Saved on this phone — it will be sent when there is signal') };
   return { key: 'saved', label: t('Saved on this phone') };
 }

@@ -1,0 +1,49 @@
+"""A new shell deployed while a page is open: the person is asked, and nothing is lost."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import SQLITE_ONLY, outbox, sign_in, wait_for_worker, write_story
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+
+def _stylesheet(page):
+    return page.eval_on_selector("link[rel=stylesheet]", "link => link.getAttribute('href')")
+
+
+def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people, live_server_factory,
+                                                                    shell_copy, context):
+    server = live_server_factory(extra_env={"KULTIALOGO_PWA_DIR": str(shell_copy)})
+    # The outbox item stays queued: every push is lost on the way.
+    context.route("**/api/v1/sync/push", lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.goto(server.url + "/write")
+    wait_for_worker(page)
+    write_story(page, "Waiting through an update")
+    expect(page.locator(".mine-item", has_text="Waiting through an update")).to_contain_text("Saved on this phone")
+    [queued] = outbox(page)
+    old_css = _stylesheet(page)
+    page.fill("#title", "Half a title")  # the person is writing when the update arrives
+    page.evaluate("window.notReloaded = true")
+
+    # Deploy: a change to the shell's CSS gives new hashed names and a new worker.
+    with open(shell_copy / "css" / "pwa.css", "a") as css:
+        css.write("\n.banner-update { font-weight: 600; }\n")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+
+    prompt = page.locator("[data-banner=update]")
+    expect(prompt).to_contain_text("A new version of Kultialogo is ready.")
+    assert page.evaluate("window.notReloaded === true"), "the page reloaded without asking"
+    expect(page.locator("#title")).to_have_value("Half a title")
+
+    with page.expect_navigation():
+        prompt.get_by_role("button", name="Update now").click()
+    expect(page.locator("#title")).to_have_value("Half a title")  # the draft came back
+    new_css = _stylesheet(page)
+    assert new_css != old_css and re.match(r"^/static/css/shell\.[0-9a-f]{10}\.css$", new_css)
+    assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == "flex"
+    assert [item["id"] for item in outbox(page)] == [queued["id"]]
+    assert page.evaluate("""async () => (await caches.keys()).filter((n) => n.startsWith('kultialogo-shell-v')).length""") == 1
