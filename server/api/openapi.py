@@ -39,6 +39,12 @@ def openapi_document() -> dict:
         "consent": ref("Consent"),
         "media": {"type": "array", "maxItems": limits.STORY_MEDIA_MAX,
                   "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+        "place": {"type": "string", "maxLength": limits.STORY_PLACE_MAX, "default": "",
+                  "description": "A town or a few words; coordinates and map links are refused "
+                                 "(place_coordinates)"},
+        "about_minor": {"type": "boolean", "default": False,
+                        "description": "About or by a minor: needs consent.guardian, and goes public "
+                                       "only after a second facilitator's look"},
     }
     return {
         "openapi": "3.0.3",
@@ -60,7 +66,9 @@ def openapi_document() -> dict:
                 "Consent": {"type": "object", "properties": {
                     "kind": {"type": "string", "enum": list(CONSENT_KINDS)},
                     "recorded_by": {"type": "string", "nullable": True},
-                    "at": {"type": "string", "format": "date-time", "nullable": True}}},
+                    "at": {"type": "string", "format": "date-time", "nullable": True},
+                    "guardian": {"type": "boolean", "default": False,
+                                 "description": "A parent or guardian consented (required with about_minor)"}}},
                 "StoryData": {"type": "object", "required": ["title", "body", "language", "community", "visibility"],
                               "properties": {"id": {"type": "string", "format": "uuid"},
                                              "created_at": {"type": "string", "format": "date-time", "nullable": True},
