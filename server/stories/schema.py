@@ -25,6 +25,9 @@ _LANGTAG = re.compile(
     r"^(?P<lang>[a-z]{2,3})(-(?P<script>[a-z]{4}))?(-(?P<region>[a-z]{2}|[0-9]{3}))?"
     r"(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*$", re.IGNORECASE)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Community slugs as stored (communities.slug, String(40)). Anything else cannot name one, and
+# must not reach the database either: a NUL or a lone surrogate there is a driver error (500).
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,14 @@ def _known_languages() -> frozenset[str]:
     return frozenset(code.lower() for code in Locale("en").languages)
 
 
+LANGUAGE_TAG_MAX = 35  # stories.language is String(35), the length BCP 47 asks every tag store to take
+
+
 def clean_language(value) -> str:
     if not isinstance(value, str):
         raise Problem("bad_type", field="language")
+    if len(value.strip()) > LANGUAGE_TAG_MAX:
+        raise Problem("bad_language", field="language")  # PostgreSQL would refuse it with a 500
     match = _LANGTAG.match(value.strip())
     if not match or match.group("lang").lower() not in _known_languages():
         raise Problem("bad_language", field="language")
@@ -119,7 +127,15 @@ def parse_time(value, field: str) -> datetime | None:
         raise Problem("bad_date", field=field) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = parsed.astimezone(timezone.utc)
+    except OverflowError:  # "9999-12-31T23:59:59-23:59" is past year 9999 in UTC
+        raise Problem("bad_date", field=field) from None
+    # No device clock says 1899; and strftime("%Y") does not zero-pad years below 1000, so
+    # such a consent time would not read back.
+    if parsed.year < 1900:
+        raise Problem("bad_date", field=field)
+    return parsed
 
 
 def clean_consent(value) -> dict:
@@ -226,6 +242,9 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     community = merged["community"]
     if not isinstance(community, str):
         raise Problem("bad_type", field="community")
+    community = community.strip().lower()
+    if not _SLUG.match(community):
+        raise Problem("unknown_community", field="community")
     visibility = merged["visibility"]
     if not isinstance(visibility, str):
         raise Problem("bad_type", field="visibility")
@@ -241,7 +260,7 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     if about_minor and not consent["guardian"]:
         # A story about or by a minor needs their parent's or guardian's consent too.
         raise Problem("guardian_consent_required", field="consent.guardian")
-    return StoryContent(title=title, body=body, language=language, community=community.strip().lower(),
+    return StoryContent(title=title, body=body, language=language, community=community,
                         visibility=visibility, author_display=author_display,
                         consent=consent, media=media, place=clean_place(merged.get("place")),
                         about_minor=about_minor)
