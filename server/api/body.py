@@ -38,7 +38,11 @@ def read_json(max_bytes: int):
     except UnicodeDecodeError:
         raise Problem("bad_encoding", status=400) from None
     try:
-        return json.loads(text)
+        # NaN and Infinity are Python's extension, not JSON (RFC 8259): malformed like any other.
+        return json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise Problem("bad_json", status=400) from None
 
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
