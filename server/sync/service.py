@@ -156,6 +156,16 @@ def _apply(actor, p: _Parsed, revs, communities, existing) -> ItemResult:
 
 # --- Pull -------------------------------------------------------------------------------
 
+MAX_REVISION = 2**63 - 1  # revisions are BIGINT
+
+
+def _plain_int(text: str) -> int:
+    """ASCII digits only: int() also takes " 5", "1_0", "+5" and Arabic-Indic digits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise ValueError(text)
+    return int(text)
+
+
 def encode_cursor(revision: int) -> str:
     return base64.urlsafe_b64encode(f"r{revision}".encode()).decode().rstrip("=")
 
@@ -167,8 +177,8 @@ def decode_cursor(cursor: str | None) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("r"):
             raise ValueError
-        value = int(raw[1:])
-        if value < 0:
+        value = _plain_int(raw[1:])
+        if value > MAX_REVISION:  # a forged cursor: SQLite cannot even bind it (OverflowError)
             raise ValueError
         return value
     except (ValueError, UnicodeDecodeError):
@@ -179,7 +189,7 @@ def parse_limit(value) -> int:
     if value in (None, ""):
         return limits.PULL_DEFAULT_LIMIT
     try:
-        number = int(value)
+        number = _plain_int(value)
     except ValueError:
         raise Problem("bad_limit", field="limit", max=limits.PULL_MAX_LIMIT) from None
     if not 1 <= number <= limits.PULL_MAX_LIMIT:
