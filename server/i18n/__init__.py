@@ -10,8 +10,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 
 bp = Blueprint("i18n", __name__)
 
