@@ -126,3 +126,27 @@ def test_audio_is_stored_byte_for_byte_and_served_with_ranges(app, client, amina
 def test_sniffing_by_magic_bytes(head, expected):
     from kultialogo.media.checks import sniff
     assert sniff(head) == expected
+
+
+def test_a_rotated_photo_stays_upright_without_its_exif(app, client, amina):
+    im = Image.new("RGB", (64, 48), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif.tobytes())
+    data = out.getvalue()
+    assert tus.upload(client, amina, data).status_code == 204
+    stored = Image.open(io.BytesIO(tus.fetch(client, tus.sha256(data), amina).get_data()))
+    assert stored.size == (48, 64) and not stored.getexif()
+
+
+def test_large_images_are_scaled_down_and_webp_stays_webp(app, client, amina, monkeypatch):
+    monkeypatch.setattr(limits, "MEDIA_IMAGE_STORED_MAX_EDGE", 100)
+    out = io.BytesIO()
+    Image.new("RGB", (400, 200), (1, 2, 3)).save(out, "WEBP", exif=Image.Exif().tobytes())
+    data = out.getvalue()
+    assert tus.upload(client, amina, data, "image/webp", "a.webp").status_code == 204
+    stored = tus.fetch(client, tus.sha256(data), amina)
+    assert stored.mimetype == "image/webp"
+    image = Image.open(io.BytesIO(stored.get_data()))
+    assert image.format == "WEBP" and image.size == (100, 50)
