@@ -164,5 +164,87 @@ def openapi_document() -> dict:
                               "409": _problem_ref("The transition does not apply (bad_transition)")}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": _json({"type": "object"})}}},
+            **_media_paths(errors),
         },
+    }
+
+
+def _header(description: str, type_: str = "string") -> dict:
+    return {"description": description, "schema": {"type": type_}}
+
+
+def _media_paths(errors: dict) -> dict:
+    """tus 1.0 (core, creation, checksum) and /media/<sha256>, as server/media/routes.py serves them.
+
+    The protocol itself is tus's (https://tus.io/protocols/resumable-upload); this lists the
+    operations, their headers and the problem codes this server adds.
+    """
+    tus = {"name": "Tus-Resumable", "in": "header", "required": True,
+           "schema": {"type": "string", "enum": ["1.0.0"]}}
+    upload_id = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    auth = [{"bearer": []}, {"session": []}]
+    tus_refused = _problem_ref("Missing or unsupported Tus-Resumable (bad_upload)")
+    options = {"summary": "tus capabilities", "security": [], "responses": {"204": {
+        "description": "Tus-Version, Tus-Extension (creation,checksum), Tus-Max-Size, Tus-Checksum-Algorithm",
+        "headers": {"Tus-Version": _header("1.0.0"), "Tus-Extension": _header("creation,checksum"),
+                    "Tus-Max-Size": _header("bytes", "integer")}}}}
+    return {
+        "/api/v1/media/uploads": {
+            "options": options,
+            "post": {
+                "summary": "Create an upload (tus creation); Upload-Metadata holds sha256, type, filename",
+                "security": auth,
+                "parameters": [tus,
+                               {"name": "Upload-Length", "in": "header", "required": True,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": limits.MEDIA_MAX_BYTES}},
+                               {"name": "Upload-Metadata", "in": "header", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {
+                    "201": {"description": "Created", "headers": {"Location": _header("upload URL")}},
+                    "200": {"description": "A file with this sha256 is already stored: nothing to send",
+                            "headers": {"Location": _header("upload URL"),
+                                        "Upload-Offset": _header("the full length", "integer")}},
+                    "400": _problem_ref("empty_media, bad_upload"), "401": errors["401"],
+                    "412": tus_refused, "413": _problem_ref("Over Tus-Max-Size (too_large)"),
+                    "429": _problem_ref("Too many unfinished uploads (too_many_uploads)")}}},
+        "/api/v1/media/uploads/{upload_id}": {
+            "parameters": [upload_id],
+            "options": options,
+            "head": {
+                "summary": "Where an upload stands (tus core)", "security": auth,
+                "parameters": [tus],
+                "responses": {"200": {"description": "Offset and length",
+                                      "headers": {"Upload-Offset": _header("bytes received", "integer"),
+                                                  "Upload-Length": _header("bytes in all", "integer")}},
+                              "401": errors["401"], "404": _problem_ref("No such upload (not yours, expired)"),
+                              "412": tus_refused}},
+            "patch": {
+                "summary": "Append bytes at Upload-Offset (tus core, checksum)", "security": auth,
+                "parameters": [tus,
+                               {"name": "Upload-Offset", "in": "header", "required": True,
+                                "schema": {"type": "integer", "minimum": 0}},
+                               {"name": "Upload-Checksum", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                    "204": {"description": "Appended (or already complete)",
+                            "headers": {"Upload-Offset": _header("new offset", "integer")}},
+                    "401": errors["401"], "404": _problem_ref("No such upload"),
+                    "409": _problem_ref("Wrong Upload-Offset (offset_mismatch) or busy (upload_busy)"),
+                    "412": tus_refused,
+                    "415": _problem_ref("Not application/offset+octet-stream, or bytes of a type not allowed "
+                                        "(bad_media_type)"),
+                    "422": _problem_ref("too_many_pixels, corrupt_media"),
+                    "460": _problem_ref("Checksum mismatch: the chunk, or the whole file's SHA-256 "
+                                        "(checksum_mismatch)")}}},
+        "/media/{sha256}": {"get": {
+            "summary": "A stored file, to those who may see a story that references it",
+            "security": [{}, {"bearer": []}, {"session": []}],
+            "parameters": [{"name": "sha256", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+            "responses": {"200": {"description": "The file (images re-encoded, audio as uploaded)",
+                                  "content": {"image/*": {"schema": {"type": "string", "format": "binary"}},
+                                              "audio/*": {"schema": {"type": "string", "format": "binary"}}}},
+                          "304": {"description": "Not modified"},
+                          "404": _problem_ref("No such file, or not visible to the requester")}}},
     }
