@@ -21,11 +21,15 @@ STORY_LANGUAGES = [SelectChoice(code, name, render_kw={"lang": code}) for code, 
 )]
 
 
+# Our own words for WTForms' length check: its Arabic catalog lacks most plural forms of it.
+TOO_LONG = _l("At most %(max)d characters.")
+
+
 class StoryForm(FlaskForm):
     # Made on the server when the form is shown: posting the same form twice stores one story.
     id = HiddenField()
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=limits.STORY_TITLE_MAX)])
-    body = TextAreaField(_l("Your story"), validators=[DataRequired(), Length(max=limits.STORY_BODY_MAX)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=limits.STORY_TITLE_MAX, message=TOO_LONG)])
+    body = TextAreaField(_l("Your story"), validators=[DataRequired(), Length(max=limits.STORY_BODY_MAX, message=TOO_LONG)])
     language = SelectField(_l("Language of the story"), choices=STORY_LANGUAGES)
     community = SelectField(_l("Community"), choices=[])
     visibility = RadioField(_l("Who may read it?"), default="community", choices=[
@@ -45,7 +49,7 @@ class StoryForm(FlaskForm):
     # Safety choices, asked in plain words (schema.py checks them for the API too).
     place = StringField(_l("Where did it happen? (optional)"),
                         description=_l("A town or a few words, such as: a town by the sea. Never an address, map link or coordinates."),
-                        validators=[Length(max=limits.STORY_PLACE_MAX)])
+                        validators=[Length(max=limits.STORY_PLACE_MAX, message=TOO_LONG)])
     about_minor = BooleanField(_l("This story is about or by a child (under 18)"))
     guardian_consent = BooleanField(_l("A parent or guardian agrees to sharing it"))
     # A reminder, not stored: the person ticks what they checked.
@@ -55,4 +59,4 @@ class StoryForm(FlaskForm):
 
 
 class ModerationForm(FlaskForm):
-    reason = StringField(_l("Reason (sent to the author)"), validators=[Length(max=1000)])
+    reason = StringField(_l("Reason (sent to the author)"), validators=[Length(max=1000, message=TOO_LONG)])

@@ -123,3 +123,18 @@ def test_the_bdi_filter_isolates_and_escapes_user_text_inside_a_translated_sente
     with app.test_request_context():
         html = render_template_string('{{ _("Written by %(name)s", name=name | bdi) }}', name="أمينة <script>")
     assert html == "Written by <bdi>أمينة &lt;script&gt;</bdi>"
+
+
+def test_write_form_length_errors_come_in_arabic(app):
+    from tests.pages.util import hidden_value, signed_in_client
+    f.community("siena")
+    f.account("amina", community_slug="siena")
+    client = signed_in_client(app, "amina")
+    client.set_cookie("lang", "ar")
+    page = text(client.get("/write"))
+    response = client.post("/write", data={
+        "csrf_token": f.csrf_from(page), "id": hidden_value(page, "id"), "title": "عنوان",
+        "body": "x" * 20_001, "language": "ar", "community": "siena", "visibility": "public",
+        "author_display": "pseudonym"})
+    assert response.status_code == 400
+    assert "الحد الأقصى لعدد الأحرف هو 20000." in text(response)
