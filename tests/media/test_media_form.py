@@ -67,3 +67,12 @@ def test_a_refused_file_in_the_form_is_shown_on_its_field_and_not_kept(app, clie
     assert tus.stored_files(app) == []
     db.session.rollback()
     assert db.session.get(Story, uuid.UUID(data["id"])) is None
+
+
+def test_the_form_takes_a_recording_larger_than_the_json_body_limit(app, client, signed_in):
+    voice = tus.ogg_audio(9 * 1024 * 1024)
+    data = form(signed_in, audio=(voice, "long.ogg"))
+    response = client.post("/write", data=data, content_type="multipart/form-data")
+    # Werkzeug's test client spools a body this large to a temporary file it never closes.
+    response.request.environ["wsgi.input"].close()
+    assert response.status_code == 302

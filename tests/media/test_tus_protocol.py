@@ -172,3 +172,10 @@ def test_every_response_under_the_upload_prefix_says_tus_resumable(client, amina
                      client.head(tus.UPLOADS + "/" + "0" * 32, headers={**tus.TUS, **amina}),  # 404
                      client.post(tus.UPLOADS + "/nope/more", headers=tus.TUS)):  # no such route
         assert response.headers["Tus-Resumable"] == "1.0.0", response.status_code
+
+
+def test_one_patch_may_carry_a_whole_file_larger_than_the_json_body_limit(app, client, amina):
+    data = tus.ogg_audio(9 * 1024 * 1024)  # over the app-wide 8 MB net for JSON bodies
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    response = tus.upload(client, amina, data, "audio/ogg", "long.ogg")
+    assert response.status_code == 204 and response.headers["Upload-Offset"] == str(len(data))
