@@ -4,13 +4,13 @@ from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import limits
-from ..stories.forms import SelectChoice
+from ..stories.forms import TOO_LONG, SelectChoice
 
 
 class SignInForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=limits.USERNAME_MAX)],
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=limits.USERNAME_MAX, message=TOO_LONG)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=limits.PASSWORD_MAX, message=TOO_LONG)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -19,7 +19,7 @@ class SignUpForm(FlaskForm):
                            validators=[DataRequired(), Length(min=limits.USERNAME_MIN, max=limits.USERNAME_MAX)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     display_name = StringField(_l("Name shown with your stories (optional)"),
-                               validators=[Length(max=limits.DISPLAY_NAME_MAX)])
+                               validators=[Length(max=limits.DISPLAY_NAME_MAX, message=TOO_LONG)])
     password = PasswordField(_l("Password"),
                              validators=[DataRequired(), Length(min=limits.PASSWORD_MIN, max=limits.PASSWORD_MAX)],
                              render_kw={"autocomplete": "new-password"})
@@ -30,15 +30,15 @@ class SignUpForm(FlaskForm):
 
 class JoinForm(FlaskForm):
     """Join with a code from a facilitator: no email, a password or a 6-digit PIN."""
-    code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=64)],
+    code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=64, message=TOO_LONG)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     username = StringField(_l("Username or pseudonym"),
                            validators=[DataRequired(), Length(min=limits.USERNAME_MIN, max=limits.USERNAME_MAX)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     display_name = StringField(_l("Name shown with your stories (optional)"),
-                               validators=[Length(max=limits.DISPLAY_NAME_MAX)])
+                               validators=[Length(max=limits.DISPLAY_NAME_MAX, message=TOO_LONG)])
     password = PasswordField(_l("Password, or a PIN of 6 digits"),
-                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)],
+                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX, message=TOO_LONG)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Password or PIN again"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
@@ -47,12 +47,12 @@ class JoinForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     """A new password or PIN with the one-time code a facilitator gave (also claims a managed account)."""
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=limits.USERNAME_MAX)],
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=limits.USERNAME_MAX, message=TOO_LONG)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    code = StringField(_l("Code from your facilitator"), validators=[DataRequired(), Length(max=64)],
+    code = StringField(_l("Code from your facilitator"), validators=[DataRequired(), Length(max=64, message=TOO_LONG)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     password = PasswordField(_l("New password, or a PIN of 6 digits"),
-                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)],
+                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX, message=TOO_LONG)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("New password or PIN again"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
@@ -60,7 +60,7 @@ class ResetForm(FlaskForm):
 
 
 class JoinCommunityForm(FlaskForm):
-    code = StringField(_l("Join code for another community"), validators=[DataRequired(), Length(max=64)],
+    code = StringField(_l("Join code for another community"), validators=[DataRequired(), Length(max=64, message=TOO_LONG)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters"})
 
 
@@ -70,6 +70,6 @@ class DeleteAccountForm(FlaskForm):
         SelectChoice("anonymise", _l("Keep them, without my name (anonymous)")),
     ])
     password = PasswordField(_l("Your password or PIN, to confirm"),
-                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)],
+                             validators=[DataRequired(), Length(max=limits.PASSWORD_MAX, message=TOO_LONG)],
                              render_kw={"autocomplete": "current-password"})
     confirm = BooleanField(_l("I understand this cannot be undone"), validators=[DataRequired()])

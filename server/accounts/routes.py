@@ -6,6 +6,7 @@ from .. import limits
 from ..api.body import read_json
 from ..errors import Problem
 from ..extensions import csrf, limiter
+from ..i18n import chosen_locale
 from ..timeutil import isoformat
 from . import auth, bp
 from .forms import SignInForm, SignUpForm
@@ -61,7 +62,8 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            account = auth.create_account(form.username.data, form.password.data, form.display_name.data)
+            account = auth.create_account(form.username.data, form.password.data, form.display_name.data,
+                                          locale=chosen_locale())
         except Problem as problem:
             field = getattr(form, problem.field or "", None)
             if field is not None and hasattr(field, "errors"):

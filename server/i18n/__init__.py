@@ -20,9 +20,15 @@ LOCALE_COOKIE = "lang"
 LOCALE_NAMES = {"en": "English", "it": "Italiano", "ar": "العربية"}
 
 
+def chosen_locale() -> str | None:
+    """The language this person picked on this device (?lang= or the switcher's cookie), if any."""
+    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
+    return chosen if chosen in current_app.config["SUPPORTED_LOCALES"] else None
+
+
 def select_locale() -> str:
     supported = current_app.config["SUPPORTED_LOCALES"]
-    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
+    chosen = chosen_locale()
     if not chosen and current_user and current_user.is_authenticated:
         chosen = current_user.locale
     if chosen in supported:

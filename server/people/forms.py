@@ -4,13 +4,13 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import limits
-from ..stories.forms import SelectChoice
+from ..stories.forms import TOO_LONG, SelectChoice
 from ..accounts.codes import JOIN_CODE_MAX_DAYS, JOIN_CODE_MAX_USES
 
 
 class JoinCodeForm(FlaskForm):
     label = StringField(_l("Note for yourself (optional), e.g. where the code is posted"),
-                        validators=[Length(max=80)])
+                        validators=[Length(max=80, message=TOO_LONG)])
     days = IntegerField(_l("Valid for how many days?"), default=14,
                         validators=[DataRequired(), NumberRange(min=1, max=JOIN_CODE_MAX_DAYS)])
     max_uses = IntegerField(_l("How many people may use it?"), default=30,
@@ -19,7 +19,7 @@ class JoinCodeForm(FlaskForm):
 
 class ManagedPersonForm(FlaskForm):
     display_name = StringField(_l("Name or pseudonym the person chose"),
-                               validators=[DataRequired(), Length(max=limits.DISPLAY_NAME_MAX)])
+                               validators=[DataRequired(), Length(max=limits.DISPLAY_NAME_MAX, message=TOO_LONG)])
     username = StringField(_l("Username for them to claim the account later (optional)"),
                            validators=[Optional(), Length(min=limits.USERNAME_MIN, max=limits.USERNAME_MAX)],
                            render_kw={"autocapitalize": "none"})

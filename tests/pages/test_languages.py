@@ -138,3 +138,13 @@ def test_write_form_length_errors_come_in_arabic(app):
         "author_display": "pseudonym"})
     assert response.status_code == 400
     assert "الحد الأقصى لعدد الأحرف هو 20000." in text(response)
+
+
+def test_a_language_chosen_before_signing_up_is_kept_on_the_new_account(app, client):
+    client.set_cookie("lang", "ar")
+    page = text(client.get("/signup"))
+    response = client.post("/signup", data={"username": "amina", "password": "a long password",
+                                            "confirm": "a long password", "csrf_token": f.csrf_from(page)})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.query(Account).filter_by(username="amina").one().locale == "ar"
