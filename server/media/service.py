@@ -481,3 +481,16 @@ def ingest_form_files(owner, **files) -> list[str]:
         if sha256 not in hashes:
             hashes.append(sha256)
     return hashes
+
+
+def story_media(story) -> list[dict]:
+    """The story's stored files in its order, for pages (``story_media`` in templates)."""
+    hashes = [h for h in (story.media or []) if isinstance(h, str)]
+    if not hashes:
+        return []
+    rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
+    from flask import url_for
+    return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
+             "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
+             "width": rows[h].width, "height": rows[h].height}
+            for h in hashes if h in rows]

@@ -76,3 +76,12 @@ def test_the_form_takes_a_recording_larger_than_the_json_body_limit(app, client,
     # Werkzeug's test client spools a body this large to a temporary file it never closes.
     response.request.environ["wsgi.input"].close()
     assert response.status_code == 302
+
+
+def test_the_story_page_shows_the_photo_and_the_recording(app, client, signed_in):
+    photo, voice = tus.png_bytes(), tus.ogg_audio()
+    data = form(signed_in, photo=(photo, "a.png"), audio=(voice, "v.ogg"))
+    response = client.post("/write", data=data, content_type="multipart/form-data")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<img src="/media/{tus.sha256(photo)}"' in page
+    assert f'<audio controls preload="none" src="/media/{tus.sha256(voice)}"' in page
