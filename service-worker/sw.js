@@ -49,12 +49,13 @@ self.addEventListener('message', (event) => {
 });
 
 async function warm(urls, force) {
-  const pages = await caches.open(PAGES_CACHE);
   for (const url of urls) {
-    if (!force && await pages.match(url, { ignoreVary: true })) continue;
+    // Pages in the pages cache; the interface strings (/i18n/<lang>.json) with the static files.
+    const cache = await caches.open(url.startsWith('/i18n/') ? RUNTIME_CACHE : PAGES_CACHE);
+    if (!force && await cache.match(url, { ignoreVary: true })) continue;
     try {
       const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
-      if (response.ok && !response.redirected) await pages.put(url, response);
+      if (response.ok && !response.redirected) await cache.put(url, response);
     } catch (err) {
       return;  // no signal: next time
     }
@@ -96,7 +97,7 @@ async function cacheFirst(request, cacheName) {
 
 async function staleWhileRevalidate(event, request) {
   const cache = await caches.open(RUNTIME_CACHE);
-  const cached = await cache.match(request);
+  const cached = await cache.match(request, { ignoreVary: true });
   const network = fetch(request).then((response) => {
     if (response.ok) event.waitUntil(cache.put(request, response.clone()));
     return response;

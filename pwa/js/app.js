@@ -13,16 +13,19 @@ function csrfToken() {
 async function main() {
   if (!('indexedDB' in self)) return;
   const user = root.dataset.user || '';
-  const [sync] = await Promise.all([import('./sync.js'), loadStrings()]);
+  const content = document.getElementById('main');
+  const offlinePage = Boolean(document.querySelector('[data-offline]'));
+  const form = document.getElementById('compose');
+  const onFeed = location.pathname === '/' || offlinePage;
+  // Every module this page needs, fetched at once rather than one import after another.
+  const [sync, ui, update, db, compose, feed] = await Promise.all([
+    import('./sync.js'), import('./ui.js'), import('./update.js'), import('./db.js'),
+    form && user ? import('./compose.js') : null, onFeed ? import('./feed.js') : null, loadStrings()]);
   try {
     await sync.setSession({ user, csrf: csrfToken() });
   } catch (err) {
     return;  // IndexedDB refused (private mode, full disk): plain pages and forms
   }
-  const [ui, update, db] = await Promise.all([import('./ui.js'), import('./update.js'), import('./db.js')]);
-  const main = document.getElementById('main');
-  const offlinePage = Boolean(document.querySelector('[data-offline]'));
-  const form = document.getElementById('compose');
   let composer = null;
 
   const pushNow = () => {
@@ -30,18 +33,16 @@ async function main() {
     sync.requestBackgroundSync();
   };
 
-  if (form && user) {
-    const compose = await import('./compose.js');
+  if (compose) {
     composer = await compose.enhance(form, { owner: user, onQueued: pushNow });
   }
-  if (user && (form || main.querySelector('#feed, .empty, .intro, [data-offline]') || location.pathname === '/')) {
-    const anchor = main.querySelector('h1');
+  if (user && (form || content.querySelector('#feed, .empty, .intro, [data-offline]') || location.pathname === '/')) {
+    const anchor = content.querySelector('h1');
     const holder = document.createElement('div');
-    if (anchor) anchor.after(holder); else main.prepend(holder);
+    if (anchor) anchor.after(holder); else content.prepend(holder);
     ui.mountMyStories(holder, user);
   }
-  if (location.pathname === '/' || offlinePage) {
-    const feed = await import('./feed.js');
+  if (feed) {
     await feed.enhanceFeed({ offlinePage, networkState: sync.networkState, onNetwork: sync.onNetwork });
   }
 
@@ -52,7 +53,9 @@ async function main() {
       if (navigator.onLine === false) return;
       const key = `${user}|${root.lang}`;
       const force = (await db.getMeta('warmed')) !== key;
-      await update.warmPages(user ? ['/', '/write'] : ['/'], force);
+      const pages = user ? ['/', '/write'] : ['/'];
+      if (root.lang !== 'en') pages.push(`/i18n/${root.lang}.json`);
+      await update.warmPages(pages, force);
       await db.setMeta('warmed', key);
     },
   });
@@ -60,4 +63,10 @@ async function main() {
   sync.startAutoSync();
 }
 
-main();
+// After the page has painted and loaded: nothing here is needed to read it.
+function whenIdle() {
+  if ('requestIdleCallback' in self) requestIdleCallback(() => main(), { timeout: 2000 });
+  else setTimeout(main, 0);
+}
+if (document.readyState === 'complete') whenIdle();
+else addEventListener('load', whenIdle, { once: true });

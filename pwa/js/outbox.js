@@ -181,19 +181,17 @@ export async function list(owner) {
   };
 }
 
-// New server states (from a pull) for stories this phone sent.
+// New server states (from a pull) for stories this phone sent: one transaction per page.
 export async function noteStatuses(stories) {
-  let touched = false;
-  for (const story of stories) {
-    const next = await db.update('sent', story.id, (record) => {
-      if (!record) return undefined;
-      if (story.deleted) return { ...record, status: 'withdrawn' };
-      if (record.status === story.status) return undefined;
-      return { ...record, status: story.status };
-    });
-    if (next) touched = true;
-  }
-  if (touched) changed();
+  if (!stories.length) return;
+  const byId = new Map(stories.map((story) => [story.id, story]));
+  const changedCount = await db.updateMany('sent', [...byId.keys()], (record, id) => {
+    if (!record) return undefined;
+    const story = byId.get(id);
+    const status = story.deleted ? 'withdrawn' : story.status;
+    return record.status === status ? undefined : { ...record, status };
+  });
+  if (changedCount) changed();
 }
 
 // --- Drafts: what the person is typing -----------------------------------------------------

@@ -15,6 +15,7 @@ const MAX_DELAY = 5 * 60 * 1000;    // ... up to 5 min
 const TIMEOUT = 60 * 1000;          // one request on 2G may be slow, but not forever
 const TICK = 60 * 1000;             // the timer while a page is open
 const PULL_EVERY = 30 * 1000;
+const PULL_AFTER_LOAD = 3000;       // ms after the page's first push
 const PULL_PAGES = 20;              // per run; the next run resumes from the saved cursor
 const GZIP_FROM = 600;              // bytes: below this gzip saves less than it costs
 export const SYNC_TAG = 'kultialogo-outbox';
@@ -382,6 +383,10 @@ export function startAutoSync() {
     if (document.visibilityState === 'visible') tick();
   });
   if (navigator.onLine === false) setNetwork('offline');
-  tick(true);
+  // Push at once (a story may be waiting); the feed's pull is not urgent while the server's
+  // page is fresh, so it waits until the page has settled (a phone on 2G loads the page first).
+  pushSoon().catch(() => {}).finally(() => { timer = setTimeout(() => tick(true), PULL_AFTER_LOAD); });
+  // Know the limits before the person taps "Send": on 2G that saves a round trip then.
+  if (navigator.onLine !== false) getLimits();
   return { now: () => tick(true) };
 }

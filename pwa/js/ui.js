@@ -88,19 +88,22 @@ export function mountMyStories(container, owner) {
 
 // --- Banners ------------------------------------------------------------------------------
 
-function bannerHost() {
-  let host = document.getElementById('banners');
+// Banners sit at the top of the page; toasts float at the bottom of the screen, over the
+// content, so that news arriving after the page is drawn (update ready) moves nothing.
+function bannerHost(toast) {
+  const id = toast ? 'toasts' : 'banners';
+  let host = document.getElementById(id);
   if (!host) {
-    host = el('div', { id: 'banners', class: 'banners' });
-    const main = document.getElementById('main') || document.body;
-    main.prepend(host);
+    host = el('div', { id, class: id });
+    if (toast) document.body.append(host);
+    else (document.getElementById('main') || document.body).prepend(host);
   }
   return host;
 }
 
 // One banner per key; showing it again replaces its text. action: {label, run}.
-export function showBanner(key, text, { action = null, dismiss = false, role = 'status' } = {}) {
-  const host = bannerHost();
+export function showBanner(key, text, { action = null, dismiss = false, role = 'status', toast = false } = {}) {
+  const host = bannerHost(toast);
   let banner = host.querySelector(`[data-banner="${key}"]`);
   if (!banner) {
     banner = el('div', { class: `banner banner-${key}`, 'data-banner': key, role });

@@ -22,6 +22,7 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
 
   const offer = (worker) => {
     showBanner('update', t('A new version of Kultialogo is ready.'), {
+      toast: true,
       action: {
         label: t('Update now'),
         run: async (button) => {
@@ -38,7 +39,7 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
     worker.addEventListener('statechange', () => {
       if (worker.state !== 'installed') return;
       if (navigator.serviceWorker.controller) offer(worker);
-      else showBanner('ready', t('Kultialogo now works on this phone without signal.'), { dismiss: true });
+      else showBanner('ready', t('Kultialogo now works on this phone without signal.'), { dismiss: true, toast: true });
     });
   };
 
