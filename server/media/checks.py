@@ -4,6 +4,7 @@ No libmagic: the allow-list is short, so a few magic numbers say it. Names, exte
 declared types are never trusted.
 """
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from ..errors import Problem
 
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 AUDIO_TYPES = {"audio/webm", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav"}
+# A decoded 50-megapixel image takes about 200 MB: a few at a time, whatever the thread count.
+_DECODING = threading.BoundedSemaphore(2)
 # ISO base media brands seen for audio from phones and MediaRecorder (Safari writes mp4/iso).
 MP4_BRANDS = {b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso4", b"iso5", b"iso6",
               b"dash", b"3gp4", b"3gp5", b"3gp6", b"MSNV", b"F4A "}
@@ -94,7 +97,8 @@ def check_file(path: Path, scratch: Path) -> Checked:
         raise Problem("too_large", status=413, max=max_bytes_for(content_type))
     if content_type in AUDIO_TYPES:
         return Checked(content_type, path)
-    width, height = reencode_image(path, scratch, IMAGE_TYPES[content_type])
+    with _DECODING:
+        width, height = reencode_image(path, scratch, IMAGE_TYPES[content_type])
     return Checked(content_type, scratch, width, height)
 
 
