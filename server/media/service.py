@@ -14,10 +14,11 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from werkzeug.exceptions import ClientDisconnected
+from flask import url_for
 from sqlalchemy import String, cast, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import ClientDisconnected
 
 from .. import limits, policy
 from ..database import write_transaction
@@ -489,7 +490,6 @@ def story_media(story) -> list[dict]:
     if not hashes:
         return []
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
-    from flask import url_for
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
              "width": rows[h].width, "height": rows[h].height}

@@ -1,5 +1,4 @@
 """Media and stories together: media_missing, visibility, clean-up on withdrawal, gc."""
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
