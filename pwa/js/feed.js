@@ -32,6 +32,12 @@ function metaLine(story, communities) {
       el('span', { class: 'note', text: `(${t('name has been changed')})` }));
   }
   meta.append(' · ', el('bdi', { text: communities[story.community] || story.community }));
+  if (story.received_at) {
+    // As the server's pages show it: the day it arrived, in the page's language ("long" date).
+    const day = new Date(story.received_at);
+    const text = new Intl.DateTimeFormat(document.documentElement.lang || 'en', { dateStyle: 'long' }).format(day);
+    meta.append(' · ', el('time', { datetime: story.received_at.slice(0, 10), text }));
+  }
   if (story.status !== 'published') {
     const label = BADGES[story.status] ? BADGES[story.status]() : story.status;
     meta.append(' · ', el('span', { class: `badge badge-${story.status}`, text: label }));
@@ -73,6 +79,7 @@ async function showSavedFeed(main) {
     more.hidden = shown >= stories.length;
   };
   list.replaceChildren();
+  list.dataset.from = 'phone';
   draw();
   more.addEventListener('click', draw);
   list.after(more);

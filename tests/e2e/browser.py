@@ -27,10 +27,27 @@ def sign_in(page, base_url, username="amina", password=f.PASSWORD):
     assert "/signin" not in page.url, "sign-in failed"
 
 
+def eventually(page, predicate: str, timeout_ms: int = 20_000):
+    """Until the async JS predicate (an `async () => ...` expression) holds in the page.
+
+    (page.wait_for_function does not await a promise: an async predicate would pass at once.)
+    """
+    return page.evaluate(f"""async () => {{
+        const check = {predicate};
+        const deadline = Date.now() + {timeout_ms};
+        for (;;) {{
+            const value = await check();
+            if (value) return value;
+            if (Date.now() > deadline) throw new Error('condition not met in {timeout_ms} ms: ' + check.toString());
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }}
+    }}""")
+
+
 def wait_for_worker(page):
     """Until the service worker controls the page and has stored the shell and the pages."""
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-    page.wait_for_function("""async () => {
+    eventually(page, """async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('kultialogo-shell-v'));
         if (!shell || !names.includes('kultialogo-pages-v1')) return false;

@@ -4,7 +4,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import SQLITE_ONLY, sign_in, wait_for_worker
+from tests.e2e.browser import ARTIFACTS, SQLITE_ONLY, eventually, sign_in, wait_for_worker
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
 
@@ -30,17 +30,27 @@ def test_online_first_visit_then_offline_reload_comes_from_the_worker(app, peopl
     page.goto(live_server.url + "/")
     expect(page.locator(".story-card")).to_contain_text("The bridge at night")
     wait_for_worker(page)
-    page.wait_for_function("""async () => new Promise((resolve) => {
+    # The signed-in person's feed (not the one pulled before signing in) is on the phone.
+    eventually(page, """async () => new Promise((resolve) => {
         const open = indexedDB.open('kultialogo');
         open.onsuccess = () => {
-            const r = open.result.transaction('stories').objectStore('stories').count();
-            r.onsuccess = () => { open.result.close(); resolve(r.result > 0); };
+            const tx = open.result.transaction(['stories', 'meta']);
+            const count = tx.objectStore('stories').count();
+            const feed = tx.objectStore('meta').get('feed');
+            tx.oncomplete = () => {
+                open.result.close();
+                const state = feed.result && feed.result.value;
+                resolve(count.result > 0 && state && state.cursor !== null
+                        && state.scope === document.documentElement.dataset.user);
+            };
         };
     })""")
 
     context.set_offline(True)
     page.reload()
     expect(page.get_by_text("Offline — showing stories saved on this phone")).to_be_visible()
-    expect(page.locator(".story-card")).to_contain_text("The bridge at night")
+    expect(page.locator("#feed[data-from=phone] .story-card")).to_contain_text("The bridge at night")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "feed-offline-en.png"))
     # The shell itself came from the worker's cache: the stylesheet applied.
     assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == "flex"

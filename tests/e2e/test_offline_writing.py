@@ -2,7 +2,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import SQLITE_ONLY, outbox, rows, sign_in, stories_titled, wait_for_worker, write_story
+from tests.e2e.browser import (ARTIFACTS, SQLITE_ONLY, eventually, outbox, rows, sign_in, stories_titled,
+                              wait_for_worker, write_story)
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
 
@@ -12,7 +13,7 @@ def _ready_to_write(context, base_url):
     sign_in(page, base_url)
     page.goto(base_url + "/write")
     wait_for_worker(page)
-    page.wait_for_function("""async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
+    eventually(page, """async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
         .match('/write', { ignoreVary: true }))""")
     return page
 
@@ -26,6 +27,9 @@ def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, peop
     context.set_offline(True)
     write_story(page, "Written with no signal")
     expect(_mine(page, "Written with no signal")).to_contain_text("Saved on this phone")
+    ARTIFACTS.mkdir(exist_ok=True)
+    _mine(page, "Written with no signal").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "saved-offline-en.png"))
     [item] = outbox(page)
     story_id = item["id"]
     page.close()
@@ -87,6 +91,9 @@ def test_story_the_server_refuses_is_kept_shown_fixed_and_resent(app, people, li
     expect(item.locator(".reason")).to_contain_text("140")
     [queued] = outbox(page)
     assert queued["state"] == "attention"
+    ARTIFACTS.mkdir(exist_ok=True)
+    item.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "needs-attention-en.png"))
     assert stories_titled(app, "A" * 141) == []
 
     item.get_by_role("link", name="Fix it and send it again").click()
