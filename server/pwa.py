@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from flask import (Blueprint, Response, abort, current_app, render_template, request,
-                   send_from_directory, url_for)
+from flask import (Blueprint, Response, current_app, render_template, request,
+                   send_from_directory)
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_login import current_user
