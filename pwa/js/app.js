@@ -1,7 +1,7 @@
 // The entry point on every page. It imports only i18n.js statically; the rest loads after
 // the first paint, and only what the page needs. Without IndexedDB (or JavaScript) the
 // server's pages and forms work on their own.
-import { loadStrings } from './i18n.js';
+import { loadStrings, t } from './i18n.js';
 
 const root = document.documentElement;
 
@@ -44,6 +44,19 @@ async function main() {
   }
   if (feed) {
     await feed.enhanceFeed({ offlinePage, networkState: sync.networkState, onNetwork: sync.onNetwork });
+  } else if (form) {
+    // Writing with no signal is normal: say so before the person starts, not after.
+    const say = (state) => {
+      if (state === 'offline' || navigator.onLine === false) {
+        ui.showBanner('offline', t('No signal. Stories you send now are kept on this phone and sent later.'));
+      } else {
+        ui.hideBanner('offline');
+      }
+    };
+    sync.onNetwork(say);
+    addEventListener('offline', () => say('offline'));
+    addEventListener('online', () => say('online'));
+    say(sync.networkState());
   }
 
   const registration = await update.registerWorker({

@@ -25,24 +25,29 @@ def _mine(page, title):
 def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, people, live_server, context):
     page = _ready_to_write(context, live_server.url)
     context.set_offline(True)
+    expect(page.locator("[data-banner=offline]")).to_contain_text("No signal")
     write_story(page, "Written with no signal")
     expect(_mine(page, "Written with no signal")).to_contain_text("Saved on this phone")
+    write_story(page, "A second one, also offline")
+    expect(_mine(page, "A second one, also offline")).to_contain_text("Saved on this phone")
     ARTIFACTS.mkdir(exist_ok=True)
     _mine(page, "Written with no signal").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "saved-offline-en.png"))
-    [item] = outbox(page)
-    story_id = item["id"]
+    ids = sorted(item["id"] for item in outbox(page))
+    assert len(ids) == 2
     page.close()
 
     page = context.new_page()
     page.goto(live_server.url + "/write")  # still offline: the page comes from the phone
-    expect(_mine(page, "Written with no signal")).to_contain_text("Saved on this phone")
-    assert [i["id"] for i in outbox(page)] == [story_id]
-    assert rows(app, story_id) == 0
+    for title in ("Written with no signal", "A second one, also offline"):
+        expect(_mine(page, title)).to_contain_text("Saved on this phone")
+    assert sorted(i["id"] for i in outbox(page)) == ids
+    assert [rows(app, story_id) for story_id in ids] == [0, 0]
 
     context.set_offline(False)
-    expect(_mine(page, "Written with no signal")).to_contain_text("waiting for review")
-    assert rows(app, story_id) == 1
+    for title in ("Written with no signal", "A second one, also offline"):
+        expect(_mine(page, title)).to_contain_text("waiting for review")
+    assert [rows(app, story_id) for story_id in ids] == [1, 1]
     assert outbox(page) == []
 
 
