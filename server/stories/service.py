@@ -3,14 +3,15 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..communities.models import Community
-from ..database import write_transaction
+from ..database import insert_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -101,6 +102,13 @@ class Communities:
 
     def __init__(self):
         self._by_slug: dict[str, Community | None] = {}
+        self._may_post: dict[tuple[int, int], bool] = {}
+
+    def may_post(self, actor, community: Community) -> bool:
+        key = (actor.id, community.id)
+        if key not in self._may_post:
+            self._may_post[key] = policy.can_post_in(actor, community.id)
+        return self._may_post[key]
 
     def get(self, slug: str) -> Community | None:
         if slug not in self._by_slug:
@@ -112,7 +120,7 @@ def check_community(actor, content: StoryContent, communities: Communities) -> C
     community = communities.get(content.community)
     if community is None:
         raise Problem("unknown_community", field="community")
-    if not policy.can_post_in(actor, community.id):
+    if not communities.may_post(actor, community):
         raise Problem("forbidden", status=403, field="community")
     return community
 
@@ -205,15 +213,28 @@ class NewStory(SimpleNamespace):
     """
 
 
-_INSERT_STORY = insert(Story.__table__)
+@lru_cache(maxsize=8)
+def _other_columns(keys: tuple) -> tuple:
+    """Story columns not in ``keys``, each with its Python-side default (None if it has none).
+
+    Filled in by _insert_new so that the answer shows them too; this also covers columns
+    added later without a change there.
+    """
+    out = []
+    for column in Story.__table__.columns:
+        if column.key not in keys:
+            default = column.default
+            usable = default is not None and (default.is_scalar or default.is_callable)
+            out.append((column.key, default if usable else None))
+    return tuple(out)
 
 
 def _insert_new(actor, story_id, content, community, etag, created_at, now, revs) -> NewStory:
-    """INSERT a new story with one Core statement; answer with the values inserted.
+    """INSERT a new story in its own savepoint; answer with the values inserted.
 
     Why not session.add() + flush(): the ORM's unit of work, object instrumentation and a
     session-level savepoint per item were most of a push's time (bench/ingest.py). The
-    statement still runs inside the item's savepoint and the primary key still decides
+    statement still runs inside the item's own savepoint and the primary key still decides
     (IntegrityError: see upsert_in_savepoint).
     """
     status = _initial_status(actor, community, content)
@@ -221,17 +242,12 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
            "updated_at": now, "etag": etag, "status": status, "revision": revs.next(),
            "ever_published": status == STATUS_PUBLISHED, **_content_columns(content, community)}
     shown = {}
-    for column in Story.__table__.columns:
-        if column.key in row:
-            continue
-        default = column.default
-        if default is not None and (default.is_scalar or default.is_callable):
-            # Python-side defaults, filled here so the answer shows them too (this also
-            # covers columns added later without a change here).
-            row[column.key] = default.arg if default.is_scalar else default.arg(None)
+    for key, default in _other_columns(tuple(row)):
+        if default is None:
+            shown[key] = None  # a server default or NULL: not sent
         else:
-            shown[column.key] = None  # server default or NULL
-    db.session.connection().execute(_INSERT_STORY, row)
+            row[key] = default.arg if default.is_scalar else default.arg(None)
+    insert_in_savepoint(db.session, Story.__table__, row)
     return NewStory(**row, **shown, author=actor, community=community, conflicts=[])
 
 
@@ -249,17 +265,16 @@ def upsert_in_savepoint(actor, story_id: uuid.UUID, content: StoryContent, *, ex
     """upsert() in its own savepoint, so that its failure undoes its own writes only.
 
     ``existing=None`` means the caller looked the id up under the revision counter lock and
-    found nothing: the insert then needs no ORM state, and a connection-level savepoint
-    (plain SAVEPOINT / RELEASE) is enough, much cheaper than Session.begin_nested().
+    found nothing: the insert then needs no ORM state, and its own SAVEPOINT around the one
+    INSERT (database.insert_in_savepoint) is much cheaper than Session.begin_nested().
     Writers are serialised by that lock, so an insert should never collide; but the unique
     key is what guarantees "stored once": if the insert hits it anyway (a writer that
     bypassed the lock), the savepoint is undone and the item is compared with the stored
     row instead, so the same content is UNCHANGED.
     """
     if existing is None:
-        try:
-            with db.session.connection().begin_nested():
-                return upsert(actor, story_id, content, existing=None, **kwargs)
+        try:  # the INSERT has its own savepoint, and nothing before it writes
+            return upsert(actor, story_id, content, existing=None, **kwargs)
         except IntegrityError:
             existing = db.session.get(Story, story_id, populate_existing=True)
             if existing is None:
