@@ -80,12 +80,15 @@ def _compiled_insert(table, dialect, keys: tuple):
     """SQL text, parameter order and bind processors of one INSERT, compiled once."""
     cache_key = (table.name, dialect.name, keys)
     found = _compiled_inserts.get(cache_key)
-    if found is None:
+    if found is None:  # False: compiled, but this SQLAlchemy gives no bind processors
         from sqlalchemy import bindparam, insert
         compiled = insert(table).values({key: bindparam(key) for key in keys}).compile(dialect=dialect)
-        processors = compiled._bind_processors
-        names = compiled.positiontup if compiled.positional else keys
-        found = (compiled.string, compiled.positional, tuple((n, processors.get(n)) for n in names))
+        processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy 2.x; else no shortcut
+        if processors is None:
+            found = False
+        else:
+            names = compiled.positiontup if compiled.positional else keys
+            found = (compiled.string, compiled.positional, tuple((n, processors.get(n)) for n in names))
         _compiled_inserts[cache_key] = found
     return found
 
@@ -104,7 +107,13 @@ def insert_in_savepoint(session, table, row: dict) -> None:
     connection = session.connection()
     dialect = connection.dialect
     keys = tuple(row)
-    sql, positional, params_spec = _compiled_insert(table, dialect, keys)
+    compiled = _compiled_insert(table, dialect, keys)
+    if not compiled:  # the plain way, same effect
+        from sqlalchemy import insert
+        with connection.begin_nested():
+            connection.execute(insert(table), row)
+        return
+    sql, positional, params_spec = compiled
     values = [proc(row[name]) if proc else row[name] for name, proc in params_spec]
     params = values if positional else dict(zip(keys, values))
     driver = connection.connection.driver_connection

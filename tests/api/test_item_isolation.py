@@ -83,3 +83,9 @@ def test_an_id_stored_behind_the_lock_is_compared_not_failed(app, amina):
     assert again.result == "unchanged" and other.result == "created"
     assert count_rows() == 2
     assert db.session.scalar(select(func.count()).select_from(Story).where(Story.community_id == community.id)) == 2
+
+
+def test_without_the_compiled_shortcut_the_plain_savepoint_behaves_the_same(app, amina, monkeypatch):
+    import kultialogo.database as database
+    monkeypatch.setattr(database, "_compiled_insert", lambda *args: False)
+    test_a_failed_insert_undoes_only_itself(app, amina)
