@@ -86,7 +86,8 @@ def main() -> int:
             with page.expect_navigation():
                 page.locator("main form button[type=submit]").click()
             page.goto(server.url + "/write")
-            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+            page.evaluate("""async () => { while (!navigator.serviceWorker.controller) {
+                await new Promise((resolve) => setTimeout(resolve, 100)); } }""")
             page.wait_for_selector(".compose-status", state="attached")  # the form is enhanced
             cdp = context.new_cdp_session(page)
             cdp.send("Network.enable")

@@ -72,6 +72,26 @@ function markField(field, message) {
   field.insertAdjacentElement('afterend', note);
 }
 
+async function sha256(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// The chosen files as media records for the outbox (bytes as ArrayBuffer), in form order.
+async function readMedia(inputs, owner) {
+  const records = [];
+  for (const input of inputs) {
+    for (const file of input.files) {
+      const data = await file.arrayBuffer();
+      const hash = await sha256(data);
+      if (records.some((r) => r.sha256 === hash)) continue;
+      records.push({ sha256: hash, owner, type: file.type || 'application/octet-stream', name: file.name || 'file',
+        size: data.byteLength, data, url: null, done: false });
+    }
+  }
+  return records;
+}
+
 // The server's own constraints on the form (required), nothing repeated in JS: an empty
 // story is not worth a trip to the outbox. Lengths are the server's to check.
 function check(form) {
@@ -148,17 +168,18 @@ export async function enhance(form, { owner, onQueued }) {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') save(); });
 
   form.addEventListener('submit', async (event) => {
-    // Photos and recordings go with the plain form, as without JavaScript (they need signal;
-    // the outbox holds text only for now).
-    const withFiles = [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length);
-    if (withFiles && navigator.onLine !== false) {
+    // Photos and recordings are kept on the phone with the story when the browser can hash
+    // them (crypto.subtle needs a secure context); on plain http they go with the plain form.
+    const inputs = [...form.querySelectorAll('input[type=file]')].filter((input) => input.files && input.files.length);
+    const canKeep = Boolean(self.crypto && crypto.subtle);
+    if (inputs.length && !canKeep && navigator.onLine !== false) {
       clearTimeout(timer);
       outbox.dropDraft(idField.value);
       return;
     }
     event.preventDefault();
-    if (withFiles) {
-      status.textContent = t('Photos and recordings need signal. Send the story when there is signal, or remove them to keep the story on this phone now.');
+    if (inputs.length && !canKeep) {
+      status.textContent = t('Photos and recordings need signal here. Send the story when there is signal, or remove them to keep the story on this phone now.');
       return;
     }
     if (!check(form)) return;
@@ -167,7 +188,11 @@ export async function enhance(form, { owner, onQueued }) {
       ? fixing.lastError.serverEtag : null;
     let item;
     try {
-      item = await outbox.enqueue({ id: idField.value, owner, data: toStory(read(form)), fields: read(form), baseEtag });
+      const media = await readMedia(inputs, owner);
+      const data = toStory(read(form));
+      if (media.length) data.media = media.map((m) => m.sha256);
+      else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before
+      item = await outbox.enqueue({ id: idField.value, owner, data, fields: read(form), baseEtag, media });
     } catch (err) {
       // No room or no IndexedDB after all: the plain form still works.
       form.submit();
@@ -179,6 +204,7 @@ export async function enhance(form, { owner, onQueued }) {
       if (field && 'value' in field) field.value = '';
     }
     for (const box of form.querySelectorAll('input[type=checkbox]')) box.checked = false;
+    for (const input of form.querySelectorAll('input[type=file]')) input.value = '';
     idField.value = outbox.newId();
     if (etagField) etagField.value = '';
     if (location.hash) history.replaceState(null, '', location.pathname);

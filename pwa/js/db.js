@@ -9,9 +9,11 @@
 //   sent     stories the server acknowledged, for their state: {id, owner, title, status, ...}
 //   stories  the pulled feed (server views), tombstones delete from it
 //   meta     small records {key, value}: session, feed cursor, limits, communities
+//   media    photos and recordings of waiting stories, by SHA-256: {sha256, owner, type, name,
+//            size, data (ArrayBuffer: Safari cannot store Blobs everywhere), url, done}
 
 const NAME = 'kultialogo';
-const VERSION = 1;
+const VERSION = 2;
 
 // Stepwise, like database migrations: step N only adds what version N needs and never
 // deletes a store or record that holds someone's words. Add `if (oldVersion < 2) {...}`
@@ -23,6 +25,9 @@ function upgrade(db, oldVersion) {
     db.createObjectStore('sent', { keyPath: 'id' }).createIndex('owner', 'owner');
     db.createObjectStore('stories', { keyPath: 'id' });
     db.createObjectStore('meta', { keyPath: 'key' });
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('media', { keyPath: 'sha256' }).createIndex('owner', 'owner');
   }
 }
 

@@ -39,7 +39,7 @@ export function newId() {
 
 // Put a story in the outbox (or replace the text of one that is waiting or needs attention)
 // and drop its draft, in one transaction. Resolves with the stored item.
-export async function enqueue({ id, owner, data, fields = null, baseEtag = null }) {
+export async function enqueue({ id, owner, data, fields = null, baseEtag = null, media = [] }) {
   const now = Date.now();
   const current = await db.get('outbox', id);
   const item = {
@@ -57,7 +57,7 @@ export async function enqueue({ id, owner, data, fields = null, baseEtag = null 
     queuedAt: current ? current.queuedAt : now,
     updatedAt: now,
   };
-  await db.batch({ outbox: { put: [item] }, drafts: { delete: [id] } }, { strict: true });
+  await db.batch({ outbox: { put: [item] }, drafts: { delete: [id] }, media: { put: media } }, { strict: true });
   changed();
   return item;
 }
@@ -125,12 +125,36 @@ export async function acknowledge(id, sentRev, story) {
   // The record first, then the outbox entry: a crash in between shows the story twice for a
   // moment, never zero times.
   await db.batch({ sent: { put: [record], delete: older.filter((old) => old !== id) } }, { strict: true });
+  let removed = false;
   await db.update('outbox', id, (current) => {
     if (!current) return undefined;
-    if (current.rev === sentRev) return null;
+    if (current.rev === sentRev) { removed = true; return null; }
     return { ...current, state: 'queued', nextAttempt: 0, attempts: 0, lastError: null,
       base_etag: record.etag || current.base_etag };
   }, { strict: true });
+  if (removed) await dropMedia(item.data.media || [], item.owner);
+  changed();
+}
+
+// Photos and recordings no waiting story refers to any more leave the phone.
+async function dropMedia(hashes, owner) {
+  if (!hashes.length) return;
+  const still = new Set((await db.getAllBy('outbox', 'owner', owner)).flatMap((i) => i.data.media || []));
+  const unused = hashes.filter((sha) => !still.has(sha));
+  if (unused.length) await db.batch({ media: { delete: unused } });
+}
+
+export function getMedia(sha256) {
+  return db.get('media', sha256);
+}
+
+export function saveMedia(record) {
+  return db.put('media', record, { strict: true });
+}
+
+// Upload progress of an item's media, for "Sending… 40 KB of 1.2 MB".
+export async function progress(id, sent, total) {
+  await change(id, (item) => ({ ...item, progress: { sent, total } }));
   changed();
 }
 

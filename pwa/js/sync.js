@@ -9,6 +9,8 @@ import * as outbox from './outbox.js';
 const PUSH_URL = '/api/v1/sync/push';
 const PULL_URL = '/api/v1/sync/pull';
 const LIMITS_URL = '/api/v1/limits';
+const UPLOADS_URL = '/api/v1/media/uploads';
+const TUS = '1.0.0';
 const COMMUNITIES_URL = '/api/v1/communities';
 const FIRST_DELAY = 1000;           // backoff: about 1 s, doubling ...
 const MAX_DELAY = 5 * 60 * 1000;    // ... up to 5 min
@@ -208,8 +210,18 @@ async function pushBatch(batch, state) {
         await outbox.needsAttention(item.id, { code: 'conflict', message: '', field: null,
           serverEtag: result.story ? result.story.etag : null });
       } else if (result.result === 'media_missing') {
-        await outbox.needsAttention(item.id, { code: 'media_missing', message: '', field: null,
-          missing: result.missing_media || [] });
+        // The server lost or expired a file we thought was up: upload it again, once.
+        const missing = result.missing_media || [];
+        const again = [];
+        for (const sha256 of missing) {
+          const record = await outbox.getMedia(sha256);
+          if (record) { again.push(sha256); await outbox.saveMedia({ ...record, done: false, url: null }); }
+        }
+        if (again.length === missing.length && item.attempts < 3) {
+          await outbox.retryLater([item.id], (attempts) => Date.now() + backoff(attempts), { code: 'media_missing', message: '' });
+        } else {
+          await outbox.needsAttention(item.id, { code: 'media_missing', message: '', field: null, missing });
+        }
       } else {
         const error = result.error || {};
         await outbox.needsAttention(item.id, { code: error.code || 'rejected', message: error.message || '',
@@ -237,6 +249,102 @@ async function pushBatch(batch, state) {
   return 'ok';
 }
 
+// --- Media: tus 1.0 uploads before the story that refers to them ---------------------------
+
+class UploadError extends Error {
+  constructor(kind, problem) {
+    super(kind);
+    this.kind = kind;        // 'network' | 'retry' (5xx, 429) | 'signin' | 'refused' (4xx)
+    this.problem = problem;
+  }
+}
+
+function b64(text) {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+async function tus(url, method, state, headers = {}, body = undefined) {
+  let response;
+  try {
+    response = await fetchWithTimeout(url, { method, body, credentials: 'same-origin',
+      headers: { 'Tus-Resumable': TUS, 'X-CSRF-Token': state.session.csrf, ...headers } });
+  } catch (err) {
+    throw new UploadError('network', { code: 'network', message: '' });
+  }
+  if (response.status === 401) throw new UploadError('signin', await problemOf(response));
+  if (response.status === 429 || response.status >= 500) throw new UploadError('retry', await problemOf(response));
+  return response;
+}
+
+// Upload one file (resuming where it stopped); resolves when the server has all of it.
+async function uploadOne(sha256, item, state, chunk) {
+  const record = await outbox.getMedia(sha256);
+  if (!record) throw new UploadError('refused', { code: 'media_lost', message: '' });
+  if (record.done) return;
+  let offset = 0;
+  if (record.url) {
+    const head = await tus(record.url, 'HEAD', state);
+    if (head.ok) offset = Number(head.headers.get('Upload-Offset')) || 0;
+    else record.url = null;  // expired or gone: start again
+  }
+  if (!record.url) {
+    const meta = `sha256 ${b64(record.sha256)},type ${b64(record.type)},filename ${b64(record.name)}`;
+    const created = await tus(UPLOADS_URL, 'POST', state, { 'Upload-Length': String(record.size), 'Upload-Metadata': meta });
+    if (created.status === 200) {  // the server has this file already
+      await outbox.saveMedia({ ...record, done: true });
+      return;
+    }
+    if (created.status !== 201) throw new UploadError('refused', await problemOf(created));
+    record.url = created.headers.get('Location');
+    await outbox.saveMedia(record);
+  }
+  while (offset < record.size) {
+    const part = record.data.slice(offset, offset + chunk);
+    const sent = await tus(record.url, 'PATCH', state,
+      { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' }, part);
+    if (sent.status === 409) {  // our offset was stale: ask the server where it stands
+      const head = await tus(record.url, 'HEAD', state);
+      offset = Number(head.headers.get('Upload-Offset')) || 0;
+      continue;
+    }
+    if (sent.status !== 204) throw new UploadError('refused', await problemOf(sent));
+    offset = Number(sent.headers.get('Upload-Offset')) || offset + part.byteLength;
+    await outbox.progress(item.id, offset, record.size);
+  }
+  await outbox.saveMedia({ ...record, done: true });
+}
+
+// Upload what the item refers to. 'ok', or how the push loop should go on.
+async function uploadMedia(item, state, limits) {
+  const chunk = (limits && limits.media && limits.media.chunk_bytes) || 256 * 1024;
+  await outbox.markSending([item.id]);
+  try {
+    for (const sha256 of item.data.media) await uploadOne(sha256, item, state, chunk);
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof UploadError)) throw err;
+    if (err.kind === 'network' || err.kind === 'retry') {
+      if (err.kind === 'network') setNetwork('offline');
+      await outbox.retryLater([item.id], (attempts) => Date.now() + backoff(attempts), err.problem);
+      return 'retry';
+    }
+    if (err.kind === 'signin') {
+      await outbox.waitForSignIn([item.id], err.problem);
+      return 'stop';
+    }
+    await outbox.needsAttention(item.id, err.problem);
+    return 'next';
+  }
+}
+
+async function mediaPending(item) {
+  for (const sha256 of item.data.media || []) {
+    const record = await outbox.getMedia(sha256);
+    if (!record || !record.done) return true;
+  }
+  return false;
+}
+
 async function pushDue() {
   const state = { session: await getSession(), refreshed: false };
   if (!state.session.user) return { retryLater: false, pushed: 0 };
@@ -250,7 +358,19 @@ async function pushDue() {
     const items = await outbox.due(state.session.user);
     if (!items.length) return { retryLater: false, pushed };
     if (limits === undefined) limits = await getLimits();
-    const batch = takeBatch(items, limits, cap);
+    const first = items[0];
+    if (await mediaPending(first)) {
+      const outcome = await uploadMedia(first, state, limits);
+      if (outcome === 'retry') return { retryLater: true, pushed };
+      if (outcome === 'stop') return { retryLater: false, pushed };
+      if (outcome === 'next') continue;
+    }
+    const ready = [];
+    for (const item of items) {
+      if (ready.length && (await mediaPending(item))) break;  // its files go up first, next round
+      ready.push(item);
+    }
+    const batch = takeBatch(ready, limits, cap);
     const outcome = await pushBatch(batch, state);
     if (outcome === 'retry') return { retryLater: true, pushed };
     if (outcome === 'stop') return { retryLater: false, pushed };

@@ -34,7 +34,13 @@ export function stateOf(entry, kind, now = Date.now()) {
   }
   if (entry.state === 'attention') return { key: 'attention', label: t('Needs your attention') };
   if (entry.state === 'signin') return { key: 'signin', label: t('Saved on this phone — sign in to send it') };
-  if (entry.state === 'sending' && entry.sendingUntil > now && navigator.onLine !== false) return { key: 'sending', label: t('Sending…') };
+  if (entry.state === 'sending' && entry.sendingUntil > now && navigator.onLine !== false) {
+    if (entry.progress && entry.progress.sent < entry.progress.total) {
+      return { key: 'sending', label: t('Sending… %(sent)s of %(total)s', {
+        sent: formatBytes(entry.progress.sent), total: formatBytes(entry.progress.total) }) };
+    }
+    return { key: 'sending', label: t('Sending…') };
+  }
   if (entry.attempts > 0) return { key: 'saved', label: t('Saved on this phone — it will be sent when there is signal') };
   return { key: 'saved', label: t('Saved on this phone') };
 }
@@ -45,6 +51,7 @@ export function reasonOf(error) {
   if (!error) return '';
   if (error.code === 'conflict') return t('This story was changed elsewhere. Send it again to keep your version.');
   if (error.code === 'media_missing') return t('Some photos or recordings have not arrived yet.');
+  if (error.code === 'media_lost') return t('A photo or recording of this story is no longer on this phone. Add it again or send the story without it.');
   if (error.message) return error.message;
   return t('The server could not accept this story. Please check it and send it again.');
 }

@@ -30,7 +30,8 @@ def sign_in(page, base_url, username="amina", password=f.PASSWORD):
 def eventually(page, predicate: str, timeout_ms: int = 20_000):
     """Until the async JS predicate (an `async () => ...` expression) holds in the page.
 
-    (page.wait_for_function does not await a promise: an async predicate would pass at once.)
+    (page.wait_for_function does not await a promise, so an async predicate would pass at once,
+    and it evaluates strings with eval(), which the pages' CSP refuses.)
     """
     return page.evaluate(f"""async () => {{
         const check = {predicate};
@@ -46,7 +47,7 @@ def eventually(page, predicate: str, timeout_ms: int = 20_000):
 
 def wait_for_worker(page):
     """Until the service worker controls the page and has stored the shell and the pages."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    eventually(page, "async () => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
     eventually(page, """async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('kultialogo-shell-v'));

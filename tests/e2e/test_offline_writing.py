@@ -109,3 +109,41 @@ def test_story_the_server_refuses_is_kept_shown_fixed_and_resent(app, people, li
     expect(_mine(page, "A shorter title")).to_contain_text("waiting for review")
     assert rows(app, queued["id"]) == 1
     assert outbox(page) == []
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (31, 95, 91)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_photo_chosen_offline_is_kept_on_the_phone_and_uploaded_with_the_story(app, people, live_server, context):
+    import hashlib
+    page = _ready_to_write(context, live_server.url)
+    photo = _png()
+    context.set_offline(True)
+    page.fill("#title", "A photo from the garden")
+    page.fill("#body", "The tomatoes are red now.")
+    page.set_input_files("input[type=file][name=photo]",
+                         files=[{"name": "garden.png", "mimeType": "image/png", "buffer": photo}])
+    page.get_by_role("button", name="Send").click()
+    expect(_mine(page, "A photo from the garden")).to_contain_text("Saved on this phone")
+    [item] = outbox(page)
+    assert item["data"]["media"] == [hashlib.sha256(photo).hexdigest()]
+
+    context.set_offline(False)
+    expect(_mine(page, "A photo from the garden")).to_contain_text("waiting for review")
+    from kultialogo.extensions import db
+    from kultialogo.stories.models import Story
+    db.session.remove()
+    story = db.session.get(Story, __import__("uuid").UUID(item["id"]))
+    assert list(story.media) == [hashlib.sha256(photo).hexdigest()]
+    db.session.remove()
+    assert page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => { const r = open.result.transaction('media').objectStore('media').count();
+                                 r.onsuccess = () => { open.result.close(); resolve(r.result); }; };
+    })""") == 0  # the bytes left the phone once the server had the story
