@@ -1,0 +1,43 @@
+"""Background Sync: with no page open, the service worker sends what waits in the outbox."""
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import SQLITE_ONLY, outbox, sign_in, stories_titled, wait_for_worker, write_story
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+
+def test_worker_pushes_the_outbox_on_a_sync_event_with_no_page_open(app, people, live_server, context):
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/write")
+    wait_for_worker(page)
+    context.set_offline(True)
+    write_story(page, "Sent by the worker alone")
+    expect(page.locator(".mine-item", has_text="Sent by the worker alone")).to_contain_text("Saved on this phone")
+    assert len(outbox(page)) == 1
+    page.goto("about:blank")  # no Kultialogo page is open any more
+    context.set_offline(False)
+
+    # What Chromium does when the connection comes back, asked for directly (the timing of the
+    # browser's own sync event is its business).
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    [registration] = [r for r in registrations if r["scopeURL"].startswith(live_server.url)]
+    cdp.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": live_server.url, "registrationId": registration["registrationId"],
+        "tag": "kultialogo-outbox", "lastChance": False})
+    deadline = time.monotonic() + 20  # the server's database, polled: no page to wait on
+    while not stories_titled(app, "Sent by the worker alone") and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(stories_titled(app, "Sent by the worker alone")) == 1
+
+    page.goto(live_server.url + "/write")
+    expect(page.locator(".mine-item", has_text="Sent by the worker alone")).to_contain_text("waiting for review")
