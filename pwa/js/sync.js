@@ -38,8 +38,17 @@ function locked(name, options, fn) {
 // --- Session: who is signed in, and the CSRF token the API wants on a POST ----------------
 // Pages write it on every load; the service worker reads it (it has no DOM to read it from).
 
-export function setSession(session) {
-  return db.setMeta('session', session);
+export async function setSession(session) {
+  const before = await db.getMeta('session');
+  if (before && before.user !== session.user) {
+    // Someone else on this phone now (a shared phone at a camp): the stories the last person
+    // could read are not theirs to see, not even offline. Outbox, drafts and sent records are
+    // kept per person and stay.
+    await db.batch({ stories: { clear: true },
+      meta: { put: [{ key: 'session', value: session }, { key: 'feed', value: { scope: session.user, cursor: null, at: 0 } }] } });
+    return;
+  }
+  await db.setMeta('session', session);
 }
 
 export async function getSession() {

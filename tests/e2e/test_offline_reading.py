@@ -54,3 +54,28 @@ def test_online_first_visit_then_offline_reload_comes_from_the_worker(app, peopl
     page.screenshot(path=str(ARTIFACTS / "feed-offline-en.png"))
     # The shell itself came from the worker's cache: the stylesheet applied.
     assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == "flex"
+
+
+def test_after_signing_out_the_last_persons_stories_are_not_shown_offline(app, people, live_server, context):
+    from kultialogo.extensions import db
+    from kultialogo.stories.models import Story
+    story_id = _story(app, "Only for my community")
+    db.session.get(Story, story_id).visibility = "community"
+    db.session.commit()
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/")
+    wait_for_worker(page)
+    eventually(page, """async () => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => {
+            const r = open.result.transaction('stories').objectStore('stories').count();
+            r.onsuccess = () => { open.result.close(); resolve(r.result > 0); };
+        };
+    })""")
+    with page.expect_navigation():
+        page.locator("form[action='/signout'] button").click()
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_text("Offline — showing stories saved on this phone")).to_be_visible()
+    expect(page.get_by_text("Only for my community")).to_have_count(0)
