@@ -7,7 +7,6 @@ from kultialogo.extensions import db
 from kultialogo.stories import service as stories
 from tests import factories as f
 from tests.e2e.browser import SQLITE_ONLY, sign_in, wait_for_worker
-from tests.e2e.conftest import browser, context, new_context, playwright_driver  # noqa: F401  (fixtures)
 from tests.people.helpers import make_story
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
@@ -23,7 +22,7 @@ CACHED = """async (id) => new Promise((resolve) => {
 })"""
 
 
-def test_a_withdrawn_story_vanishes_from_a_phone_that_had_it(app, live_server, context):  # noqa: F811
+def test_a_withdrawn_story_vanishes_from_a_phone_that_had_it(app, live_server, context):
     f.community("siena", moderation="trusted")
     author = f.account("amina", community_slug="siena")
     f.account("reader", community_slug="siena")

@@ -1,6 +1,7 @@
 """An XSS payload corpus in every text field people can fill in, rendered in real Chromium:
 nothing runs (no dialog, no console error, no injected element), and the text reads back as
-text. SQLite only, like the other browser tests."""
+text. SQLite only, like the other browser tests (here, under tests/e2e, so that the one
+Playwright driver of tests/e2e/conftest.py serves them too)."""
 import uuid
 
 import pytest
@@ -14,7 +15,6 @@ from kultialogo.stories.models import Story
 from kultialogo.stories.schema import validate_content
 from tests import factories as f
 from tests.e2e.browser import SQLITE_ONLY, sign_in
-from tests.e2e.conftest import browser, new_context, playwright_driver  # noqa: F401  (fixtures)
 from tests.people.helpers import make_story
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
@@ -97,7 +97,7 @@ def visit(page, url, events):
     return page.locator("main").inner_text()
 
 
-def test_nothing_in_the_corpus_runs_anywhere_it_is_shown(app, corpus, live_server, new_context):  # noqa: F811
+def test_nothing_in_the_corpus_runs_anywhere_it_is_shown(app, corpus, live_server, new_context):
     base = live_server.url
     pages = {
         None: ["/", f"/stories/{corpus['stories'][0].id}", f"/stories/{corpus['stories'][4].id}"],
@@ -128,7 +128,7 @@ def test_nothing_in_the_corpus_runs_anywhere_it_is_shown(app, corpus, live_serve
     assert "\u202egnp.exe" in seen_text  # RTL override kept, but isolated (dir=auto / bdi)
 
 
-def test_the_join_code_page_with_its_qr_runs_nothing(app, corpus, live_server, new_context):  # noqa: F811
+def test_the_join_code_page_with_its_qr_runs_nothing(app, corpus, live_server, new_context):
     context = new_context()
     page = context.new_page()
     events = watch(page)
