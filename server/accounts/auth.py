@@ -54,6 +54,11 @@ def verify_password(account: Account | None, password: str) -> bool:
     return True
 
 
+def password_fingerprint(account) -> str:
+    """Changes whenever the password (or PIN) does: kept in the session at sign-in."""
+    return hashlib.sha256(f"{account.id}:{account.password_hash}".encode()).hexdigest()[:16]
+
+
 def normalise_username(value) -> str:
     if not isinstance(value, str):
         raise Problem("bad_type", field="username")

@@ -18,6 +18,21 @@ def sign_in(account) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
     login_user(account)
+    session[PASSWORD_FINGERPRINT] = auth.password_fingerprint(account)
+
+
+# Sessions are signed cookies the server cannot list; this ties each to the password it was
+# opened with, so a reset (a lost or shared phone) signs every other browser out too.
+PASSWORD_FINGERPRINT = "pwf"
+
+
+@bp.before_app_request
+def _end_sessions_of_an_old_password():
+    if "_user_id" not in session:
+        return
+    if current_user.is_authenticated and session.get(PASSWORD_FINGERPRINT) != auth.password_fingerprint(current_user):
+        logout_user()
+        session.clear()
 
 
 def _signin_limit() -> str:

@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("people", __name__)
 
+
+@bp.app_template_global()
+def may_publish(story) -> bool:
+    """For the moderation buttons: the service checks again (policy.can_publish_story)."""
+    from flask_login import current_user
+
+    from .. import policy
+    return policy.can_publish_story(current_user if current_user.is_authenticated else None, story)
+
 from . import routes  # noqa: E402,F401
