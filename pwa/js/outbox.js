@@ -181,12 +181,13 @@ export async function waitForSignIn(ids, error) {
   changed();
 }
 
-// Connectivity came back or the person signed in: try everything waiting now.
-export async function wake(owner) {
+// Connectivity came back (everything waiting), or the person is signed in again (signedInOnly).
+export async function wake(owner, { signedInOnly = false } = {}) {
   const items = await db.getAllBy('outbox', 'owner', owner);
   let woken = 0;
   for (const item of items) {
-    if (item.state === 'signin' || (item.state === 'queued' && item.nextAttempt > Date.now())) {
+    const waiting = !signedInOnly && item.state === 'queued' && item.nextAttempt > Date.now();
+    if (item.state === 'signin' || waiting) {
       await change(item.id, (current) => ({ ...current, state: 'queued', nextAttempt: 0 }));
       woken += 1;
     }

@@ -512,6 +512,8 @@ export function startAutoSync() {
     if (document.visibilityState === 'visible') tick();
   });
   if (navigator.onLine === false) setNetwork('offline');
+  // Stories kept while the session had ended go out now that a page has one again.
+  getSession().then(({ user }) => (user ? outbox.wake(user, { signedInOnly: true }) : 0)).catch(() => {});
   // Push at once (a story may be waiting); the feed's pull is not urgent while the server's
   // page is fresh, so it waits until the page has settled (a phone on 2G loads the page first).
   pushSoon().catch(() => {}).finally(() => { timer = setTimeout(() => tick(true), PULL_AFTER_LOAD); });

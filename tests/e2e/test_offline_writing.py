@@ -147,3 +147,16 @@ def test_photo_chosen_offline_is_kept_on_the_phone_and_uploaded_with_the_story(a
         open.onsuccess = () => { const r = open.result.transaction('media').objectStore('media').count();
                                  r.onsuccess = () => { open.result.close(); resolve(r.result); }; };
     })""") == 0  # the bytes left the phone once the server had the story
+
+
+def test_story_sent_after_the_session_ended_waits_for_sign_in_then_goes(app, people, live_server, context):
+    page = _ready_to_write(context, live_server.url)
+    context.clear_cookies()  # the session ended (expired, or signed out in another tab)
+    write_story(page, "Written as the session ended")
+    item = _mine(page, "Written as the session ended")
+    expect(item).to_contain_text("sign in to send it")
+    assert stories_titled(app, "Written as the session ended") == []
+
+    sign_in(page, live_server.url)
+    expect(_mine(page, "Written as the session ended")).to_contain_text("waiting for review")
+    assert len(stories_titled(app, "Written as the session ended")) == 1
