@@ -40,4 +40,8 @@ def test_worker_pushes_the_outbox_on_a_sync_event_with_no_page_open(app, people,
     assert len(stories_titled(app, "Sent by the worker alone")) == 1
 
     page.goto(live_server.url + "/write")
-    expect(page.locator(".mine-item", has_text="Sent by the worker alone")).to_contain_text("waiting for review")
+    # If the worker was stopped between the server's answer and writing it down, the item shows
+    # "Sending…" until its lease (60 s) ends and the page sends it again: "unchanged", one row.
+    expect(page.locator(".mine-item", has_text="Sent by the worker alone")).to_contain_text(
+        "waiting for review", timeout=90_000)
+    assert len(stories_titled(app, "Sent by the worker alone")) == 1

@@ -151,6 +151,15 @@ def test_photo_chosen_offline_is_kept_on_the_phone_and_uploaded_with_the_story(a
 
 def test_story_sent_after_the_session_ended_waits_for_sign_in_then_goes(app, people, live_server, context):
     page = _ready_to_write(context, live_server.url)
+    # Let the page's own requests finish first: a late answer would set the cookie again.
+    eventually(page, """async () => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => {
+            const r = open.result.transaction('meta').objectStore('meta').get('feed');
+            r.onsuccess = () => { open.result.close(); resolve(Boolean(r.result && r.result.value.cursor)); };
+        };
+    })""")
+    page.wait_for_load_state("networkidle")
     context.clear_cookies()  # the session ended (expired, or signed out in another tab)
     write_story(page, "Written as the session ended")
     item = _mine(page, "Written as the session ended")
