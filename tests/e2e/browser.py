@@ -47,7 +47,17 @@ def eventually(page, predicate: str, timeout_ms: int = 20_000):
 
 def wait_for_worker(page):
     """Until the service worker controls the page and has stored the shell and the pages."""
-    eventually(page, "async () => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    controlled = "async () => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
+    try:
+        eventually(page, controlled, timeout_ms=30_000)
+    except Exception:  # noqa: BLE001 - say what the worker was doing, then try once more
+        state = page.evaluate("""async () => {
+            const r = await navigator.serviceWorker.getRegistration();
+            return r ? { installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state,
+                         active: r.active && r.active.state } : null; }""")
+        print(f"service worker not controlling the page after 30 s: {state}; reloading")
+        page.reload()
+        eventually(page, controlled, timeout_ms=30_000)
     eventually(page, """async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('kultialogo-shell-v'));
