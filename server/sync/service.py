@@ -122,18 +122,35 @@ def push(actor, items: list) -> list[ItemResult]:
             communities = stories.Communities()
             # One query for every story the batch names. We hold the counter lock, so no other
             # writer can store one of these ids before we commit: an id absent here is new.
-            ids = list({p.story_id for p in parsed})
-            existing = {s.id: s for s in db.session.scalars(
-                select(Story).where(Story.id.in_(ids)).options(selectinload(Story.conflicts)))}
+            existing = _load_existing({p.story_id for p in parsed})
+            inserts = stories.PendingInserts()
+            by_id = {}
             for p in parsed:
-                results[p.index] = _apply(actor, p, revs, communities, existing)
+                if p.story_id in inserts:  # this item reads a story still in the buffer
+                    _flush(inserts, actor, revs, communities, existing, by_id, results)
+                results[p.index] = _apply(actor, p, revs, communities, existing, inserts)
+                by_id[p.story_id] = p
+            _flush(inserts, actor, revs, communities, existing, by_id, results)
             revs.flush()
             for result in results:
                 result.render(actor)
     return results  # type: ignore[return-value]
 
 
-def _apply(actor, p: _Parsed, revs, communities, existing) -> ItemResult:
+def _load_existing(ids) -> dict:
+    return {s.id: s for s in db.session.scalars(
+        select(Story).where(Story.id.in_(list(ids))).options(selectinload(Story.conflicts)))}
+
+
+def _flush(inserts, actor, revs, communities, existing, by_id, results) -> None:
+    """Write the buffered new stories; redo, each on its own, any the batch INSERT refused."""
+    for story_id in inserts.flush():
+        existing[story_id] = stories.LOOKUP  # maybe stored by someone else: compare with it
+        p = by_id[story_id]
+        results[p.index] = _apply(actor, p, revs, communities, existing)
+
+
+def _apply(actor, p: _Parsed, revs, communities, existing, inserts=None) -> ItemResult:
     sid = str(p.story_id)
     found = existing.get(p.story_id)
     if isinstance(found, stories.NewStory):
@@ -145,7 +162,7 @@ def _apply(actor, p: _Parsed, revs, communities, existing) -> ItemResult:
         else:
             outcome = stories.upsert_in_savepoint(
                 actor, p.story_id, p.content, base_etag=p.base_etag, created_at=p.created_at,
-                revs=revs, communities=communities, existing=found)
+                revs=revs, communities=communities, existing=found, inserts=inserts)
     except Problem as problem:
         return ItemResult(sid, stories.REJECTED, problem=problem)
     if outcome.story is not None:

@@ -89,3 +89,17 @@ def test_without_the_compiled_shortcut_the_plain_savepoint_behaves_the_same(app,
     import kultialogo.database as database
     monkeypatch.setattr(database, "_compiled_insert", lambda *args: False)
     test_a_failed_insert_undoes_only_itself(app, amina)
+
+
+def test_a_refused_batch_insert_is_redone_item_by_item(app, amina, monkeypatch):
+    """New stories of a push go in one INSERT; if it fails (here: one id was stored behind
+    the lock, so the lookup missed it), each item is redone on its own: the others are still
+    created and the stored one is compared, not failed."""
+    from kultialogo.sync import service as sync
+    stored = f.item()
+    assert sync.push(amina, [stored])[0].result == "created"
+    monkeypatch.setattr(sync, "_load_existing", lambda ids: {})  # the lookup misses it
+    before, after = f.item(), f.item()
+    results = sync.push(amina, [before, stored, after])
+    assert [r.result for r in results] == ["created", "unchanged", "created"]
+    assert count_rows() == 3
