@@ -80,7 +80,8 @@ class Config:
 
     FEED_PAGE_SIZE = 20
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # safety net; each endpoint sets its own, smaller limit
-    MAINTENANCE = False  # True: the API answers 503 with Retry-After to writes
+    MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
+    RETRY_AFTER_SECONDS = 30  # told to clients on 503
     TRUST_PROXY = 0  # number of proxies in front (ProxyFix); 0 = serve directly
 
 

@@ -6,6 +6,7 @@ is shown, so it comes out in the requester's language.
 from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -155,6 +156,22 @@ def init_app(app) -> None:
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return _page(exc.code or 500, code, headers)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc):
+        # The database is unreachable, restarting, or (SQLite) still locked after the busy
+        # timeout: the request did nothing, so the client retries later (sync backs off).
+        db.session.rollback()
+        app.logger.warning("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
+        return _page(503, "unavailable", {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])})
+
+    @app.before_request
+    def _maintenance():
+        # Maintenance mode: reads keep working, writes are refused with 503 + Retry-After so
+        # phones keep their outbox and try again later.
+        if app.config.get("MAINTENANCE") and request.method not in ("GET", "HEAD", "OPTIONS"):
+            return _page(503, "unavailable", {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])})
+        return None
 
     @app.errorhandler(500)
     def _server_error(exc):

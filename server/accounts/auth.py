@@ -49,8 +49,10 @@ def verify_password(account: Account | None, password: str) -> bool:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     if hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = hasher.hash(password)
-        db.session.commit()
+        new_hash = hasher.hash(password)
+        # A write after this request's reads: take the write lock first (SQLite), see database.py.
+        with write_transaction():
+            account.password_hash = new_hash
     return True
 
 

@@ -45,7 +45,9 @@ def _username_key() -> str:
     if name is None and request.is_json:
         body = request.get_json(silent=True)
         name = body.get("username") if isinstance(body, dict) else None
-    return "n:" + (name or "").strip().lower()[:64]
+    if not isinstance(name, str):
+        name = ""  # a malformed body is refused by the view (400), not here
+    return "n:" + name.strip().lower()[:64]
 
 
 def _safe_next(target: str | None) -> str:

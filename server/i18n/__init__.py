@@ -70,9 +70,9 @@ def choose_language():
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=False, secure=request.is_secure)
         if current_user.is_authenticated:
-            from ..extensions import db
-            current_user.locale = code
-            db.session.commit()
+            from ..database import write_transaction
+            with write_transaction():  # takes the write lock first on SQLite (database.py)
+                current_user.locale = code
     return response
 
 
