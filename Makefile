@@ -5,15 +5,18 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install dev-install bench clean
+.PHONY: run test install install-test bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { echo "Cannot make a virtualenv: on Debian run 'apt-get install python3-venv' first."; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
 # A regular (non-editable) install: what `pip install .` gives an operator, migrations and
 # shell included, so the tests exercise the real package.
 install: $(BIN)/python
+	$(BIN)/pip install --quiet .
+
+install-test: $(BIN)/python
 	$(BIN)/pip install --quiet ".[test]"
 
 # Serve the app with demo content on SQLite (data in ./kultialogo-data).
@@ -22,10 +25,10 @@ run: install
 	$(BIN)/kultialogo run --host $(HOST) --port $(PORT)
 
 # The whole suite, on SQLite and PostgreSQL, browser tests included.
-test: install
+test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install-test
 	$(BIN)/python bench/ingest.py
 
 clean:
