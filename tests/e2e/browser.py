@@ -47,17 +47,21 @@ def eventually(page, predicate: str, timeout_ms: int = 20_000):
 
 def wait_for_worker(page):
     """Until the service worker controls the page and has stored the shell and the pages."""
-    controlled = "async () => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
-    try:
-        eventually(page, controlled, timeout_ms=30_000)
-    except Exception:  # noqa: BLE001 - say what the worker was doing, then try once more
-        state = page.evaluate("""async () => {
-            const r = await navigator.serviceWorker.getRegistration();
-            return r ? { installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state,
-                         active: r.active && r.active.state } : null; }""")
-        print(f"service worker not controlling the page after 30 s: {state}; reloading")
+    # A page whose navigation began before the first worker activated is not claimed by it
+    # (Chromium decides a document's controller when its request starts): such a page is
+    # controlled from its next load on, as a person's next page would be.
+    state = eventually(page, """async () => {
+        if (navigator.serviceWorker.controller) return 'controlled';
+        const registration = await navigator.serviceWorker.getRegistration();
+        if (registration && registration.active && registration.active.state === 'activated') {
+            window.__activeSince = window.__activeSince || Date.now();
+            if (Date.now() - window.__activeSince > 1500) return 'reload';
+        }
+        return false;
+    }""", timeout_ms=30_000)
+    if state == "reload":
         page.reload()
-        eventually(page, controlled, timeout_ms=30_000)
+        eventually(page, "async () => Boolean(navigator.serviceWorker.controller)")
     eventually(page, """async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('kultialogo-shell-v'));

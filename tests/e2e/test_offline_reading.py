@@ -75,6 +75,9 @@ def test_after_signing_out_the_last_persons_stories_are_not_shown_offline(app, p
     })""")
     with page.expect_navigation():
         page.locator("form[action='/signout'] button").click()
+    # The signed-out feed page is saved again (sign-out dropped the saved pages).
+    eventually(page, """async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
+        .match('/', { ignoreVary: true }))""")
     context.set_offline(True)
     page.reload()
     expect(page.get_by_text("Offline — showing stories saved on this phone")).to_be_visible()
