@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .communities import models as _communities  # noqa: F401
     from .stories import models as _stories  # noqa: F401
     from .media import models as _media  # noqa: F401
+    from .moderation import models as _moderation  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 

@@ -20,7 +20,7 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     story_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), nullable=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), nullable=True, index=True)
     # Kinds, flags and times only (e.g. {"kind": "verbal", "guardian": true}); no personal data.
     detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
 

@@ -20,6 +20,8 @@ class Community(db.Model):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     default_language: Mapped[str] = mapped_column(String(35), nullable=False, default="en")
     moderation: Mapped[str] = mapped_column(String(16), nullable=False, default=MODERATION_REVIEW)
+    # Distinct reporters that hide a story at once; NULL: the site's REPORTS_TO_HIDE.
+    reports_to_hide: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     def name_for(self, locale: str) -> str:

@@ -65,7 +65,10 @@ class Story(db.Model):
     # Once a story has been visible beyond its author, devices may hold copies, so later
     # changes that hide it must reach them as tombstones.
     ever_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    moderation_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Why a story was rejected or hidden: a code (moderation/models.py MODERATION_REASONS, or
+    # "reported"), translated when shown, and the facilitator's optional note in their words.
+    moderation_reason_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    moderation_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")  # the note
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
     moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -1,0 +1,43 @@
+"""Reports on stories, and the reason codes of moderation decisions.
+
+A report is one person's "this should not be here" about one story. The unique constraint on
+(story_id, reporter_id) is what makes the same person reporting twice count once (no
+check-then-insert). When an account is deleted its reports stay, without the reporter
+(ON DELETE SET NULL): they were made by distinct people, so they keep counting, and a deleted
+account can never report again, so the constraint still holds for every living account.
+"""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+# Why a person reports a story.
+REPORT_REASONS = ("personal_data", "hateful", "spam", "other")
+# Why a facilitator rejects or hides a story (shown to its author in their own language).
+MODERATION_REASONS = ("personal_data", "hateful", "off_topic", "spam", "other")
+# Set by the server itself when enough distinct people reported a story.
+REASON_REPORTED = "reported"
+
+
+class StoryReport(db.Model):
+    __tablename__ = "story_reports"
+    __table_args__ = (
+        UniqueConstraint("story_id", "reporter_id"),
+        # The reports queue and the auto-hide count read the open reports of a story.
+        Index("ix_story_reports_open", "resolved_at", "story_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+
+    story = relationship("Story", lazy="joined")
