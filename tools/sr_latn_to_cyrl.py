@@ -1,0 +1,130 @@
+"""Make the Serbian Cyrillic catalog (sr_Cyrl) from the Serbian Latin one (sr_Latn).
+
+Serbian is written in both scripts and the two map one to one, so sr_Cyrl is never
+translated by hand: translate or fix sr_Latn, then run
+
+    /work/venv/bin/python tools/sr_latn_to_cyrl.py          # writes sr_Cyrl/LC_MESSAGES/messages.po
+    /work/venv/bin/pybabel compile -d server/i18n/translations -l sr_Cyrl --statistics
+
+`--check` writes nothing and exits 1 if sr_Cyrl is out of date (for CI).
+
+Only msgstr text is transliterated. Left as they are: placeholders (%(name)s, %s, {name}),
+HTML tags and entities, URLs, and Latin-only tokens that Serbian Cyrillic text keeps in Latin
+(the app's name, file formats, technical names; see LATIN_TOKENS). PIN, KB, MB and ID are
+transliterated (ПИН, КБ, МБ, ИД), as Serbian Cyrillic usage writes them.
+"""
+import argparse
+import io
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "server" / "i18n" / "translations"
+SOURCE = TRANSLATIONS / "sr_Latn" / "LC_MESSAGES" / "messages.po"
+TARGET = TRANSLATIONS / "sr_Cyrl" / "LC_MESSAGES" / "messages.po"
+
+# Words kept in Latin script (whole words, case-sensitive).
+LATIN_TOKENS = [
+    "Kultialogo", "QR", "PWA", "UUID", "JSON", "UTF-8", "SHA-256", "ISO", "JPEG", "PNG", "WebP",
+    "Opus", "Ogg", "M4A", "MP3", "WAV", "zip", "type", "op", "id", "application/json",
+]
+# Spans never touched: placeholders, {name} fields, HTML tags and entities, URLs, Latin tokens,
+# and the JSON key "data" where it follows "id i" (elsewhere "data" is Serbian: "data" = given).
+PROTECTED = re.compile(
+    r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
+    r"|%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]"
+    r"|\{[^{}\s]*\}"
+    r"|<[^>]*>"
+    r"|&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);"
+    r"|(?:https?://|www\.)\S+"
+    r"|(?<![\w/-])(?:" + "|".join(re.escape(t) for t in sorted(LATIN_TOKENS, key=len, reverse=True)) + r")(?![\w/-])"
+    r"|(?<=\bid i )data\b"
+)
+
+# Where two Latin letters that look like a digraph are two sounds: a prefix ending in d before ž
+# (od-žaliti, nad-živeti, pod-žanr, pred-žetveni: одж, not џ), and n before j in a few loanwords
+# and compounds (injekcija, konjunkcija, vanjezički). A marker keeps them apart.
+SPLIT = "\ue000"
+DIGRAPH_EXCEPTIONS = [
+    re.compile(r"(?i)\b(od|nad|pod|pred|ispod|iznad|ponad)(?=ž)"),
+    re.compile(r"(?i)\b(in)(?=j[aeiou])"),
+    re.compile(r"(?i)\b(kon)(?=junk)"),
+    re.compile(r"(?i)\b(van)(?=jezi)"),
+]
+
+DIGRAPHS = {"DŽ": "Џ", "Dž": "Џ", "dž": "џ", "LJ": "Љ", "Lj": "Љ", "lj": "љ", "NJ": "Њ", "Nj": "Њ", "nj": "њ"}
+LETTERS = dict(zip(
+    "ABCČĆDĐEFGHIJKLMNOPRSŠTUVZŽabcčćdđefghijklmnoprsštuvzž",
+    "АБЦЧЋДЂЕФГХИЈКЛМНОПРСШТУВЗЖабцчћдђефгхијклмнопрсштувзж",
+))
+DIGRAPH_RE = re.compile("|".join(DIGRAPHS))
+
+
+def _plain(text: str) -> str:
+    """Transliterate text that holds no protected span."""
+    for pattern in DIGRAPH_EXCEPTIONS:
+        text = pattern.sub(lambda m: m.group(1) + SPLIT, text)
+    text = DIGRAPH_RE.sub(lambda m: DIGRAPHS[m.group(0)], text)
+    return "".join(LETTERS.get(ch, ch) for ch in text).replace(SPLIT, "")
+
+
+def to_cyrillic(text: str) -> str:
+    out, last = [], 0
+    for match in PROTECTED.finditer(text):
+        out.append(_plain(text[last:match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_plain(text[last:]))
+    return "".join(out)
+
+
+def _convert(string):
+    if isinstance(string, (tuple, list)):
+        return type(string)(to_cyrillic(s) if s else s for s in string)
+    return to_cyrillic(string) if string else string
+
+
+def build() -> bytes:
+    with SOURCE.open("rb") as fh:
+        catalog = read_po(fh, locale="sr_Latn")
+    catalog.locale = "sr_Cyrl"
+    catalog.language_team = "Српски (ћирилица)"
+    catalog.header_comment = (
+        "# Serbian (Cyrillic) translations for Kultialogo.\n"
+        "# Copyright (C) 2026 Kultialogo contributors\n"
+        "# This file is distributed under the same license as the Kultialogo project.\n"
+        "#\n"
+        "# GENERATED from sr_Latn by tools/sr_latn_to_cyrl.py: do not edit by hand;\n"
+        "# change sr_Latn/LC_MESSAGES/messages.po and run the script again.\n"
+        "#"
+    )
+    for message in list(catalog) + list(catalog.obsolete.values()):
+        if message.id:
+            message.string = _convert(message.string)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog)
+    return buffer.getvalue()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if sr_Cyrl is not up to date")
+    args = parser.parse_args(argv)
+    data = build()
+    if args.check:
+        current = TARGET.read_bytes() if TARGET.is_file() else b""
+        if current != data:
+            print(f"{TARGET.relative_to(ROOT)} is out of date: run tools/sr_latn_to_cyrl.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_bytes(data)
+    print(f"Wrote {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
