@@ -28,6 +28,17 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def should_set_cookie(self, app, session) -> bool:
+        """A changed session always; otherwise the sliding expiry is renewed only on page
+        navigations. Refreshing it on every script, image, sync or media response costs bytes
+        on each of them, and a late answer to a request sent before sign-out (in another tab)
+        would put the old session back on the phone."""
+        if session.modified:
+            return True
+        return bool(session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+                    and request.method == "GET" and request.accept_mimetypes.accept_html
+                    and request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate")
+
 
 def init_app(app) -> None:
     if app.config.get("TRUST_PROXY"):
