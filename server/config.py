@@ -43,7 +43,7 @@ def database_url(folder: Path) -> str:
 
 
 class Config:
-    SUPPORTED_LOCALES = ["en", "it", "ar"]
+    SUPPORTED_LOCALES = ["en", "it", "sr_Latn", "sr_Cyrl", "nl", "uk", "ar", "fa", "ur", "ps", "fr"]
     RTL_LOCALES = {"ar", "fa", "ur", "ps", "he"}
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = "i18n/translations"

@@ -344,7 +344,7 @@ def manifest():
         "name": _("Kultialogo"),
         "short_name": _("Kultialogo"),
         "description": _("Stories shared by newcomers and their neighbours."),
-        "lang": locale,
+        "lang": locale.replace("_", "-"),
         "dir": text_direction(locale),
         "start_url": "/?source=pwa",
         "scope": "/",

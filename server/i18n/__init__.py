@@ -17,13 +17,48 @@ bp = Blueprint("i18n", __name__)
 
 LOCALE_COOKIE = "lang"
 # Names of the interface languages in themselves, for the switcher.
-LOCALE_NAMES = {"en": "English", "it": "Italiano", "ar": "العربية"}
+LOCALE_NAMES = {
+    "en": "English", "it": "Italiano", "sr_Latn": "Srpski (latinica)", "sr_Cyrl": "Српски (ћирилица)",
+    "nl": "Nederlands", "uk": "Українська", "ar": "العربية", "fa": "فارسی", "ur": "اردو", "ps": "پښتو",
+    "fr": "Français",
+}
+# Browser languages with no catalog of their own, and the catalog their speakers read.
+LANGUAGE_ALIASES = {"prs": "fa", "sr": "sr_Latn", "sh": "sr_Latn", "bs": "sr_Latn", "hr": "sr_Latn",
+                    "cnr": "sr_Latn", "sr-latn": "sr_Latn", "sr-cyrl": "sr_Cyrl"}
+
+
+def lang_tag(code: str) -> str:
+    """The BCP 47 tag browsers understand (lang="sr-Latn", Intl) for a catalog code (sr_Latn)."""
+    return code.replace("_", "-")
+
+
+def from_tag(value: str | None) -> str | None:
+    """A supported catalog code from a tag or code in any case ("sr-latn", "sr_Latn"), or None."""
+    if not value:
+        return None
+    wanted = value.replace("_", "-").lower()
+    for code in current_app.config["SUPPORTED_LOCALES"]:
+        if lang_tag(code).lower() == wanted:
+            return code
+    return None
+
+
+def _from_accept_language() -> str | None:
+    """The browser's most wanted language we have: "sr-Cyrl-RS" -> sr_Cyrl, "it-IT" -> it,
+    "prs-AF" -> fa, by quality order, trying the full tag, then without region, then the language."""
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    for value, _quality in request.accept_languages:  # werkzeug sorts by quality
+        parts = value.replace("_", "-").lower().split("-")
+        for candidate in ("-".join(parts), "-".join(parts[:2]), parts[0]):
+            code = from_tag(candidate) or LANGUAGE_ALIASES.get(candidate)
+            if code in supported:
+                return code
+    return None
 
 
 def chosen_locale() -> str | None:
     """The language this person picked on this device (?lang= or the switcher's cookie), if any."""
-    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
-    return chosen if chosen in current_app.config["SUPPORTED_LOCALES"] else None
+    return from_tag(request.args.get("lang") or request.cookies.get(LOCALE_COOKIE))
 
 
 def select_locale() -> str:
@@ -33,7 +68,7 @@ def select_locale() -> str:
         chosen = current_user.locale
     if chosen in supported:
         return chosen
-    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _from_accept_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def text_direction(locale=None) -> str:
@@ -61,12 +96,12 @@ def isolate(text) -> Markup:
 
 @bp.post("/language")
 def choose_language():
-    code = request.form.get("lang", "")
+    code = from_tag(request.form.get("lang", ""))
     target = request.form.get("next") or url_for("stories.feed")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("stories.feed")
     response = redirect(target)
-    if code in current_app.config["SUPPORTED_LOCALES"]:
+    if code:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=False, secure=request.is_secure)
         if current_user.is_authenticated:
@@ -119,7 +154,8 @@ def client_catalog(app, locale: str) -> tuple[bytes, str]:
 
 @bp.get("/i18n/<locale>.json")
 def client_strings(locale):
-    if locale not in current_app.config["SUPPORTED_LOCALES"]:
+    locale = from_tag(locale)  # the page asks with its lang attribute: "sr-Latn"
+    if not locale:
         abort(404)
     body, digest = client_catalog(current_app, locale)
     response = current_app.response_class(body, mimetype="application/json")
@@ -144,7 +180,7 @@ def init_app(app) -> None:
     @app.context_processor
     def _i18n_context():
         locale = str(get_locale())
-        return {"locale": locale, "text_direction": text_direction(locale), "locale_names": {
+        return {"locale": locale, "lang_tag": lang_tag(locale), "text_direction": text_direction(locale), "locale_names": {
             code: LOCALE_NAMES.get(code, code) for code in current_app.config["SUPPORTED_LOCALES"]}}
 
     @app.after_request

@@ -148,3 +148,31 @@ def test_a_language_chosen_before_signing_up_is_kept_on_the_new_account(app, cli
     assert response.status_code == 302
     db.session.rollback()
     assert db.session.query(Account).filter_by(username="amina").one().locale == "ar"
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("sr-RS,sr;q=0.9", ("sr-Latn", "ltr")),         # Serbian: the Latin script unless asked
+    ("sr-Latn-RS", ("sr-Latn", "ltr")),
+    ("sr-Cyrl-RS,sr;q=0.5", ("sr-Cyrl", "ltr")),
+    ("prs-AF", ("fa", "rtl")),                      # Dari readers get the Persian catalog
+    ("ps-AF", ("ps", "rtl")),
+    ("ur-PK", ("ur", "rtl")),
+    ("uk-UA", ("uk", "ltr")),
+    ("nl-NL", ("nl", "ltr")),
+    ("fr-BE", ("fr", "ltr")),
+])
+def test_every_interface_language_is_reached_from_the_browser_with_a_valid_lang_tag(app, client, header, expected):
+    page = text(client.get("/", headers={"Accept-Language": header}))
+    assert lang_dir(page) == expected  # a BCP 47 tag: Intl in the page throws on "sr_Latn"
+
+
+def test_serbian_in_cyrillic_by_the_switcher_and_its_client_strings(app, client):
+    page = text(client.get("/signin"))
+    client.post("/language", data={"lang": "sr_Cyrl", "next": "/signin", "csrf_token": f.csrf_from(page)})
+    cyrillic = text(client.get("/signin"))
+    assert lang_dir(cyrillic) == ("sr-Cyrl", "ltr")
+    assert "Пријави" in cyrillic
+    for tag in ("sr-Cyrl", "sr_Cyrl"):  # the page asks with its lang attribute
+        strings = client.get(f"/i18n/{tag}.json")
+        assert strings.status_code == 200 and strings.json["locale"] == "sr_Cyrl"
+    assert client.get("/i18n/xx.json").status_code == 404
