@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .stories import models as _stories  # noqa: F401
     from .media import models as _media  # noqa: F401
     from .moderation import models as _moderation  # noqa: F401
+    from .events import models as _events  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 
@@ -52,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderation.bp)
     from . import people
     app.register_blueprint(people.bp)
+    from . import events
+    app.register_blueprint(events.bp)
     media.init_app(app)
     pwa.init_app(app)
 

@@ -76,6 +76,20 @@ MESSAGES = {
     "upload_busy": _l("This upload is receiving data from another request. Please try again."),
     "bad_checksum_algorithm": _l("This checksum algorithm is not supported."),
     "too_many_uploads": _l("Too many unfinished uploads: at most %(max)s. Finish or wait for some first."),
+    # Events, attendance, the dashboard and exports.
+    "unknown_event": _l("There is no such event in this story's community."),
+    "bad_event_kind": _l("Choose what kind of event it was."),
+    "bad_event_date": _l("Enter a real date (year, month and day)."),
+    "bad_event_dates": _l("The last day cannot be before the first day."),
+    "bad_count": _l("Enter a whole number from 0 to %(max)s."),
+    "linked_over_head_count": _l("%(total)s people are ticked as present, more than the %(head)s people counted. Raise the head count or untick someone."),
+    "attendance_over_head_count": _l("%(what)s add up to %(total)s, more than the %(head)s people counted. Raise the head count or lower these numbers."),
+    "unknown_attendee": _l("Only members of this community can be ticked as present."),
+    "bad_answer": _l("This answer is not one of the choices."),
+    "bad_period": _l("Choose a period of week or month."),
+    "bad_date_range": _l("The start date must be before the end date, and both real dates."),
+    "bad_export": _l("There is no such export."),
+    "bad_format": _l("Choose the format CSV or JSON."),
 }
 
 

@@ -170,3 +170,80 @@ def can_withdraw_as_recorder(viewer, story) -> bool:
     """The facilitator who recorded a story may withdraw it on the person's request, while they
     still facilitate its community."""
     return is_recorder(viewer, story) and can_moderate_story(viewer, story)
+
+
+# --- Events, the dashboard and exports (issue 7) ------------------------------------------
+
+def can_manage_events(viewer, community_id) -> bool:
+    """Create and edit a community's events and record attendance: its facilitators and admins."""
+    return can_moderate_community(viewer, community_id)
+
+
+def can_view_events(viewer, community_id) -> bool:
+    """A community's events (what, when, where, how many came): its members and admins.
+    Who came, and the counts by gender, age and origin, are for those who manage events."""
+    return signed_in(viewer) and viewer.role_in(community_id) is not None
+
+
+def can_link_story_to_event(viewer, event, community_id) -> bool:
+    """An author may say a story was told at an event of the story's own community."""
+    return (event is not None and event.community_id == community_id
+            and can_view_events(viewer, event.community_id))
+
+
+def can_view_dashboard(viewer) -> bool:
+    """The dashboard: admins (every community) and facilitators (their own); participants not."""
+    return signed_in(viewer) and (viewer.is_admin or bool(viewer.facilitated_community_ids()))
+
+
+def dashboard_community_ids(viewer) -> set[int] | None:
+    """Communities whose numbers this viewer sees; None means every community (a site admin)."""
+    return managed_community_ids(viewer)
+
+
+EXPORTS_FOR_FACILITATORS = ("events", "attendance", "stories", "aggregates")
+
+
+def can_export(viewer, what: str) -> bool:
+    """Exports of the dashboard's communities; the audit log only for admins."""
+    if not can_view_dashboard(viewer):
+        return False
+    return viewer.is_admin or what in EXPORTS_FOR_FACILITATORS
+
+
+def can_export_story_text(viewer) -> bool:
+    """Story titles and bodies in an export: admins only (and only of public, published
+    stories, and only when they tick the box: exports.service applies both)."""
+    return signed_in(viewer) and viewer.is_admin
+
+
+# --- Moderation, reports, administration -------------------------------------------------
+
+def can_review(viewer) -> bool:
+    """The review and reports queues: facilitators (of their communities) and admins."""
+    return signed_in(viewer) and (viewer.is_admin or bool(viewer.facilitated_community_ids()))
+
+
+def can_report_story(viewer, story) -> bool:
+    """Anyone signed in who can read a published story, except its author, may report it."""
+    return (signed_in(viewer) and not is_author(viewer, story) and story.status == STATUS_PUBLISHED
+            and audience_allows(viewer, story.visibility, story.community_id))
+
+
+def is_admin(viewer) -> bool:
+    return signed_in(viewer) and bool(viewer.is_admin)
+
+
+def can_administer(viewer) -> bool:
+    """Site administration: communities and their settings, and the audit log."""
+    return is_admin(viewer)
+
+
+def can_view_audit(viewer) -> bool:
+    return is_admin(viewer)
+
+
+def can_change_roles(viewer, community_id) -> bool:
+    """Making someone a facilitator or a participant, or adding an account to a community:
+    admins only. A facilitator may not promote anyone (nor themselves) or demote a colleague."""
+    return is_admin(viewer)

@@ -43,6 +43,7 @@ function toStory(fields) {
     if (name in fields) story[name] = fields[name];
   }
   if ('about_minor' in fields) story.about_minor = Boolean(fields.about_minor);
+  if (fields.event) story.event = Number(fields.event);  // "Told at event": an event id, or none
   if ('guardian_consent' in fields) story.consent = { kind: 'self', guardian: Boolean(fields.guardian_consent) };
   return story;
 }

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -62,7 +62,8 @@ class Account(UserMixin, db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("account_id", "community_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "community_id"),
+                      Index("ix_memberships_created_at", "created_at", "community_id"))  # the dashboard
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -45,6 +45,9 @@ def openapi_document() -> dict:
         "about_minor": {"type": "boolean", "default": False,
                         "description": "About or by a minor: needs consent.guardian, and goes public "
                                        "only after a second facilitator's look"},
+        "event": {"type": "integer", "nullable": True, "minimum": 1, "default": None,
+                  "description": "The event (of the story's community) where the story was told; an id "
+                                 "the requester may see, else rejected with unknown_event"},
     }
     return {
         "openapi": "3.0.3",

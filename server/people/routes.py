@@ -13,6 +13,7 @@ from .. import policy
 from ..accounts import codes, privacy
 from ..accounts.models import JoinCode
 from ..errors import Problem
+from ..events import service as events
 from ..extensions import db
 from ..stories import service as stories
 from ..stories.forms import SelectChoice, StoryForm
@@ -111,6 +112,12 @@ class RecordForm(StoryForm, ConsentForm):
     pass
 
 
+def _event_groups(community):
+    """The "Told at event" select of the record form: this community's recent events."""
+    recent = events.events_of(community, events.FORM_EVENTS_PER_COMMUNITY)
+    return [(community, recent)] if recent else []
+
+
 @bp.route("/communities/<slug>/people/<int:account_id>/record", methods=["GET", "POST"])
 @login_required
 def record(slug, account_id):
@@ -125,6 +132,7 @@ def record(slug, account_id):
     if request.method == "GET":
         form.id.data = str(uuid.uuid4())
         return render_template("people/record.html", form=form, community=community, person=person,
+                               event_groups=_event_groups(community),
                                stories=service.recorded_stories(current_user, person))
     if form.validate_on_submit():
         try:
@@ -132,7 +140,7 @@ def record(slug, account_id):
                 "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": community.slug, "visibility": form.visibility.data,
                 "author_display": form.author_display.data, "place": form.place.data or "",
-                "about_minor": bool(form.about_minor.data),
+                "about_minor": bool(form.about_minor.data), "event": events.parse_event_choice(form.event.data),
                 "consent": {"kind": form.consent_kind.data, "recorded_by": current_user.username,
                             "guardian": bool(form.guardian_consent.data)}})
             outcome = service.record_for(current_user, person, parse_story_id(form.id.data), content)
@@ -145,14 +153,17 @@ def record(slug, account_id):
             else:
                 flash(problem.message, "error")
             return render_template("people/record.html", form=form, community=community, person=person,
+                                   event_groups=_event_groups(community),
                                    stories=service.recorded_stories(current_user, person)), problem.status
         if outcome.result not in stories.ACKNOWLEDGED:
             flash(outcome.problem.message if outcome.problem else _("The story could not be stored."), "error")
             return render_template("people/record.html", form=form, community=community, person=person,
+                                   event_groups=_event_groups(community),
                                    stories=service.recorded_stories(current_user, person)), 409
         flash(_("The story is stored, with the person's consent. It waits for review."), "success")
         return redirect(url_for("people.record", slug=slug, account_id=person.id))
     return render_template("people/record.html", form=form, community=community, person=person,
+                           event_groups=_event_groups(community),
                            stories=service.recorded_stories(current_user, person)), 400
 
 

@@ -32,6 +32,9 @@ class StoryForm(FlaskForm):
     body = TextAreaField(_l("Your story"), validators=[DataRequired(), Length(max=limits.STORY_BODY_MAX, message=TOO_LONG)])
     language = SelectField(_l("Language of the story"), choices=STORY_LANGUAGES)
     community = SelectField(_l("Community"), choices=[])
+    # An event id of the chosen community, or "" (templates/stories/_event_select.html draws it
+    # grouped by community); the story service checks it (unknown_event), not the form.
+    event = SelectField(_l("Told at an event (optional)"), choices=[], validate_choice=False, default="")
     visibility = RadioField(_l("Who may read it?"), default="community", choices=[
         SelectChoice("public", _l("Everyone (public)")),
         SelectChoice("community", _l("Only my community")),

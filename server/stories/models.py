@@ -30,6 +30,8 @@ class Story(db.Model):
     __table_args__ = (
         Index("ix_stories_feed", "status", "visibility", "received_at"),
         Index("ix_stories_community_status", "community_id", "status"),
+        # The dashboard's counts by week read this index alone (migration 0005).
+        Index("ix_stories_received", "received_at", "status", "community_id", "language"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -54,6 +56,8 @@ class Story(db.Model):
     # The facilitator who recorded the story on the author's behalf (a managed participant
     # or someone telling it aloud); may withdraw it on the person's request.
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
+    # The event where the story was told (events/), if any; the author chooses it.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # device claim
 
     # Server-owned.

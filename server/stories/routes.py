@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from .. import policy
 from ..errors import Problem
+from ..events import service as events
 from ..extensions import db
 from ..media.service import ingest_form_files
 from . import bp, service
@@ -39,7 +40,8 @@ def feed():
 @bp.get("/stories/<uuid:story_id>")
 def show(story_id):
     story = service.get_story_for(_viewer(), story_id)
-    return render_template("stories/show.html", story=story,
+    event = events.told_at(_viewer(), story)
+    return render_template("stories/show.html", story=story, event=event,
                            can_moderate=policy.can_moderate_story(_viewer(), story),
                            can_withdraw=policy.can_withdraw_story(_viewer(), story),
                            can_see_consent=policy.can_see_consent(_viewer(), story))
@@ -55,6 +57,11 @@ def _community_choices(account):
     return [SelectChoice(c.slug, c.name_for(locale)) for c in communities]
 
 
+def _write_page(form, status=200):
+    return render_template("stories/write.html", form=form,
+                           event_groups=events.events_for_stories(current_user)), status
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 def write():
@@ -65,7 +72,7 @@ def write():
     if request.method == "GET":
         form.id.data = str(uuid.uuid4())
         form.language.data = str(get_locale())
-        return render_template("stories/write.html", form=form)
+        return _write_page(form)
     if form.validate_on_submit():
         try:
             story_id = parse_story_id(form.id.data)
@@ -74,7 +81,7 @@ def write():
                 "media": media, "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": form.community.data, "visibility": form.visibility.data,
                 "author_display": form.author_display.data, "place": form.place.data or "",
-                "about_minor": bool(form.about_minor.data),
+                "about_minor": bool(form.about_minor.data), "event": events.parse_event_choice(form.event.data),
                 "consent": {"kind": "self", "guardian": bool(form.guardian_consent.data)}})
             outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
         except Problem as problem:
@@ -83,21 +90,21 @@ def write():
                 field.errors = list(field.errors) + [problem.message]
             else:
                 flash(problem.message, "error")
-            return render_template("stories/write.html", form=form), problem.status
+            return _write_page(form, problem.status)
         if outcome.result == service.CONFLICT:
             flash(_("This story was changed elsewhere. Your text is kept as a separate version."), "warning")
         elif outcome.result == service.REJECTED:
             flash(outcome.problem.message, "error")
-            return render_template("stories/write.html", form=form), outcome.problem.status
+            return _write_page(form, outcome.problem.status)
         elif outcome.result == service.MEDIA_MISSING:
             flash(_("Some media files have not arrived yet."), "error")
-            return render_template("stories/write.html", form=form), 409
+            return _write_page(form, 409)
         elif outcome.story.status == "published":
             flash(_("Your story is published."), "success")
         else:
             flash(_("Thank you! Your story is waiting for review by a facilitator."), "success")
         return redirect(url_for("stories.show", story_id=story_id))
-    return render_template("stories/write.html", form=form), 400
+    return _write_page(form, 400)
 
 
 @bp.post("/stories/<uuid:story_id>/withdraw")

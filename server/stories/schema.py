@@ -13,7 +13,7 @@ from ..errors import Problem
 from .models import AUTHOR_DISPLAYS, CONSENT_KINDS, VISIBILITIES
 
 CONTENT_FIELDS = ("title", "body", "language", "community", "visibility", "author_display",
-                  "consent", "media", "place", "about_minor")
+                  "consent", "media", "place", "about_minor", "event")
 SERVER_FIELDS = ("status", "revision", "received_at", "etag", "conflicts", "author", "updated_at",
                  "moderation_reason")
 REQUIRED_FIELDS = ("title", "body", "language", "community", "visibility")
@@ -43,6 +43,7 @@ class StoryContent:
     media: tuple[str, ...]
     place: str = ""
     about_minor: bool = False
+    event: int | None = None  # the event it was told at (an id of the story's community)
 
     def as_dict(self) -> dict:
         out = {"title": self.title, "body": self.body, "language": self.language,
@@ -55,6 +56,8 @@ class StoryContent:
             out["place"] = self.place
         if self.about_minor:
             out["about_minor"] = True
+        if self.event is not None:
+            out["event"] = self.event
         if not self.consent.get("guardian"):
             out["consent"].pop("guardian", None)
         return out
@@ -199,6 +202,21 @@ def clean_about_minor(value) -> bool:
     return value
 
 
+EVENT_ID_MAX = 2**31 - 1  # events.id is an INTEGER: a larger number cannot name one
+
+
+def clean_event(value) -> int | None:
+    """An event id (a positive whole number) or None; whether the event exists, and belongs to
+    the story's community, is checked when the story is stored (unknown_event)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Problem("bad_type", field="event")
+    if not 1 <= value <= EVENT_ID_MAX:
+        raise Problem("unknown_event", field="event")
+    return value
+
+
 def clean_media(value) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -263,4 +281,4 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     return StoryContent(title=title, body=body, language=language, community=community,
                         visibility=visibility, author_display=author_display,
                         consent=consent, media=media, place=clean_place(merged.get("place")),
-                        about_minor=about_minor)
+                        about_minor=about_minor, event=clean_event(merged.get("event")))

@@ -54,6 +54,7 @@ def story_content(story: Story) -> dict:
                     "guardian": bool(story.consent_guardian)},
         "media": list(story.media or []),
         "place": story.place or "", "about_minor": bool(story.about_minor),
+        "event": story.event_id,
     }
 
 
@@ -122,6 +123,9 @@ def check_community(actor, content: StoryContent, communities: Communities) -> C
         raise Problem("unknown_community", field="community")
     if not communities.may_post(actor, community):
         raise Problem("forbidden", status=403, field="community")
+    if content.event is not None:
+        from ..events.service import event_for_story  # late: events imports stories
+        event_for_story(actor, content.event, community.id)
     return community
 
 
@@ -145,7 +149,7 @@ def _content_columns(content: StoryContent, community: Community) -> dict:
             "consent_recorded_by": content.consent["recorded_by"],
             "consent_at": parse_time(at, "consent.at") if at else None, "media": list(content.media),
             "place": content.place, "about_minor": content.about_minor,
-            "consent_guardian": bool(content.consent.get("guardian"))}
+            "consent_guardian": bool(content.consent.get("guardian")), "event_id": content.event}
 
 
 def _apply_content(story: Story, content: StoryContent, community: Community) -> None:

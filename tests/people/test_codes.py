@@ -32,6 +32,7 @@ def make_code(app, who="fac_a", slug="a", days=7, uses=5) -> str:
     html = response.get_data(as_text=True)
     assert re.search(r"<svg[^>]*>", html) and "<script" not in html.split("<main", 1)[1].split("</main>")[0]
     assert "style=" not in html and "<style" not in html  # the QR renders under style-src 'self'
+    assert re.search(rf'Valid until <time datetime="[\d-]+">[^<]+</time> · for {uses} {"person" if uses == 1 else "people"}</p>', html)
     return code_from(html)
 
 
@@ -185,7 +186,10 @@ def test_a_facilitator_gives_a_one_time_reset_code(app, people):
     old_token = f.token(Fresh(app), "member_a")
     response = issue_reset(app, "fac_a", "a", member.id)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    code = code_from(response.get_data(as_text=True))
+    page = response.get_data(as_text=True)
+    code = code_from(page)
+    # The date sits inside the translated sentence (word order differs by language), as markup.
+    assert re.search(r'It works once, until <time datetime="\d{4}-\d\d-\d\d">[^<]+</time>\.</p>', page), page
     browser = Fresh(app)
     reset = browser.form("/reset", {"username": "member_a", "code": code, "password": "271828", "confirm": "271828"})
     assert reset.status_code == 302
