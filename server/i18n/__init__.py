@@ -87,6 +87,35 @@ def language_name(code: str) -> str:
     return language.get_display_name(str(get_locale())) or code
 
 
+# Digits of the numbering systems CLDR gives our locales by default (fa and ps: Persian digits).
+_NATIVE_DIGITS = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
+
+
+def native_digits(text: str, locale=None) -> str:
+    """Babel formats dates (and numbers, unless told) with 0-9; a Persian or Pashto reader
+    expects ۱۲۳. Follows CLDR: generic Arabic and Urdu keep 0-9, as their users mostly do."""
+    try:
+        system = Locale.parse(str(locale or get_locale())).default_numbering_system
+    except (ValueError, UnknownLocaleError):
+        return text
+    digits = _NATIVE_DIGITS.get(system)
+    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+
+
+def format_number(number, locale=None) -> str:
+    """A number as the reader writes it: separators and digits of the locale's own system."""
+    from babel.numbers import format_decimal
+    locale = str(locale or get_locale())
+    return native_digits(format_decimal(number, locale=locale, numbering_system="default"), locale)
+
+
+def _in_native_digits(formatter):
+    def wrapped(*args, **kwargs):
+        return native_digits(formatter(*args, **kwargs))
+    wrapped.__name__ = formatter.__name__
+    return wrapped
+
+
 def isolate(text) -> Markup:
     """User text inside a translated sentence, as a <bdi>: an Arabic name cannot reorder an
     English sentence, nor a Latin one an Arabic sentence. Escaped like any other value:
@@ -176,6 +205,11 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(language_name)
     app.add_template_filter(isolate, "bdi")
+    import flask_babel
+    for name, formatter in (("dateformat", flask_babel.format_date), ("datetimeformat", flask_babel.format_datetime),
+                            ("timeformat", flask_babel.format_time), ("timedeltaformat", flask_babel.format_timedelta)):
+        app.add_template_filter(_in_native_digits(formatter), name)
+    app.add_template_filter(format_number, "numberformat")
 
     @app.context_processor
     def _i18n_context():

@@ -176,3 +176,22 @@ def test_serbian_in_cyrillic_by_the_switcher_and_its_client_strings(app, client)
         strings = client.get(f"/i18n/{tag}.json")
         assert strings.status_code == 200 and strings.json["locale"] == "sr_Cyrl"
     assert client.get("/i18n/xx.json").status_code == 404
+
+
+def test_dates_and_numbers_in_the_digits_each_language_writes(app, client):
+    import re
+    from tests.pages.util import moderate, story
+    f.community("siena")
+    author = f.account("author", community_slug="siena")
+    admin = f.account("admin", is_admin=True)
+    moderate(admin, story(author, "A walk by the river", visibility="public"), "publish")
+    year = str(__import__("datetime").date.today().year)
+    persian, pashto = (text(client.get("/", headers={"Accept-Language": lang})) for lang in ("fa", "ps"))
+    for page in (persian, pashto):
+        shown = re.search(r'<time datetime="[\d-]+">([^<]+)</time>', page).group(1)
+        assert year.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in shown and year not in shown
+    for lang in ("ar", "ur", "en", "sr-Latn"):  # CLDR: these write 0-9 by default
+        page = text(client.get("/", headers={"Accept-Language": lang}))
+        assert year in re.search(r'<time datetime="[\d-]+">([^<]+)</time>', page).group(1)
+    from kultialogo.i18n import format_number
+    assert format_number(12345, "fa") == "۱۲٬۳۴۵" and format_number(12345, "it") == "12.345"
