@@ -1,28 +1,21 @@
-"""Make the Serbian Cyrillic catalog (sr_Cyrl) from the Serbian Latin one (sr_Latn).
+"""The Serbian Cyrillic catalog (sr_Cyrl) is made from the Serbian Latin one (sr_Latn).
 
-Serbian is written in both scripts and the two map one to one, so sr_Cyrl is never
-translated by hand: translate or fix sr_Latn, then run
-
-    /work/venv/bin/python tools/sr_latn_to_cyrl.py          # writes sr_Cyrl/LC_MESSAGES/messages.po
-    /work/venv/bin/pybabel compile -d server/i18n/translations -l sr_Cyrl --statistics
-
-`--check` writes nothing and exits 1 if sr_Cyrl is out of date (for CI).
+Serbian is written in both scripts and the two map one to one, so sr_Cyrl is never translated
+by hand: translate or fix sr_Latn, then `kultialogo translate compile` writes sr_Cyrl and
+compiles both. tests/i18n checks that the committed sr_Cyrl is up to date.
 
 Only msgstr text is transliterated. Left as they are: placeholders (%(name)s, %s, {name}),
 HTML tags and entities, URLs, and Latin-only tokens that Serbian Cyrillic text keeps in Latin
 (the app's name, file formats, technical names; see LATIN_TOKENS). PIN, KB, MB and ID are
 transliterated (ПИН, КБ, МБ, ИД), as Serbian Cyrillic usage writes them.
 """
-import argparse
 import io
 import re
-import sys
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "server" / "i18n" / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SOURCE = TRANSLATIONS / "sr_Latn" / "LC_MESSAGES" / "messages.po"
 TARGET = TRANSLATIONS / "sr_Cyrl" / "LC_MESSAGES" / "messages.po"
 
@@ -97,8 +90,8 @@ def build() -> bytes:
         "# Copyright (C) 2026 Kultialogo contributors\n"
         "# This file is distributed under the same license as the Kultialogo project.\n"
         "#\n"
-        "# GENERATED from sr_Latn by tools/sr_latn_to_cyrl.py: do not edit by hand;\n"
-        "# change sr_Latn/LC_MESSAGES/messages.po and run the script again.\n"
+        "# GENERATED from sr_Latn by `kultialogo translate compile` (kultialogo/i18n/serbian.py):\n"
+        "# do not edit by hand; change sr_Latn/LC_MESSAGES/messages.po and compile again.\n"
         "#"
     )
     for message in list(catalog) + list(catalog.obsolete.values()):
@@ -109,22 +102,11 @@ def build() -> bytes:
     return buffer.getvalue()
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if sr_Cyrl is not up to date")
-    args = parser.parse_args(argv)
+def write() -> bool:
+    """Write sr_Cyrl from sr_Latn; True if it changed."""
     data = build()
-    if args.check:
-        current = TARGET.read_bytes() if TARGET.is_file() else b""
-        if current != data:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run tools/sr_latn_to_cyrl.py", file=sys.stderr)
-            return 1
-        return 0
+    if TARGET.is_file() and TARGET.read_bytes() == data:
+        return False
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_bytes(data)
-    print(f"Wrote {TARGET.relative_to(ROOT)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return True
