@@ -53,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderation.bp)
     from . import people
     app.register_blueprint(people.bp)
+    from . import admin
+    app.register_blueprint(admin.bp)
     from . import events
     app.register_blueprint(events.bp)
     media.init_app(app)

@@ -2,10 +2,15 @@
 
 It holds ids, kinds and times only, never story text or names, so it may outlive a withdrawn
 story or a deleted account (an actor's id is set to NULL when their account is deleted).
+
+Append-only: the app has no path that changes or deletes a row, and the database refuses
+UPDATE and DELETE on audit_events with a trigger (migration 0004), except the foreign keys set
+to NULL by ON DELETE SET NULL. Admins read it at /admin/audit.
 """
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,3 +34,36 @@ def record(action: str, actor=None, *, story_id=None, community_id=None, **detai
     """Add an event to the caller's transaction (it commits, or rolls back, with the change)."""
     db.session.add(AuditEvent(action=action, actor_id=getattr(actor, "id", actor), story_id=story_id,
                               community_id=community_id, detail=detail, at=utcnow()))
+
+
+# What each action means, in plain words for the admin's audit viewer (translated when shown).
+# An action without an entry is shown as its code.
+ACTION_LABELS = {
+    "story.publish": _l("Published a story"),
+    "story.reject": _l("Rejected a story"),
+    "story.hide": _l("Hid a story"),
+    "story.unhide": _l("Showed a hidden story again"),
+    "story.report": _l("Reported a story"),
+    "story.auto_hide": _l("A story was hidden after reports by several people"),
+    "reports.resolve": _l("Dealt with the reports on a story"),
+    "story.withdraw": _l("Withdrew and deleted a story"),
+    "story.consent": _l("Recorded consent for a story"),
+    "account.export": _l("Downloaded a person's data"),
+    "account.delete": _l("Deleted an account"),
+    "account.join": _l("Joined a community with a code"),
+    "account.create_managed": _l("Made an account for someone without one"),
+    "account.claim": _l("Claimed an account with a code"),
+    "account.reset": _l("Chose a new password with a code"),
+    "join_code.create": _l("Made a join code"),
+    "join_code.revoke": _l("Stopped a join code"),
+    "reset_code.issue": _l("Gave a password reset code"),
+    "community.create": _l("Created a community"),
+    "community.update": _l("Changed a community's settings"),
+    "membership.add": _l("Added an account to a community"),
+    "membership.role": _l("Changed someone's role in a community"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action

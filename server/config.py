@@ -79,6 +79,10 @@ class Config:
     COMPRESS_REGISTER = True
 
     FEED_PAGE_SIZE = 20
+    # Distinct people whose reports hide a story at once, until a facilitator looks at it
+    # (a community may set its own number).
+    REPORTS_TO_HIDE = 3
+    AUDIT_PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # safety net; each endpoint sets its own, smaller limit
     MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
     RETRY_AFTER_SECONDS = 30  # told to clients on 503

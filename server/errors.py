@@ -49,6 +49,18 @@ MESSAGES = {
     "unsupported_media_type": _l("Send JSON (application/json)."),
     "bad_transition": _l("This change of status does not apply to the story now."),
     "bad_action": _l("Unknown moderation action."),
+    # Moderation, reports and administration.
+    "bad_reason": _l("Choose one of the listed reasons."),
+    "not_reportable": _l("Only published stories by other people can be reported."),
+    "report_rate_limited": _l("You sent many reports in a short time (at most %(max)s). Facilitators read every report; please wait a while before sending more."),
+    "bad_role": _l("Choose the role participant or facilitator."),
+    "no_such_account": _l("There is no account with this username."),
+    "already_member": _l("This person is already a member of this community."),
+    "bad_slug": _l("Use 2 to 40 lower-case letters, digits, dashes or underscores, starting with a letter or a digit."),
+    "slug_taken": _l("Another community already uses this short name."),
+    "name_required": _l("Give the community a name in at least one language."),
+    "bad_threshold": _l("Choose a number of reports between 1 and %(max)s, or leave it empty."),
+    "bad_moderation_mode": _l("Choose whether stories are reviewed first or trusted members publish directly."),
     "unavailable": _l("The server is busy or in maintenance. Please try again later."),
     "server_error": _l("Something went wrong on the server. Nothing you sent was lost."),
     "username_taken": _l("This username is taken."),
@@ -142,8 +154,8 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def _page(status: int, code: str, headers=None):
-    problem = Problem(code, status)
+def _page(status: int, code: str, headers=None, **params):
+    problem = Problem(code, status, **params)
     if wants_json():
         response = problem_response(problem)
     else:
@@ -166,10 +178,16 @@ def init_app(app) -> None:
         code = getattr(exc, "kultialogo_code", None) or _HTTP_CODES.get(exc.code, "bad_request")
         if isinstance(exc, CSRFError):
             code = "csrf_failed"  # a form left open too long or posted from elsewhere: say so
+        params = {}
+        limit = getattr(exc, "limit", None)  # Flask-Limiter's RateLimitExceeded
+        if exc.code == 429 and getattr(limit, "error_message", None) in MESSAGES:
+            # A limit with its own explanation (reports): say which limit, and how many.
+            code = limit.error_message
+            params["max"] = getattr(getattr(limit, "limit", None), "amount", "")
         headers = {}
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
-        return _page(exc.code or 500, code, headers)
+        return _page(exc.code or 500, code, headers, **params)
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):

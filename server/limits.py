@@ -22,6 +22,9 @@ PASSWORD_MAX = 200
 SIGNIN_PER_MINUTE = 10        # per address and per account name
 CODE_TRIES_PER_MINUTE = 10    # join and reset codes tried per address
 CODE_TRIES_PER_HOUR = 60
+REPORTS_PER_MINUTE = 5        # story reports per person (page and API together)
+REPORTS_PER_HOUR = 30
+REPORT_NOTE_MAX = 1000        # characters of a report's or a moderation decision's note
 
 # Media (photos and voice), uploaded over tus 1.0.
 MEDIA_IMAGE_MAX_BYTES = 15 * 1024 * 1024   # a camera original, if a phone skipped resizing
@@ -46,6 +49,8 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
         "account": {"username_min": USERNAME_MIN, "username_max": USERNAME_MAX,
                     "password_min": PASSWORD_MIN, "password_max": PASSWORD_MAX,
                     "signin_per_minute": SIGNIN_PER_MINUTE},
+        "report": {"per_minute": REPORTS_PER_MINUTE, "per_hour": REPORTS_PER_HOUR,
+                   "note_max": REPORT_NOTE_MAX},
         "media": {"image_max_bytes": MEDIA_IMAGE_MAX_BYTES, "audio_max_bytes": MEDIA_AUDIO_MAX_BYTES,
                   "max_bytes": MEDIA_MAX_BYTES, "image_max_pixels": MEDIA_IMAGE_MAX_PIXELS,
                   "image_stored_max_edge": MEDIA_IMAGE_STORED_MAX_EDGE,

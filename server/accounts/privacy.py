@@ -34,6 +34,13 @@ def _own_stories(person):
     return list(db.session.scalars(select(Story).where(Story.author_id == person.id).order_by(Story.received_at)))
 
 
+def own_stories(person) -> list:
+    """The person's stories, newest first, without the withdrawn ones (their account page)."""
+    from ..stories.models import Story
+    return list(db.session.scalars(select(Story).where(Story.author_id == person.id, Story.status != "withdrawn")
+                                   .order_by(Story.received_at.desc(), Story.id)))
+
+
 def _story_export(story) -> dict:
     from ..stories import service as stories
     if story.status == "withdrawn":
@@ -134,7 +141,9 @@ def delete_account(actor, person, stories_choice: str) -> None:
                            .execution_options(synchronize_session=False))
         # Files they uploaded that no remaining story uses are deleted once this commits.
         release_after_commit(uploaded)
-        audit.record("account.delete", None, stories=stories_choice)
+        # The actor is kept when a facilitator or admin deleted a managed participant; a person
+        # deleting their own account becomes "deleted account" (actor_id SET NULL below).
+        audit.record("account.delete", actor, stories=stories_choice, by_self=actor.id == person_id)
         db.session.flush()
         db.session.delete(db.session.get(Account, person_id))
         revs.flush()

@@ -217,9 +217,10 @@ def reset():
 @bp.get("/account")
 @login_required
 def account():
+    from . import privacy
     from .forms import DeleteAccountForm, JoinCommunityForm
     return render_template("accounts/account.html", delete_form=DeleteAccountForm(),
-                           join_form=JoinCommunityForm())
+                           join_form=JoinCommunityForm(), stories=privacy.own_stories(current_user))
 
 
 @bp.get("/account/data.zip")
@@ -253,4 +254,5 @@ def account_delete():
             session.clear()
             flash(_("Your account was deleted."), "success")
             return redirect(url_for("stories.feed"))
-    return render_template("accounts/account.html", delete_form=form, join_form=JoinCommunityForm()), 400
+    return render_template("accounts/account.html", delete_form=form, join_form=JoinCommunityForm(),
+                           stories=privacy.own_stories(current_user)), 400

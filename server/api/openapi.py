@@ -6,6 +6,7 @@ served (and every API route documented), so it cannot drift from the code.
 from .. import limits
 from ..errors import MESSAGES
 from ..stories.models import AUTHOR_DISPLAYS, CONSENT_KINDS, STATUSES, VISIBILITIES
+from ..moderation.models import MODERATION_REASONS, REASON_REPORTED, REPORT_REASONS
 
 PUSH_RESULTS = ["created", "updated", "unchanged", "conflict", "rejected", "media_missing"]
 
@@ -84,7 +85,13 @@ def openapi_document() -> dict:
                     "revision": {"type": "integer"},
                     "received_at": {"type": "string", "format": "date-time"},
                     "etag": {"type": "string"},
-                    "moderation_reason": {"type": "string"},
+                    "moderation_reason": {"type": "string",
+                                          "description": "Only for the author of a rejected or hidden story: "
+                                                         "the facilitator's note"},
+                    "moderation_reason_code": {"type": "string", "enum": list(MODERATION_REASONS) + [REASON_REPORTED],
+                                               "description": "Only for the author of a rejected or hidden story"},
+                    "moderation_reason_text": {"type": "string",
+                                               "description": "The reason code in words, in the requester's language"},
                     "conflicts": {"type": "array", "description": "Only for the author", "items": {"type": "object"}}}},
                 "Tombstone": {"type": "object", "required": ["id", "deleted", "revision"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, "deleted": {"type": "boolean", "enum": [True]},
@@ -161,10 +168,41 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["action"], "properties": {
                         "action": {"type": "string", "enum": ["publish", "reject", "hide", "unhide"]},
-                        "reason": {"type": "string", "maxLength": 1000}}}}}},
+                        "reason": {"type": "string", "maxLength": limits.REPORT_NOTE_MAX,
+                                   "description": "For reject and hide: a reason code (" + ", ".join(MODERATION_REASONS)
+                                                  + "), shown to the author in their language; default other. "
+                                                    "Any other text is taken as the note, with the code other."},
+                        "note": {"type": "string", "maxLength": limits.REPORT_NOTE_MAX,
+                                 "description": "The facilitator's note to the author (optional)"}}}}}},
                 "responses": {"200": _json(ref("Story")), "400": errors["400"], "401": errors["401"],
-                              "403": errors["403"], "404": _problem_ref("No such story"),
+                              "403": _problem_ref("Not a facilitator of the story's community nor an admin "
+                                                  "(forbidden), or a minor's story needs another facilitator "
+                                                  "(second_look_required)"),
+                              "404": _problem_ref("No such story"),
                               "409": _problem_ref("The transition does not apply (bad_transition)")}}},
+            "/api/v1/stories/{story_id}/reports": {"post": {
+                "summary": "Report a story (anyone signed in who can read it, but its author); the same "
+                           "person reporting again counts once. Enough distinct reporters hide it at once",
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [{"name": "story_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["reason"], "properties": {
+                        "reason": {"type": "string", "enum": list(REPORT_REASONS)},
+                        "note": {"type": "string", "maxLength": limits.REPORT_NOTE_MAX}}}}}},
+                "responses": {
+                    "201": _json({"type": "object", "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "result": {"type": "string", "enum": ["reported"]}}}, "Reported"),
+                    "200": _json({"type": "object", "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "result": {"type": "string", "enum": ["already_reported"]}}},
+                        "This person had already reported the story: nothing changes"),
+                    "400": _problem_ref("bad_reason, bad_type, missing_field, too_long, bad_text"),
+                    "401": errors["401"], "403": errors["403"],
+                    "404": _problem_ref("No such story, or not visible to the requester"),
+                    "409": _problem_ref("Not a published story of someone else (not_reportable)"),
+                    "429": _problem_ref("Too many reports (report_rate_limited); see Retry-After")}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": _json({"type": "object"})}}},
             **_media_paths(errors),

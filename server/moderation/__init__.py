@@ -1,4 +1,5 @@
-"""Moderation: the review list for facilitators and the moderation API."""
+"""Moderation: the review and reports queues for facilitators, reporting a story, and the
+moderation and report API. Logic in service.py, reports in models.py, words in reasons.py."""
 from flask import Blueprint
 
 bp = Blueprint("moderation", __name__)

@@ -80,8 +80,15 @@ def story_view(story: Story, viewer=None) -> dict:
     if not policy.can_see_consent(viewer, story):
         # Who recorded the consent, and when, is for the author and moderators only.
         view["consent"] = {**view["consent"], "recorded_by": None, "at": None}
-    if story.status == STATUS_REJECTED and story.moderation_reason and policy.is_author(viewer, story):
-        view["moderation_reason"] = story.moderation_reason
+    if story.status in (STATUS_REJECTED, STATUS_HIDDEN) and policy.is_author(viewer, story):
+        # Why, for the author only: a code, its words in the requester's language, and the
+        # facilitator's own note (moderation_reason, as before codes existed).
+        if story.moderation_reason_code:
+            from ..moderation.reasons import moderation_reason_text
+            view["moderation_reason_code"] = story.moderation_reason_code
+            view["moderation_reason_text"] = moderation_reason_text(story.moderation_reason_code)
+        if story.moderation_reason:
+            view["moderation_reason"] = story.moderation_reason
     if policy.is_author(viewer, story):
         view["conflicts"] = [
             {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
@@ -372,51 +379,17 @@ def erase_content(story: Story) -> None:
     story.place = ""
     story.recorded_by_id = None
     story.moderation_reason = ""
+    story.moderation_reason_code = None
     story.etag = ""
     story.conflicts.clear()
 
 
 # --- Moderation -------------------------------------------------------------------------
 
-TRANSITIONS = {
-    "publish": ({STATUS_PENDING, STATUS_REJECTED}, STATUS_PUBLISHED),
-    "reject": ({STATUS_PENDING}, STATUS_REJECTED),
-    "hide": ({STATUS_PUBLISHED}, STATUS_HIDDEN),
-    "unhide": ({STATUS_HIDDEN}, STATUS_PUBLISHED),
-}
-
-
-def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "") -> Story:
-    """Apply a moderation action; repeating one already applied changes nothing."""
-    if action not in TRANSITIONS:
-        raise Problem("bad_action", field="action")
-    if not isinstance(reason, str):
-        raise Problem("bad_type", field="reason")
-    from .schema import clean_text
-    reason = clean_text(reason, "reason", 1000, multiline=True)
-    with write_transaction():
-        story = db.session.get(Story, story_id)
-        if story is None:
-            raise Problem("not_found", status=404)
-        if not policy.can_moderate_story(actor, story):
-            raise Problem("forbidden", status=403)
-        allowed_from, target = TRANSITIONS[action]
-        if target == STATUS_PUBLISHED and story.status != target and not policy.can_publish_story(actor, story):
-            raise Problem("second_look_required", status=403)
-        if story.status == target:
-            return story
-        if story.status not in allowed_from:
-            raise Problem("bad_transition", status=409)
-        revs = RevisionBlock(db.session)
-        story.status = target
-        story.moderation_reason = reason
-        story.moderated_by_id = actor.id
-        story.moderated_at = utcnow()
-        story.revision = revs.next()
-        if target == STATUS_PUBLISHED:
-            story.ever_published = True
-        revs.flush()
-    return story
+def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "", note: str = "") -> Story:
+    """Publish, reject, hide or unhide a story (the logic lives in moderation/service.py)."""
+    from ..moderation.service import moderate as _moderate
+    return _moderate(actor, story_id, action, reason, note)
 
 
 # --- Forms ------------------------------------------------------------------------------

@@ -68,6 +68,9 @@ def test_reject_keeps_the_reason_for_the_author_only(client, people, pending):
 @pytest.mark.parametrize("path,action,expected", [
     ((), "publish", "published"), ((), "reject", "rejected"), (("publish",), "hide", "hidden"),
     (("publish", "hide"), "unhide", "published"), (("reject",), "publish", "published"),
+    # A published or hidden story can be rejected: its author learns why, and their next edit
+    # goes back to review.
+    (("publish",), "reject", "rejected"), (("publish", "hide"), "reject", "rejected"),
 ])
 def test_allowed_transitions(client, people, pending, path, action, expected):
     fatima = people["facilitator_a"]
@@ -79,8 +82,8 @@ def test_allowed_transitions(client, people, pending, path, action, expected):
 
 
 @pytest.mark.parametrize("path,action", [
-    ((), "hide"), ((), "unhide"), (("publish",), "reject"),
-    (("reject",), "hide"), (("publish", "hide"), "reject"),
+    ((), "hide"), ((), "unhide"),
+    (("reject",), "hide"), (("reject",), "unhide"), (("publish", "hide"), "publish"),
 ])
 def test_transitions_that_do_not_apply_are_409_bad_transition(client, people, pending, path, action):
     fatima = people["facilitator_a"]
