@@ -55,8 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(people.bp)
     from . import admin
     app.register_blueprint(admin.bp)
-    from . import events
+    from . import dashboard, events, exports
     app.register_blueprint(events.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
     media.init_app(app)
     pwa.init_app(app)
 

@@ -61,6 +61,11 @@ ACTION_LABELS = {
     "community.update": _l("Changed a community's settings"),
     "membership.add": _l("Added an account to a community"),
     "membership.role": _l("Changed someone's role in a community"),
+    "event.create": _l("Created an event"),
+    "event.update": _l("Changed an event"),
+    "event.delete": _l("Deleted an event"),
+    "event.attendance": _l("Recorded who came to an event"),
+    "export": _l("Downloaded an export"),
 }
 
 

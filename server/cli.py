@@ -147,6 +147,10 @@ from .media.cli import media as media_group  # noqa: E402  (kultialogo media gc)
 
 cli.add_command(media_group)
 
+from .exports.cli import export_command  # noqa: E402  (kultialogo export)
+
+cli.add_command(export_command)
+
 
 def main():
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")

@@ -123,9 +123,10 @@ def _attendance_from(form, members) -> service.Attendance:
     return service.Attendance(head_count=form.head_count.data, attendees=attendees, tallies=tallies)
 
 
-def _attendance_page(event, form, members, chosen, errors=None, status=200):
+def _attendance_page(event, form, members, chosen, errors=None, dimension_errors=None, status=200):
     return render_template("events/attendance.html", event=event, form=form, members=members, chosen=chosen,
-                           person_errors=errors or {}, dimensions=DIMENSIONS, dimension_names=DIMENSION_NAMES,
+                           person_errors=errors or {}, dimension_errors=dimension_errors or {},
+                           dimensions=DIMENSIONS, dimension_names=DIMENSION_NAMES,
                            answer_labels=ANSWER_LABELS, field_name=tally_field_name), status
 
 
@@ -149,12 +150,16 @@ def attendance(event_id):
     try:
         service.record_attendance(current_user, event, recorded)
     except Problem as problem:
-        person_errors = {}
+        person_errors, dimension_errors = {}, {}
         if problem.field and "-" in problem.field:  # gender-12: one person's answer
             person_errors[problem.field] = problem.message
+        elif problem.code == "attendance_over_head_count":  # a whole group of counts: said above them
+            dimension_errors[problem.field.split("_")[0]] = problem.message
         else:
             _show_error(form, problem)
-        return _attendance_page(event, form, members, chosen, person_errors, problem.status)
+        if person_errors or dimension_errors:  # said where it is, and at the top of a long form
+            flash(problem.message, "error")
+        return _attendance_page(event, form, members, chosen, person_errors, dimension_errors, status=problem.status)
     flash(_("The attendance is saved."), "success")
     return redirect(url_for("events.show", event_id=event.id))
 
