@@ -175,6 +175,9 @@ def load_demo(reset: bool = False) -> str:
                         story.moderation_reason = "Please remove your phone number and address."
                     story.revision = revs.next()
         revs.flush()
+    # Reported stories (one in the reports queue, one hidden by reports) and reasons.
+    from .moderation.demo import load_moderation
+    load_moderation(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
     lines = [f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.",
              f"Every demo account has the password: {DEMO_PASSWORD}",
              "  admin (site admin)"]

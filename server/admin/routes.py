@@ -26,7 +26,8 @@ def index():
 
 def _name_rows(form: CommunityForm, names: dict) -> None:
     """The interface languages first, then the community's other names, then blank rows."""
-    languages = list(current_app.config["SUPPORTED_LOCALES"])
+    from ..i18n import lang_tag
+    languages = [lang_tag(code) for code in current_app.config["SUPPORTED_LOCALES"]]
     languages += [code for code in names if code not in languages]
     while len(form.names.entries):
         form.names.pop_entry()

@@ -236,7 +236,7 @@ def audit_page(actor, flt: AuditFilter, before: int | None = None, size: int = 5
     older = events[size - 1].id if len(events) > size else None
     events = events[:size]
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
-    names = dict(db.session.execute(select(Account.id, Account.username).where(Account.id.in_(actor_ids)))) if actor_ids else {}
+    names = dict(db.session.execute(select(Account.id, Account.username).where(Account.id.in_(actor_ids))).all()) if actor_ids else {}
     community_ids = {e.community_id for e in events if e.community_id is not None}
     places = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))} if community_ids else {}
     return AuditPage([(e, names.get(e.actor_id), places.get(e.community_id)) for e in events], older)

@@ -25,5 +25,19 @@ class Community(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     def name_for(self, locale: str) -> str:
+        """The name in the reader's language: names are keyed by BCP 47 tags ("sr-Latn"); the
+        interface's locale may be a catalog code ("sr_Latn"); "sr" also serves "sr-Latn"."""
         names = self.names or {}
-        return names.get(locale) or names.get(self.default_language) or names.get("en") or self.slug
+        locale = str(locale or "")
+        tag = locale.replace("_", "-")
+        language = tag.split("-")[0]
+        for key in (locale, tag, language):
+            if key and names.get(key):
+                return names[key]
+        for key, name in names.items():  # another script or region of the same language
+            if key.split("-")[0] == language and name:
+                return name
+        for key in (self.default_language, "en"):
+            if names.get(key):
+                return names[key]
+        return next(iter(names.values()), None) or self.slug

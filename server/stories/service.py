@@ -394,12 +394,26 @@ def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "", note: st
 
 # --- Forms ------------------------------------------------------------------------------
 
+def audit_consent(actor, story_id, community_id, content: StoryContent, via: str) -> None:
+    """A consent record beyond the author's own (given aloud or in writing, or a guardian's)
+    goes to the audit log with the story that carries it: kinds and flags, never names."""
+    consent = content.consent
+    if consent["kind"] == "self" and not consent.get("guardian"):
+        return
+    from .. import audit
+    audit.record("story.consent", actor, story_id=story_id, community_id=community_id, kind=consent["kind"],
+                 guardian=bool(consent.get("guardian")), about_minor=content.about_minor, at=consent.get("at"),
+                 via=via)
+
+
 def write_one(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None, created_at=None) -> Outcome:
     """One story from the HTML form, committed in its own transaction."""
     with write_transaction():
         revs = RevisionBlock(db.session)
         outcome = upsert_in_savepoint(actor, story_id, content, base_etag=base_etag, created_at=created_at,
                                       revs=revs, communities=Communities())
+        if outcome.result == CREATED:
+            audit_consent(actor, story_id, outcome.story.community_id, content, "form")
         revs.flush()
     return outcome
 

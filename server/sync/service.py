@@ -131,6 +131,12 @@ def push(actor, items: list) -> list[ItemResult]:
                 results[p.index] = _apply(actor, p, revs, communities, existing, inserts)
                 by_id[p.story_id] = p
             _flush(inserts, actor, revs, communities, existing, by_id, results)
+            # Consent records of the stories this push created, once each (after the batch
+            # INSERT, which may have redone some items one by one).
+            for p in parsed:
+                result = results[p.index]
+                if p.op == "upsert" and result.result == stories.CREATED:
+                    stories.audit_consent(actor, p.story_id, result.story.community_id, p.content, "sync")
             revs.flush()
             for result in results:
                 result.render(actor)
