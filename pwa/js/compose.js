@@ -4,6 +4,7 @@
 import { t } from './i18n.js';
 import * as outbox from './outbox.js';
 import { el, askToKeepData, reasonOf } from './ui.js';
+import { mountAttachments, isQuotaError } from './attach.js';
 
 // Form fields that are not part of what the person wrote.
 const NOT_CONTENT = new Set(['csrf_token', 'id', 'base_etag']);
@@ -19,14 +20,15 @@ function read(form) {
     if (!field.name || NOT_CONTENT.has(field.name) || field.disabled) continue;
     if (field.type === 'checkbox') fields[field.name] = field.checked;
     else if (field.type === 'radio') { if (field.checked) fields[field.name] = field.value; }
-    else if (field.type !== 'submit' && field.type !== 'button') fields[field.name] = field.value;
+    // A file input's value cannot be set back (attach.js keeps the files themselves).
+    else if (!['submit', 'button', 'file'].includes(field.type)) fields[field.name] = field.value;
   }
   return fields;
 }
 
 function fill(form, fields) {
   for (const field of form.elements) {
-    if (!field.name || !(field.name in fields) || NOT_CONTENT.has(field.name)) continue;
+    if (!field.name || !(field.name in fields) || NOT_CONTENT.has(field.name) || field.type === 'file') continue;
     const value = fields[field.name];
     if (field.type === 'checkbox') field.checked = Boolean(value);
     else if (field.type === 'radio') field.checked = field.value === value;
@@ -73,33 +75,13 @@ function markField(field, message) {
   field.insertAdjacentElement('afterend', note);
 }
 
-async function sha256(buffer) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// The chosen files as media records for the outbox (bytes as ArrayBuffer), in form order.
-async function readMedia(inputs, owner) {
-  const records = [];
-  for (const input of inputs) {
-    for (const file of input.files) {
-      const data = await file.arrayBuffer();
-      const hash = await sha256(data);
-      if (records.some((r) => r.sha256 === hash)) continue;
-      records.push({ sha256: hash, owner, type: file.type || 'application/octet-stream', name: file.name || 'file',
-        size: data.byteLength, data, url: null, done: false });
-    }
-  }
-  return records;
-}
-
 // The server's own constraints on the form (required), nothing repeated in JS: an empty
 // story is not worth a trip to the outbox. Lengths are the server's to check.
 function check(form) {
   clearErrors(form);
   let first = null;
   for (const field of form.querySelectorAll('[required]')) {
-    if (field.value.trim() === '') {
+    if (field.type !== 'file' && field.value.trim() === '') {
       markField(field, t('Please fill in this field.'));
       first = first || field;
     }
@@ -117,6 +99,19 @@ export async function enhance(form, { owner, onQueued }) {
   const status = el('p', { class: 'compose-status', role: 'status', 'aria-live': 'polite' });
   form.prepend(status);
   let fixing = null;
+  // Never a silent drop: the person is told, and the words stay in the form and the draft.
+  const full = () => {
+    status.textContent = t('This phone is full: free some space or remove a photo; your text is kept.');
+    status.classList.add('compose-status-problem');
+    status.scrollIntoView({ block: 'nearest' });
+  };
+  const say = (text) => {
+    status.textContent = text;
+    status.classList.remove('compose-status-problem');
+  };
+  let save = async () => {};
+  const media = await mountAttachments(form, { owner, changed: () => save(), full });
+  const hasContent = () => hasText(form) || media.has();
 
   // "Fix it and send it again" links here with #fix=<id>: the refused story in the form.
   const loadFix = async () => {
@@ -132,7 +127,7 @@ export async function enhance(form, { owner, onQueued }) {
     const name = error.field ? (FORM_NAME[error.field] || error.field.split('.')[0]) : null;
     const field = name ? form.elements.namedItem(name) : null;
     if (field && field.closest && field.closest('.field')) markField(field, reasonOf(error));
-    else status.textContent = reasonOf(error);
+    else say(reasonOf(error));
     (field && field.focus ? field : form).scrollIntoView({ block: 'center' });
     return true;
   };
@@ -141,23 +136,29 @@ export async function enhance(form, { owner, onQueued }) {
     if (draft && !(await outbox.isUsed(draft.id))) {
       fill(form, draft.fields);
       idField.value = draft.id;
-      status.textContent = t('Your draft was restored.');
+      await media.restore(draft.media);
+      say(t('Your draft was restored.'));
     }
   }
   addEventListener('hashchange', async () => {
-    if (fixing === null && hasText(form)) await save();  // keep what was being typed as a draft
+    if (fixing === null && hasContent()) await save();  // keep what was being typed as a draft
     await loadFix();
   });
   // A page from the phone's cache carries the id the server made when it was cached.
   if (!fixing && (!idField.value || (await outbox.isUsed(idField.value)))) idField.value = outbox.newId();
 
   let timer = null;
-  const save = async () => {
+  save = async () => {
     clearTimeout(timer);
     timer = null;
     if (fixing) return;  // the text lives in the outbox item until it is sent again
-    if (hasText(form)) await outbox.saveDraft(idField.value, owner, read(form));
-    else await outbox.dropDraft(idField.value);
+    try {
+      if (hasContent()) await outbox.saveDraft(idField.value, owner, read(form), media.refs());
+      else await outbox.dropDraft(idField.value);
+    } catch (err) {
+      if (isQuotaError(err)) full();  // the words are still in the form
+      else throw err;
+    }
   };
   const soon = () => {
     clearTimeout(timer);
@@ -171,32 +172,44 @@ export async function enhance(form, { owner, onQueued }) {
   form.addEventListener('submit', async (event) => {
     // Photos and recordings are kept on the phone with the story when the browser can hash
     // them (crypto.subtle needs a secure context); on plain http they go with the plain form.
-    const inputs = [...form.querySelectorAll('input[type=file]')].filter((input) => input.files && input.files.length);
+    const hasFiles = media.has() || [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length);
     const canKeep = Boolean(self.crypto && crypto.subtle);
-    if (inputs.length && !canKeep && navigator.onLine !== false) {
-      clearTimeout(timer);
-      outbox.dropDraft(idField.value);
-      return;
-    }
+    const online = navigator.onLine !== false;
     event.preventDefault();
-    if (inputs.length && !canKeep) {
-      status.textContent = t('Photos and recordings need signal here. Send the story when there is signal, or remove them to keep the story on this phone now.');
+    if (hasFiles && !canKeep) {
+      if (!online) {
+        say(t('Photos and recordings need signal here. Send the story when there is signal, or remove them to keep the story on this phone now.'));
+        return;
+      }
+      await media.ready();  // the photo made small goes in the plain form
+      clearTimeout(timer);
+      await outbox.dropDraft(idField.value).catch(() => {});
+      form.submit();
       return;
     }
+    await media.ready();
     if (!check(form)) return;
     clearTimeout(timer);
     const baseEtag = fixing && fixing.lastError && fixing.lastError.code === 'conflict'
       ? fixing.lastError.serverEtag : null;
     let item;
     try {
-      const media = await readMedia(inputs, owner);
+      const records = media.records();
       const data = toStory(read(form));
-      if (media.length) data.media = media.map((m) => m.sha256);
+      if (records.length) data.media = records.map((m) => m.sha256);
       else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before
-      item = await outbox.enqueue({ id: idField.value, owner, data, fields: read(form), baseEtag, media });
+      item = await outbox.enqueue({ id: idField.value, owner, data, fields: read(form), baseEtag, media: records });
     } catch (err) {
-      // No room or no IndexedDB after all: the plain form still works.
-      form.submit();
+      if (online) {
+        // No room or no IndexedDB after all: with signal the plain form still works.
+        await outbox.dropDraft(idField.value).catch(() => {});
+        form.submit();
+        return;
+      }
+      // No signal either: the words stay in the form (and in the draft, if it fits).
+      if (isQuotaError(err)) full();
+      else say(t('This phone could not keep the story. Your text is still here: send it when there is signal.'));
+      await save();
       return;
     }
     fixing = null;
@@ -205,14 +218,14 @@ export async function enhance(form, { owner, onQueued }) {
       if (field && 'value' in field) field.value = '';
     }
     for (const box of form.querySelectorAll('input[type=checkbox]')) box.checked = false;
-    for (const input of form.querySelectorAll('input[type=file]')) input.value = '';
+    media.clear();
     idField.value = outbox.newId();
     if (etagField) etagField.value = '';
     if (location.hash) history.replaceState(null, '', location.pathname);
-    status.textContent = t('Your story is saved on this phone. It is sent as soon as there is signal.');
+    say(t('Your story is saved on this phone. It is sent as soon as there is signal.'));
     askToKeepData();
     if (onQueued) onQueued(item);
   });
 
-  return { save, isWriting: () => hasText(form) };
+  return { save: () => save(), isWriting: hasContent };
 }

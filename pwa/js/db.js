@@ -76,7 +76,16 @@ async function run(names, mode, fn, durability = 'default') {
   const stores = {};
   for (const name of list) stores[name] = tx.objectStore(name);
   const finished = done(tx);
-  const value = await fn(stores);
+  let value;
+  try {
+    value = await fn(stores);
+  } catch (err) {
+    // All or nothing: a put that threw (a full disk, a value that cannot be stored) must not
+    // let the writes before it commit on their own.
+    finished.catch(() => {});
+    try { tx.abort(); } catch (ignored) { /* already finished */ }
+    throw err;
+  }
   await finished;
   return value;
 }

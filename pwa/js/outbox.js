@@ -136,10 +136,12 @@ export async function acknowledge(id, sentRev, story) {
   changed();
 }
 
-// Photos and recordings no waiting story refers to any more leave the phone.
+// Photos and recordings that neither a waiting story nor a draft refers to leave the phone.
 async function dropMedia(hashes, owner) {
   if (!hashes.length) return;
-  const still = new Set((await db.getAllBy('outbox', 'owner', owner)).flatMap((i) => i.data.media || []));
+  const [items, drafts] = await Promise.all([db.getAllBy('outbox', 'owner', owner), db.getAllBy('drafts', 'owner', owner)]);
+  const still = new Set([...items.flatMap((i) => i.data.media || []),
+    ...drafts.flatMap((d) => Object.values(d.media || {}))]);
   const unused = hashes.filter((sha) => !still.has(sha));
   if (unused.length) await db.batch({ media: { delete: unused } });
 }
@@ -148,13 +150,20 @@ export function getMedia(sha256) {
   return db.get('media', sha256);
 }
 
+// Keep a photo or recording on the phone (a draft's or a waiting story's). Rejects with a
+// QuotaExceededError when the phone is full: the caller says so, and the text stays.
 export function saveMedia(record) {
   return db.put('media', record, { strict: true });
 }
 
-// Upload progress of an item's media, for "Sending… 40 KB of 1.2 MB".
-export async function progress(id, sent, total) {
-  await change(id, (item) => ({ ...item, progress: { sent, total } }));
+// The person removed a photo or recording from what they are writing.
+export function forgetMedia(sha256, owner) {
+  return dropMedia([sha256], owner);
+}
+
+// Upload progress of one file of an item, for a bar per file: "Photo: 40 KB of 212 KB".
+export async function progress(id, sha256, sent, total, type = '') {
+  await change(id, (item) => ({ ...item, progress: { ...(item.progress || {}), [sha256]: { sent, total, type } } }));
   changed();
 }
 
@@ -221,8 +230,9 @@ export async function noteStatuses(stories) {
 
 // --- Drafts: what the person is typing -----------------------------------------------------
 
-export function saveDraft(id, owner, fields) {
-  return db.put('drafts', { id, owner, fields, updatedAt: Date.now() });
+// `media`: the draft's photo and recording, {field name: sha256}, kept in the media store.
+export function saveDraft(id, owner, fields, media = {}) {
+  return db.put('drafts', { id, owner, fields, media, updatedAt: Date.now() });
 }
 
 export async function latestDraft(owner) {

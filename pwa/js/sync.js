@@ -301,12 +301,14 @@ async function uploadOne(sha256, item, state, chunk) {
     const created = await tus(UPLOADS_URL, 'POST', state, { 'Upload-Length': String(record.size), 'Upload-Metadata': meta });
     if (created.status === 200) {  // the server has this file already
       await outbox.saveMedia({ ...record, done: true });
+      await outbox.progress(item.id, sha256, record.size, record.size, record.type);
       return;
     }
     if (created.status !== 201) throw new UploadError('refused', await problemOf(created));
     record.url = created.headers.get('Location');
     await outbox.saveMedia(record);
   }
+  await outbox.progress(item.id, sha256, offset, record.size, record.type);
   while (offset < record.size) {
     const part = record.data.slice(offset, offset + chunk);
     const sent = await tus(record.url, 'PATCH', state,
@@ -318,7 +320,7 @@ async function uploadOne(sha256, item, state, chunk) {
     }
     if (sent.status !== 204) throw new UploadError('refused', await problemOf(sent));
     offset = Number(sent.headers.get('Upload-Offset')) || offset + part.byteLength;
-    await outbox.progress(item.id, offset, record.size);
+    await outbox.progress(item.id, sha256, offset, record.size, record.type);
   }
   await outbox.saveMedia({ ...record, done: true });
 }

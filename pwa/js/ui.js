@@ -35,9 +35,12 @@ export function stateOf(entry, kind, now = Date.now()) {
   if (entry.state === 'attention') return { key: 'attention', label: t('Needs your attention') };
   if (entry.state === 'signin') return { key: 'signin', label: t('Saved on this phone — sign in to send it') };
   if (entry.state === 'sending' && entry.sendingUntil > now && navigator.onLine !== false) {
-    if (entry.progress && entry.progress.sent < entry.progress.total) {
+    const files = filesOf(entry);
+    const sent = files.reduce((n, f) => n + f.sent, 0);
+    const total = files.reduce((n, f) => n + f.total, 0);
+    if (files.length && sent < total) {
       return { key: 'sending', label: t('Sending… %(sent)s of %(total)s', {
-        sent: formatBytes(entry.progress.sent), total: formatBytes(entry.progress.total) }) };
+        sent: formatBytes(sent), total: formatBytes(total) }) };
     }
     return { key: 'sending', label: t('Sending…') };
   }
@@ -56,19 +59,76 @@ export function reasonOf(error) {
   return t('The server could not accept this story. Please check it and send it again.');
 }
 
+// The upload progress of each file of a waiting story, in the story's order:
+// [{sha256, sent, total, type}] (files not started yet are left out).
+function filesOf(entry) {
+  const progress = entry.progress || {};
+  return ((entry.data && entry.data.media) || [])
+    .map((sha256) => ({ sha256, ...progress[sha256] }))
+    .filter((f) => typeof f.total === 'number' && f.total > 0);
+}
+
+function fileLabel(file) {
+  const sizes = { sent: formatBytes(file.sent), total: formatBytes(file.total) };
+  return (file.type || '').startsWith('audio/')
+    ? t('Recording: %(sent)s of %(total)s sent', sizes)
+    : t('Photo: %(sent)s of %(total)s sent', sizes);
+}
+
+// One bar per file while a story is being sent, named by its text for screen readers.
+function fileBars(entry) {
+  const list = el('ul', { class: 'file-progress' });
+  for (const file of filesOf(entry)) {
+    const id = `progress-${entry.id}-${file.sha256.slice(0, 12)}`;
+    list.append(el('li', { 'data-sha': file.sha256 },
+      el('span', { id, text: fileLabel(file) }),
+      el('progress', { max: file.total, value: file.sent, 'aria-labelledby': id })));
+  }
+  return list;
+}
+
 function storyItem(entry, kind) {
   const state = stateOf(entry, kind);
   const title = (kind === 'sent' ? entry.title : entry.data.title) || t('(no title)');
-  const item = el('li', { class: `mine-item state-${state.key}`, 'data-id': entry.id, 'data-state': state.key });
+  const reason = state.key === 'attention' ? reasonOf(entry.lastError) : '';
+  // What the item says apart from progress: same signature, same node (see mountMyStories).
+  const item = el('li', { class: `mine-item state-${state.key}`, 'data-id': entry.id, 'data-state': state.key,
+    'data-sig': JSON.stringify([kind, state.key, title, reason]) });
   const heading = kind === 'sent'
     ? el('a', { href: `/stories/${entry.id}`, dir: 'auto', class: 'mine-title', text: title })
     : el('span', { dir: 'auto', class: 'mine-title', text: title });
   item.append(heading, el('span', { class: `state state-${state.key}`, text: state.label }));
+  if (state.key === 'sending' && filesOf(entry).length) item.append(fileBars(entry));
   if (state.key === 'attention') {
-    item.append(el('p', { class: 'reason', text: reasonOf(entry.lastError) }),
+    item.append(el('p', { class: 'reason', text: reason }),
       el('a', { class: 'fix', href: `/write#fix=${entry.id}`, text: t('Fix it and send it again') }));
   }
   return item;
+}
+
+// Bring an item already on screen up to date in place (its words and its bars), so that the
+// polite live region announces what changed, not the whole list again.
+function refresh(current, fresh) {
+  const state = current.querySelector('.state');
+  const label = fresh.querySelector('.state').textContent;
+  if (state.textContent !== label) state.textContent = label;
+  const bars = current.querySelector('.file-progress');
+  const freshBars = fresh.querySelector('.file-progress');
+  const shas = (list) => (list ? [...list.children].map((li) => li.dataset.sha).join() : '');
+  if (shas(bars) !== shas(freshBars)) {
+    if (bars) bars.remove();
+    if (freshBars) current.querySelector('.state').after(freshBars);
+    return;
+  }
+  if (!bars) return;
+  [...freshBars.children].forEach((li, i) => {
+    const target = bars.children[i];
+    const [text, bar] = [target.querySelector('span'), target.querySelector('progress')];
+    const [freshText, freshBar] = [li.querySelector('span'), li.querySelector('progress')];
+    if (text.textContent !== freshText.textContent) text.textContent = freshText.textContent;
+    bar.max = freshBar.max;
+    bar.value = freshBar.value;
+  });
 }
 
 // A live list of this person's stories on the phone, kept up to date across tabs.
@@ -81,8 +141,17 @@ export function mountMyStories(container, owner) {
   container.append(section);
   const render = async () => {
     const { waiting, sent } = await outbox.list(owner);
-    const items = [...waiting.map((e) => storyItem(e, 'waiting')), ...sent.slice(0, 10).map((e) => storyItem(e, 'sent'))];
-    list.replaceChildren(...items);
+    const fresh = [...waiting.map((e) => storyItem(e, 'waiting')), ...sent.slice(0, 10).map((e) => storyItem(e, 'sent'))];
+    const shown = new Map([...list.children].map((li) => [li.dataset.id, li]));
+    const items = fresh.map((item) => {
+      const current = shown.get(item.dataset.id);
+      if (!current || current.dataset.sig !== item.dataset.sig) return item;
+      refresh(current, item);
+      return current;
+    });
+    if (items.length !== list.children.length || items.some((item, i) => list.children[i] !== item)) {
+      list.replaceChildren(...items);
+    }
     section.hidden = items.length === 0;
     if (items.length) showStorage(storage);
   };
@@ -138,7 +207,7 @@ export function hideBanner(key) {
 
 // --- Storage ------------------------------------------------------------------------------
 
-function formatBytes(bytes) {
+export function formatBytes(bytes) {
   const number = (n) => new Intl.NumberFormat(document.documentElement.lang || 'en', { maximumFractionDigits: 1 }).format(n);
   if (bytes >= 1024 * 1024) return t('%(n)s MB', { n: number(bytes / (1024 * 1024)) });
   if (bytes >= 1024) return t('%(n)s KB', { n: number(bytes / 1024) });

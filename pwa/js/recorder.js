@@ -1,0 +1,201 @@
+// The voice recorder on the write page: Record, Pause/Resume, Stop, listen back, record again,
+// the length shown as it grows, and a longest length after which it stops by itself. Opus at a
+// speech bitrate, so a minute is about 180 KB. Loaded only where MediaRecorder exists (and
+// only on the write page); without it the plain file field does the job.
+import { t } from './i18n.js';
+import { el, formatBytes } from './ui.js';
+import { withDuration } from './webm.js';
+
+const BITRATE = 24000;  // bit/s: clear speech, about 180 KB a minute
+const TIMESLICE = 1000;  // ms: the recorder hands over data every second, not all at the end
+const WARN_BEFORE = 30;  // seconds before the longest length: say how little is left
+// In order of preference; Safari records only MP4.
+const TYPES = [
+  ['audio/webm;codecs=opus', 'audio/webm', 'webm'],
+  ['audio/ogg;codecs=opus', 'audio/ogg', 'ogg'],
+  ['audio/mp4', 'audio/mp4', 'm4a'],
+];
+
+export function canRecord() {
+  return typeof MediaRecorder === 'function' && Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+}
+
+function format() {
+  const supported = typeof MediaRecorder.isTypeSupported === 'function';
+  for (const [mime, type, ext] of TYPES) {
+    if (supported && MediaRecorder.isTypeSupported(mime)) return { mime, type, ext };
+  }
+  return { mime: '', type: '', ext: '' };  // the browser's own choice
+}
+
+// "01:05", in the page's digits.
+export function clock(seconds) {
+  const two = new Intl.NumberFormat(document.documentElement.lang || 'en', { minimumIntegerDigits: 2, useGrouping: false });
+  const whole = Math.floor(seconds);
+  return `${two.format(Math.floor(whole / 60))}:${two.format(whole % 60)}`;
+}
+
+// Put the recorder into `field` (the .field that holds the audio file input), before the input.
+// onRecorded(file, seconds) runs when a recording is finished; onDiscarded() when the person
+// deletes it. Returns {show(file, seconds), reset()} for a recording kept from before.
+export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
+  const input = field.querySelector('input[type=file]');
+  const label = field.querySelector('label');
+  const heading = el('p', { class: 'recorder-title', id: 'recorder-title', text: t('Tell it with your voice (optional)') });
+  const record = el('button', { type: 'button', class: 'primary record', text: t('Record') });
+  const pause = el('button', { type: 'button', class: 'pause', hidden: true, text: t('Pause') });
+  const stop = el('button', { type: 'button', class: 'stop', hidden: true, text: t('Stop') });
+  const elapsed = el('span', { class: 'elapsed', dir: 'ltr', text: clock(0) });
+  const time = el('p', { class: 'recorder-time', role: 'timer' },
+    elapsed, ' / ', el('span', { dir: 'ltr', text: clock(maxSeconds) }));
+  const status = el('p', { class: 'recorder-status', role: 'status', 'aria-live': 'polite' });
+  const player = el('audio', { controls: true, preload: 'metadata', 'aria-label': t('Listen to your recording') });
+  const size = el('p', { class: 'media-size', role: 'status' });  // announced with the length
+  const again = el('button', { type: 'button', class: 'again', text: t('Delete and record again') });
+  const result = el('div', { class: 'recorder-result', hidden: true }, player, size, again);
+  const box = el('div', { class: 'recorder', role: 'group', 'aria-labelledby': 'recorder-title', 'data-state': 'idle' },
+    heading, el('div', { class: 'recorder-buttons' }, record, pause, stop), time, status, result);
+  field.prepend(box);
+  // With the app's recorder here, the file field is for a recording made elsewhere.
+  if (label) label.textContent = t('Or choose a recording file');
+  if (input) input.removeAttribute('capture');
+
+  let recorder = null;
+  let stream = null;
+  let chunks = [];
+  let kind = null;
+  let startedAt = 0;
+  let before = 0;  // ms recorded before the last resume
+  let ticker = null;
+  let warned = false;
+  let url = null;
+
+  const seconds = () => (before + (recorder && recorder.state === 'recording' ? performance.now() - startedAt : 0)) / 1000;
+  const setState = (state) => {
+    box.dataset.state = state;
+    record.hidden = state !== 'idle';
+    pause.hidden = !['recording', 'paused'].includes(state) || typeof MediaRecorder.prototype.pause !== 'function';
+    stop.hidden = !['recording', 'paused'].includes(state);
+    time.hidden = state === 'done';
+    result.hidden = state !== 'done';
+    pause.textContent = state === 'paused' ? t('Resume') : t('Pause');
+  };
+  const say = (text) => { status.textContent = text; };
+  const release = () => {
+    clearInterval(ticker);
+    ticker = null;
+    if (stream) for (const track of stream.getTracks()) track.stop();  // the microphone light goes off
+    stream = null;
+  };
+
+  const tick = () => {
+    const now = seconds();
+    elapsed.textContent = clock(Math.min(now, maxSeconds));
+    if (!warned && maxSeconds - now <= WARN_BEFORE && maxSeconds > 2 * WARN_BEFORE) {
+      warned = true;
+      say(t('%(time)s left.', { time: clock(maxSeconds - now) }));
+    }
+    if (now >= maxSeconds && recorder && recorder.state !== 'inactive') finish(true);
+  };
+
+  const show = (file, length) => {
+    if (url) URL.revokeObjectURL(url);
+    url = URL.createObjectURL(file);
+    player.src = url;
+    size.textContent = length
+      ? t('Recording: %(time)s, %(size)s to send', { time: clock(length), size: formatBytes(file.size) })
+      : t('Recording: %(size)s to send', { size: formatBytes(file.size) });
+    setState('done');
+  };
+
+  async function finish(automatic) {
+    if (!recorder || recorder.state === 'inactive') return;
+    const length = Math.min(seconds(), maxSeconds);
+    const done = new Promise((resolve) => recorder.addEventListener('stop', resolve, { once: true }));
+    recorder.stop();
+    release();
+    await done;
+    const type = kind.type || (recorder.mimeType || 'audio/webm').split(';')[0];
+    let data = await new Blob(chunks, { type }).arrayBuffer();
+    if (type === 'audio/webm') data = withDuration(data, length * 1000);
+    chunks = [];
+    recorder = null;
+    const ext = kind.ext || (type.split('/')[1] || 'webm');
+    const file = new File([data], `recording.${ext}`, { type });
+    show(file, length);
+    say(automatic ? t('The longest recording is %(max)s: it stopped there.', { max: clock(maxSeconds) })
+      : t('Recording finished.'));
+    player.focus();
+    if (onRecorded) onRecorded(file, length);
+  }
+
+  record.addEventListener('click', async () => {
+    record.disabled = true;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+      kind = format();
+      const options = { audioBitsPerSecond: BITRATE };
+      if (kind.mime) options.mimeType = kind.mime;
+      recorder = new MediaRecorder(stream, options);
+    } catch (err) {
+      release();
+      record.disabled = false;
+      say(err && err.name === 'NotAllowedError'
+        ? t('The microphone is not allowed. Allow it in the browser settings, or choose a recording file below.')
+        : t('The microphone could not be started. You can choose a recording file below.'));
+      return;
+    }
+    chunks = [];
+    before = 0;
+    warned = false;
+    recorder.addEventListener('dataavailable', (event) => { if (event.data && event.data.size) chunks.push(event.data); });
+    recorder.start(TIMESLICE);
+    startedAt = performance.now();
+    ticker = setInterval(tick, 250);
+    record.disabled = false;
+    elapsed.textContent = clock(0);
+    setState('recording');
+    say(t('Recording… Press Stop when you have finished.'));
+    stop.focus();
+  });
+
+  pause.addEventListener('click', () => {
+    if (!recorder) return;
+    if (recorder.state === 'recording') {
+      recorder.pause();
+      before += performance.now() - startedAt;
+      setState('paused');
+      say(t('Paused at %(time)s.', { time: clock(seconds()) }));
+    } else if (recorder.state === 'paused') {
+      recorder.resume();
+      startedAt = performance.now();
+      setState('recording');
+      say(t('Recording again from %(time)s.', { time: clock(seconds()) }));
+    }
+  });
+
+  stop.addEventListener('click', () => finish(false));
+
+  again.addEventListener('click', () => {
+    reset();
+    say(t('The recording was deleted. You can record again.'));
+    record.focus();
+    if (onDiscarded) onDiscarded();
+  });
+
+  function reset() {
+    if (recorder && recorder.state !== 'inactive') recorder.stop();
+    recorder = null;
+    chunks = [];
+    release();
+    player.removeAttribute('src');
+    if (url) URL.revokeObjectURL(url);
+    url = null;
+    elapsed.textContent = clock(0);
+    setState('idle');
+  }
+
+  setState('idle');
+  return { show, reset: () => { reset(); say(''); } };
+}

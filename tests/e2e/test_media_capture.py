@@ -1,0 +1,482 @@
+"""Photos and voice recorded on the phone: made small, kept offline, sent once, resumed after a cut.
+
+Chromium runs with a fake microphone that plays a generated, speech-like WAV file, so the
+recorder gets real sound to encode.
+"""
+import base64
+import hashlib
+import io
+import math
+import random
+import struct
+import threading
+import uuid
+import wave
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from tests.e2e.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, SQLITE_ONLY, eventually, outbox, rows,
+                              sign_in, wait_for_worker)
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+RATE = 16000
+
+
+def speech_like_wav(path, seconds=20):
+    """A voice-like signal: a gliding pitch with harmonics, syllables about 4 a second, pauses."""
+    rng = random.Random(5)
+    frames = bytearray()
+    phase = 0.0
+    for n in range(seconds * RATE):
+        t = n / RATE
+        pitch = 140 + 40 * math.sin(2 * math.pi * 0.7 * t) + 15 * math.sin(2 * math.pi * 3.1 * t)
+        phase += 2 * math.pi * pitch / RATE
+        syllable = max(0.0, math.sin(2 * math.pi * 4 * t)) ** 0.5
+        pause = 0.0 if (t % 3.0) > 2.6 else 1.0
+        voice = sum(math.sin(k * phase) / k for k in range(1, 8))
+        sample = 0.25 * syllable * pause * voice + 0.01 * (rng.random() - 0.5)
+        frames += struct.pack("<h", max(-32767, min(32767, int(sample * 32767))))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(bytes(frames))
+    return path
+
+
+@pytest.fixture(scope="module")
+def media_browser(playwright_driver, tmp_path_factory):
+    wav = speech_like_wav(tmp_path_factory.mktemp("voice") / "voice.wav")
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The server counts the bytes each file receives (app.extensions, never served)."""
+    return {**app_config, "MEDIA_COUNT_RECEIVED": True}
+
+
+@pytest.fixture
+def inprocess_server(app):
+    """The test's own app served by waitress in a thread, so the test can read its counters."""
+    from waitress.server import create_server
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    server.task_dispatcher.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def phone(media_browser):
+    """phone(locale=...): a fresh phone-sized profile on the browser with the fake microphone."""
+    contexts = []
+
+    def make(**options):
+        context = media_browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                            locale=options.pop("locale", "en-GB"), **options)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def camera_photo(size=(4000, 3000), noise=24, grain=0.12) -> bytes:
+    """A photo-like JPEG as a phone camera makes it: gradients, shapes, sensor noise, and EXIF
+    with the camera's make and the GPS position where it was taken."""
+    from PIL import Image, ImageDraw, ImageFilter
+    w, h = size
+    small = Image.linear_gradient("L").resize((w // 8, h // 8))
+    im = Image.merge("RGB", (small, small.rotate(90), small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    draw = ImageDraw.Draw(im)
+    rng = random.Random(7)
+    for _ in range(60):
+        x, y = rng.randrange(w // 8), rng.randrange(h // 8)
+        r = rng.randrange(5, 60)
+        draw.ellipse((x, y, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+    im = im.resize(size, Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(2))
+    im = Image.blend(im, Image.effect_noise(size, noise).convert("RGB"), grain)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x0110] = "Phone 12"
+    exif[0x8825] = {1: "N", 2: (43.0, 19.0, 6.0), 3: "E", 4: (11.0, 19.0, 48.0)}
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=92, exif=exif.tobytes())
+    return out.getvalue()
+
+
+MEDIA_EMPTY = """async () => (await new Promise((resolve) => {
+    const open = indexedDB.open('kultialogo');
+    open.onsuccess = () => { const r = open.result.transaction('media').objectStore('media').count();
+                             r.onsuccess = () => { open.result.close(); resolve(r.result); }; };
+})) === 0"""
+
+
+def noise_photo(size=(2000, 1500)) -> bytes:
+    """Random pixels with GPS in EXIF: no encoder can make this small."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (45.0, 26.0, 0.0), 3: "E", 4: (12.0, 20.0, 0.0)}
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, random.Random(3).randbytes(size[0] * size[1] * 3)).save(
+        out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def ready_to_write(context, base_url):
+    page = context.new_page()
+    sign_in(page, base_url)
+    page.goto(base_url + "/write")
+    wait_for_worker(page)
+    eventually(page, """async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
+        .match('/write', { ignoreVary: true }))""")
+    expect(page.locator(".recorder")).to_be_visible()
+    return page
+
+
+def mine(page, text):
+    return page.locator(".mine-item", has_text=text)
+
+
+def record(page, seconds=2):
+    """Record about `seconds` of the fake microphone, pausing once, and stop."""
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_role("button", name="Stop")).to_be_focused()
+    expect(page.locator(".recorder-status")).to_contain_text("Recording")
+    expect(page.locator(".recorder .elapsed")).to_have_text(f"00:{seconds // 2:02d}")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".recorder-status")).to_contain_text("Paused at")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".recorder .elapsed")).to_have_text(f"00:{seconds:02d}")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator(".recorder-result audio")).to_be_visible()
+    expect(page.locator(".recorder-result .media-size")).to_contain_text("to send")
+    expect(page.locator(".recorder-status")).to_contain_text("Recording finished")
+
+
+def idb_media(page):
+    """The media records kept on the phone: [{sha256, type, size, data (base64)}]."""
+    return page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => {
+            const request = open.result.transaction('media').objectStore('media').getAll();
+            request.onsuccess = () => {
+                open.result.close();
+                resolve(request.result.map((r) => {
+                    let text = ''; const bytes = new Uint8Array(r.data);
+                    for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+                    return { sha256: r.sha256, type: r.type, size: r.size, data: btoa(text) };
+                }));
+            };
+            request.onerror = () => reject(request.error);
+        };
+    })""")
+
+
+def stored(app, sha256):
+    """(the MediaFile row as a dict, the stored bytes) on the server."""
+    from kultialogo.extensions import db
+    from kultialogo.media.models import MediaFile
+    from kultialogo.media.store import get_store
+    db.session.remove()
+    row = db.session.get(MediaFile, sha256)
+    data = None
+    if row is not None:
+        info = {"content_type": row.content_type, "width": row.width, "height": row.height, "size": row.size}
+        data = get_store().local_path(sha256).read_bytes()
+    else:
+        info = None
+    db.session.remove()
+    return info, data
+
+
+def media_count(app) -> int:
+    from kultialogo.extensions import db
+    from kultialogo.media.models import MediaFile
+    db.session.remove()
+    count = db.session.scalar(select(func.count()).select_from(MediaFile))
+    db.session.remove()
+    return count
+
+
+def story(app, story_id):
+    from kultialogo.extensions import db
+    from kultialogo.stories.models import Story
+    db.session.remove()
+    found = db.session.get(Story, uuid.UUID(story_id))
+    out = None if found is None else {"title": found.title, "body": found.body, "media": list(found.media or [])}
+    db.session.remove()
+    return out
+
+
+def plays(page, url):
+    """Fetch the media URL as the page would, then let an <audio> element read its length."""
+    return page.evaluate("""async (url) => {
+        const response = await fetch(url, { credentials: 'same-origin' });
+        const type = response.headers.get('Content-Type');
+        const bytes = (await response.arrayBuffer()).byteLength;
+        const audio = new Audio();
+        const duration = await new Promise((resolve, reject) => {
+            audio.addEventListener('loadedmetadata', () => resolve(audio.duration), { once: true });
+            audio.addEventListener('error', () => reject(new Error('cannot play: ' + (audio.error && audio.error.code))), { once: true });
+            audio.src = url;
+        });
+        return { status: response.status, type, bytes, duration };
+    }""", url)
+
+
+def test_a_voice_story_recorded_offline_survives_a_reload_and_arrives_once_and_plays(app, people, live_server, phone):
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    context.set_offline(True)
+    record(page, seconds=2)
+    page.fill("#title", "Our song by the river")
+    # A story with a recording needs no written words.
+    expect(page.locator("#body")).not_to_have_attribute("required", "")
+    page.get_by_role("button", name="Send").click()
+    expect(mine(page, "Our song by the river")).to_contain_text("Saved on this phone")
+    [item] = outbox(page)
+    [kept] = idb_media(page)
+    assert item["data"]["media"] == [kept["sha256"]] and kept["type"] == "audio/webm"
+    assert hashlib.sha256(base64.b64decode(kept["data"])).hexdigest() == kept["sha256"]
+    # The form is empty again, ready for the next story.
+    expect(page.locator(".recorder-result")).to_be_hidden()
+    expect(page.get_by_role("button", name="Record", exact=True)).to_be_visible()
+
+    page.reload()  # still offline: the page and the recording come from the phone
+    expect(mine(page, "Our song by the river")).to_contain_text("Saved on this phone")
+    assert [m["sha256"] for m in idb_media(page)] == [kept["sha256"]]
+    assert rows(app, item["id"]) == 0
+
+    context.set_offline(False)
+    expect(mine(page, "Our song by the river")).to_contain_text("waiting for review")
+    assert rows(app, item["id"]) == 1
+    assert story(app, item["id"])["media"] == [kept["sha256"]]
+    assert media_count(app) == 1
+    info, data = stored(app, kept["sha256"])
+    assert info["content_type"] == "audio/webm" and data == base64.b64decode(kept["data"])
+    played = plays(page, f"/media/{kept['sha256']}")
+    assert played["status"] == 200 and played["type"] == "audio/webm" and played["bytes"] == kept["size"]
+    assert 1.5 < played["duration"] < 10  # the length the recorder wrote into the file
+    eventually(page, MEDIA_EMPTY)  # the bytes left the phone once the server had the story
+
+
+def test_a_voice_only_story_with_no_words_is_sent_and_shown(app, people, live_server, phone):
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    record(page, seconds=2)
+    expect(page.locator("#title")).not_to_have_attribute("required", "")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".mine-item").first).to_contain_text("waiting for review")
+    [sent] = page.locator(".mine-item").evaluate_all("(items) => items.map((li) => li.dataset.id)")
+    saved = story(app, sent)
+    assert saved["title"] == "" and saved["body"] == "" and len(saved["media"]) == 1
+    page.goto(f"{live_server.url}/stories/{sent}")
+    expect(page.locator("h1")).to_have_text("A voice story")
+    expect(page.locator(".story-media audio")).to_have_count(1)
+
+
+def test_a_camera_photo_chosen_offline_is_made_small_and_loses_its_location_before_it_leaves(app, people, live_server, phone):
+    from PIL import Image
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    original = camera_photo()
+    context.set_offline(True)
+    page.fill("#title", "The market on Saturday")
+    page.fill("#body", "Oranges, bread and a man selling radios.")
+    page.set_input_files("input[type=file][name=photo]",
+                         files=[{"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": original}])
+    row = page.locator(".attachment-photo")
+    expect(row.locator(".media-size")).to_contain_text("Photo:")
+    expect(row.locator(".media-size")).to_contain_text("KB to send")
+    expect(row.locator("img.thumb")).to_be_visible()
+    expect(row.get_by_role("button", name="Remove the photo")).to_be_visible()
+    expect(page.locator(".compose .storage")).to_contain_text("Kultialogo uses")
+    [kept] = idb_media(page)
+    sent = base64.b64decode(kept["data"])
+    with Image.open(io.BytesIO(sent)) as im:
+        assert max(im.size) == 1600 and im.size == (1600, 1200)
+        assert im.format == "WEBP" and not im.getexif() and "exif" not in im.info
+    assert kept["size"] == len(sent) < len(original) / 5
+    page.get_by_role("button", name="Send").click()
+    expect(mine(page, "The market on Saturday")).to_contain_text("Saved on this phone")
+
+    context.set_offline(False)
+    expect(mine(page, "The market on Saturday")).to_contain_text("waiting for review")
+    [item_id] = [i for i in page.locator(".mine-item").evaluate_all("(items) => items.map((li) => li.dataset.id)")]
+    assert story(app, item_id)["media"] == [kept["sha256"]]
+    info, data = stored(app, kept["sha256"])
+    with Image.open(io.BytesIO(data)) as im:
+        assert max(im.size) <= 1600 and not im.getexif() and "exif" not in im.info
+    assert (info["width"], info["height"]) == (1600, 1200)
+
+
+def test_a_photo_can_be_removed_before_sending(app, people, live_server, phone):
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    page.fill("#title", "No photo after all")
+    page.set_input_files("input[type=file][name=photo]",
+                         files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": camera_photo((800, 600))}])
+    row = page.locator(".attachment-photo")
+    expect(row.locator(".media-size")).to_contain_text("to send")
+    assert len(idb_media(page)) == 1  # kept with the draft
+    row.get_by_role("button", name="Remove the photo").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("input[name=photo]")).to_be_focused()
+    assert page.locator("input[name=photo]").evaluate("(input) => input.files.length") == 0
+    eventually(page, MEDIA_EMPTY)
+    expect(page.locator("#body")).to_have_attribute("required", "")
+
+
+def test_an_upload_cut_mid_chunk_resumes_from_the_server_offset_and_sends_less_than_a_chunk_again(
+        app, people, inprocess_server, phone):
+    from PIL import Image
+
+    from kultialogo import limits
+    from kultialogo.media.service import RECEIVED_KEY
+    chunk = limits.MEDIA_CHUNK_BYTES
+    context = phone()
+    page = ready_to_write(context, inprocess_server)
+    context.set_offline(True)
+    page.fill("#title", "Snow on the hills")
+    page.fill("#body", "The first snow this year.")
+    # A photo of pure sensor noise: still large after resizing, so it takes several chunks.
+    page.set_input_files("input[type=file][name=photo]", files=[
+        {"name": "IMG_3001.jpg", "mimeType": "image/jpeg", "buffer": noise_photo()}])
+    expect(page.locator(".attachment-photo .media-size")).to_contain_text("to send")
+    page.get_by_role("button", name="Send").click()
+    expect(mine(page, "Snow on the hills")).to_contain_text("Saved on this phone")
+    [kept] = idb_media(page)
+    size = kept["size"]
+    assert size > 2 * chunk, size
+
+    patches, heads, held, cut = [], [], [], {}
+
+    def network(route):
+        request = route.request
+        if request.method == "HEAD":
+            heads.append(len(patches))
+        if request.method != "PATCH":
+            route.continue_()
+            return
+        offset, body = int(request.headers["upload-offset"]), request.post_data_buffer
+        patches.append((offset, len(body)))
+        if len(patches) == 2:
+            # Half of the second chunk reaches the server, then the signal goes.
+            route.fetch(post_data=body[:len(body) // 2])
+            cut["at"] = offset + len(body) // 2
+            context.set_offline(True)
+            route.abort("connectionreset")
+        elif cut and len(patches) == 3:
+            held.append(route)  # answered below, once the progress bar has been checked
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/media/uploads/*", network)
+    context.set_offline(False)  # signal: the upload starts...
+    eventually(page, """async () => { const [item] = await new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => { const r = open.result.transaction('outbox').objectStore('outbox').getAll();
+                                 r.onsuccess = () => { open.result.close(); resolve(r.result); }; }; });
+        return item && item.attempts > 0 && item.lastError && item.lastError.code === 'network'; }""")
+    assert cut["at"] == chunk + chunk // 2 and len(patches) == 2
+    assert rows(app, outbox(page)[0]["id"]) == 0
+
+    context.set_offline(False)  # ...and the signal comes back: it asks the server where it stands
+    bar = page.get_by_role("progressbar", name="Photo:")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("value", str(cut["at"]))
+    expect(bar).to_have_attribute("max", str(size))
+    expect(page.locator(".file-progress")).to_contain_text("of")
+    assert len(held) == 1 and patches[2][0] == cut["at"] and heads and heads[-1] == 2
+    held[0].continue_()
+    expect(mine(page, "Snow on the hills")).to_contain_text("waiting for review")
+
+    received = app.extensions[RECEIVED_KEY]["bytes"][kept["sha256"]]
+    assert size <= received < size + chunk, (received, size)
+    assert sum(n for _offset, n in patches) - (patches[1][1] - patches[1][1] // 2) == size  # nothing re-sent
+    info, data = stored(app, kept["sha256"])
+    with Image.open(io.BytesIO(data)) as im:
+        assert max(im.size) <= 1600 and not im.getexif()
+    assert media_count(app) == 1
+
+
+def test_a_full_phone_says_so_and_keeps_the_words(app, people, live_server, phone):
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    # Room for a few more words, not for a photo: storing a file throws as a full disk does.
+    # (Chromium's quota override through CDP does not reach IndexedDB writes at once.)
+    page.evaluate("""() => {
+        const put = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function (...args) {
+            if (this.name === 'media') throw new DOMException('The phone is full', 'QuotaExceededError');
+            return put.apply(this, args);
+        };
+    }""")
+    context.set_offline(True)
+    page.fill("#title", "When the phone was full")
+    page.fill("#body", "I wrote this with no room left.")
+    page.set_input_files("input[type=file][name=photo]",
+                         files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": noise_photo()}])
+    status = page.locator(".compose-status")
+    expect(status).to_have_text("This phone is full: free some space or remove a photo; your text is kept.")
+    expect(page.locator(".attachment-photo .media-size")).to_contain_text("to send")
+    page.get_by_role("button", name="Send").click()
+    expect(status).to_have_text("This phone is full: free some space or remove a photo; your text is kept.")
+    expect(page.locator("#title")).to_have_value("When the phone was full")
+    expect(page.locator("#body")).to_have_value("I wrote this with no room left.")
+    assert outbox(page) == []  # nothing half-stored
+    drafts = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => { const r = open.result.transaction('drafts').objectStore('drafts').getAll();
+                                 r.onsuccess = () => { open.result.close(); resolve(r.result); }; }; })""")
+    assert [d["fields"]["title"] for d in drafts] == ["When the phone was full"]
+
+    page.reload()  # the words come back from the draft
+    expect(page.locator("#body")).to_have_value("I wrote this with no room left.")
+
+
+def test_compose_with_a_recording_and_a_photo_in_english_and_arabic_and_both_survive_a_reload(app, people, live_server, phone):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    page.fill("#title", "Bread from home")
+    record(page, seconds=2)
+    page.set_input_files("input[type=file][name=photo]",
+                         files=[{"name": "IMG_1107.jpg", "mimeType": "image/jpeg", "buffer": camera_photo((2000, 1500))}])
+    expect(page.locator(".attachment-photo .media-size")).to_contain_text("KB to send")
+    eventually(page, """async () => { const d = await new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => { const r = open.result.transaction('drafts').objectStore('drafts').getAll();
+                                 r.onsuccess = () => { open.result.close(); resolve(r.result[0]); }; }; });
+        return d && d.media && d.media.photo && d.media.audio; }""")
+    page.locator(".recorder").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "compose-media-en.png"))
+
+    page.select_option("#lang-select", "ar")
+    with page.expect_navigation():
+        page.locator("form.lang button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    # The draft came back with its photo and recording.
+    expect(page.locator("#title")).to_have_value("Bread from home")
+    expect(page.locator(".attachment-photo img.thumb")).to_be_visible()
+    expect(page.locator(".recorder-result audio")).to_be_visible()
+    page.locator(".recorder").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "compose-media-ar.png"))
+    box, row = page.locator(".recorder").bounding_box(), page.locator(".attachment-photo").bounding_box()
+    width = page.viewport_size["width"]
+    for part in (box, row):
+        assert part["x"] >= 0 and part["x"] + part["width"] <= width  # nothing wider than the phone
+    thumb = page.locator(".attachment-photo img.thumb").bounding_box()
+    assert thumb["x"] + thumb["width"] > width / 2  # mirrored: the preview sits on the right
