@@ -36,6 +36,10 @@ MEDIA_CHUNK_BYTES = 256 * 1024             # suggested PATCH size: a cut costs a
 MEDIA_UPLOAD_EXPIRY_HOURS = 72             # unfinished uploads are then garbage-collected
 MEDIA_OPEN_UPLOADS_MAX = 50                # unfinished uploads per person at once
 MEDIA_UNREFERENCED_DAYS = 30               # a stored file no story uses is then deleted
+# The app's recorder stops here (10 min at 24 kbit/s is about 1.8 MB); the server bounds audio
+# by bytes only (MEDIA_AUDIO_MAX_BYTES), since it does not decode it.
+MEDIA_AUDIO_RECORD_MAX_SECONDS = 600
+MEDIA_IMAGE_SEND_MAX_EDGE = 1600           # the app resizes photos to this before they leave the phone
 MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp",
                "audio/webm", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav")
 
@@ -56,5 +60,7 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                   "image_stored_max_edge": MEDIA_IMAGE_STORED_MAX_EDGE,
                   "chunk_bytes": MEDIA_CHUNK_BYTES, "upload_expiry_hours": MEDIA_UPLOAD_EXPIRY_HOURS,
                   "open_uploads_max": MEDIA_OPEN_UPLOADS_MAX, "unreferenced_days": MEDIA_UNREFERENCED_DAYS,
+                  "record_max_seconds": MEDIA_AUDIO_RECORD_MAX_SECONDS,
+                  "image_send_max_edge": MEDIA_IMAGE_SEND_MAX_EDGE,
                   "types": list(MEDIA_TYPES)},
     }

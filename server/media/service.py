@@ -11,10 +11,11 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import String, cast, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -166,6 +167,23 @@ def upload_for(owner, upload_id: str) -> MediaUpload:
 
 # --- tus: offset and appending -----------------------------------------------------------
 
+RECEIVED_KEY = "kultialogo_media_received"
+
+
+def count_received(app) -> None:
+    """Count the bytes every file receives in PATCH bodies, kept or not (a cut chunk too), in
+    ``app.extensions[RECEIVED_KEY]``: {sha256: bytes}. For tests and benchmarks that check
+    that a resumed upload re-sends less than a chunk; never served over HTTP."""
+    app.extensions[RECEIVED_KEY] = {"lock": threading.Lock(), "bytes": {}}
+
+
+def _count_received(sha256: str, received: int) -> None:
+    counter = current_app.extensions.get(RECEIVED_KEY)
+    if counter is not None:
+        with counter["lock"]:
+            counter["bytes"][sha256] = counter["bytes"].get(sha256, 0) + received
+
+
 class _Locked:
     """The staging file opened and flock'ed: one writer at a time, across threads and processes."""
 
@@ -268,6 +286,8 @@ def append(upload: MediaUpload, *, offset_header, content_type, checksum_header,
             keep = current if hasher or isinstance(exc, Problem) else current + min(received, room)
             fh.truncate(keep)
             raise
+        finally:
+            _count_received(upload.sha256, received)
         fh.flush()
         if hasher and hasher.digest() != checksum[1]:
             fh.truncate(current)

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length, StopValidation
 
 from .. import limits
 
@@ -25,11 +25,33 @@ STORY_LANGUAGES = [SelectChoice(code, name, render_kw={"lang": code}) for code, 
 TOO_LONG = _l("At most %(max)d characters.")
 
 
+# Tells the page's script (pwa/js/compose.js) that the field stops being required once a photo
+# or a recording is attached.
+OPTIONAL_WITH_MEDIA = {"data-optional-with-media": True}
+
+
+class RequiredUnlessMedia:
+    """Required, unless the story has a photo or a recording: a voice story may have no words
+    at all (the schema's rule, stories/schema.py; said here in the form's own words)."""
+    field_flags = {"required": True}
+    message = _l("Write something here, or add a photo or a voice recording.")
+
+    def __call__(self, form, field):
+        if field.data and field.data.strip():
+            return
+        files = [getattr(form, name, None) for name in ("photo", "audio")]
+        if any(f is not None and getattr(f.data, "filename", None) for f in files):
+            raise StopValidation()
+        raise StopValidation(self.message)
+
+
 class StoryForm(FlaskForm):
     # Made on the server when the form is shown: posting the same form twice stores one story.
     id = HiddenField()
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=limits.STORY_TITLE_MAX, message=TOO_LONG)])
-    body = TextAreaField(_l("Your story"), validators=[DataRequired(), Length(max=limits.STORY_BODY_MAX, message=TOO_LONG)])
+    title = StringField(_l("Title"), validators=[RequiredUnlessMedia(), Length(max=limits.STORY_TITLE_MAX, message=TOO_LONG)],
+                        render_kw=OPTIONAL_WITH_MEDIA)
+    body = TextAreaField(_l("Your story"), validators=[RequiredUnlessMedia(), Length(max=limits.STORY_BODY_MAX, message=TOO_LONG)],
+                         render_kw=OPTIONAL_WITH_MEDIA)
     language = SelectField(_l("Language of the story"), choices=STORY_LANGUAGES)
     community = SelectField(_l("Community"), choices=[])
     # An event id of the chosen community, or "" (templates/stories/_event_select.html draws it
@@ -48,7 +70,8 @@ class StoryForm(FlaskForm):
     base_etag = HiddenField()
     # Without JavaScript a story still takes a photo and a recording (checked like tus uploads).
     photo = FileField(_l("A photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
-    audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*"})
+    # capture: phones offer their sound recorder at once (the app's own recorder, with JS, drops it).
+    audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*", "capture": True})
     # Safety choices, asked in plain words (schema.py checks them for the API too).
     place = StringField(_l("Where did it happen? (optional)"),
                         description=_l("A town or a few words, such as: a town by the sea. Never an address, map link or coordinates."),

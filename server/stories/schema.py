@@ -252,9 +252,10 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     media = clean_media(merged.get("media"))
     title = clean_text(merged["title"], "title", limits.STORY_TITLE_MAX, multiline=False)
     body = clean_text(merged["body"], "body", limits.STORY_BODY_MAX, multiline=True)
-    if not title:
+    # A voice or photo story may have no words at all (people who read and write little).
+    if not title and not media:
         raise Problem("empty", field="title")
-    if not body and not media:  # a voice or photo story may have no text
+    if not body and not media:
         raise Problem("empty", field="body")
     language = clean_language(merged["language"])
     community = merged["community"]
