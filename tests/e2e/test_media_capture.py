@@ -1,49 +1,25 @@
 """Photos and voice recorded on the phone: made small, kept offline, sent once, resumed after a cut.
 
 Chromium runs with a fake microphone that plays a generated, speech-like WAV file, so the
-recorder gets real sound to encode.
+recorder gets real sound to encode; photos are generated camera files with GPS in their EXIF
+(bench/media_samples.py).
 """
 import base64
 import hashlib
 import io
-import math
 import random
-import struct
 import threading
 import uuid
-import wave
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from bench.media_samples import camera_photo, speech_like_wav
 from tests.e2e.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, SQLITE_ONLY, eventually, outbox, rows,
                               sign_in, wait_for_worker)
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
-RATE = 16000
-
-
-def speech_like_wav(path, seconds=20):
-    """A voice-like signal: a gliding pitch with harmonics, syllables about 4 a second, pauses."""
-    rng = random.Random(5)
-    frames = bytearray()
-    phase = 0.0
-    for n in range(seconds * RATE):
-        t = n / RATE
-        pitch = 140 + 40 * math.sin(2 * math.pi * 0.7 * t) + 15 * math.sin(2 * math.pi * 3.1 * t)
-        phase += 2 * math.pi * pitch / RATE
-        syllable = max(0.0, math.sin(2 * math.pi * 4 * t)) ** 0.5
-        pause = 0.0 if (t % 3.0) > 2.6 else 1.0
-        voice = sum(math.sin(k * phase) / k for k in range(1, 8))
-        sample = 0.25 * syllable * pause * voice + 0.01 * (rng.random() - 0.5)
-        frames += struct.pack("<h", max(-32767, min(32767, int(sample * 32767))))
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(bytes(frames))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -92,37 +68,6 @@ def phone(media_browser):
         context.close()
 
 
-def camera_photo(size=(4000, 3000), noise=24, grain=0.12) -> bytes:
-    """A photo-like JPEG as a phone camera makes it: gradients, shapes, sensor noise, and EXIF
-    with the camera's make and the GPS position where it was taken."""
-    from PIL import Image, ImageDraw, ImageFilter
-    w, h = size
-    small = Image.linear_gradient("L").resize((w // 8, h // 8))
-    im = Image.merge("RGB", (small, small.rotate(90), small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
-    draw = ImageDraw.Draw(im)
-    rng = random.Random(7)
-    for _ in range(60):
-        x, y = rng.randrange(w // 8), rng.randrange(h // 8)
-        r = rng.randrange(5, 60)
-        draw.ellipse((x, y, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
-    im = im.resize(size, Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(2))
-    im = Image.blend(im, Image.effect_noise(size, noise).convert("RGB"), grain)
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif[0x0110] = "Phone 12"
-    exif[0x8825] = {1: "N", 2: (43.0, 19.0, 6.0), 3: "E", 4: (11.0, 19.0, 48.0)}
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=92, exif=exif.tobytes())
-    return out.getvalue()
-
-
-MEDIA_EMPTY = """async () => (await new Promise((resolve) => {
-    const open = indexedDB.open('kultialogo');
-    open.onsuccess = () => { const r = open.result.transaction('media').objectStore('media').count();
-                             r.onsuccess = () => { open.result.close(); resolve(r.result); }; };
-})) === 0"""
-
-
 def noise_photo(size=(2000, 1500)) -> bytes:
     """Random pixels with GPS in EXIF: no encoder can make this small."""
     from PIL import Image
@@ -132,6 +77,13 @@ def noise_photo(size=(2000, 1500)) -> bytes:
     Image.frombytes("RGB", size, random.Random(3).randbytes(size[0] * size[1] * 3)).save(
         out, "JPEG", quality=90, exif=exif.tobytes())
     return out.getvalue()
+
+
+MEDIA_EMPTY = """async () => (await new Promise((resolve) => {
+    const open = indexedDB.open('kultialogo');
+    open.onsuccess = () => { const r = open.result.transaction('media').objectStore('media').count();
+                             r.onsuccess = () => { open.result.close(); resolve(r.result); }; };
+})) === 0"""
 
 
 def ready_to_write(context, base_url):
