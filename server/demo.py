@@ -178,6 +178,9 @@ def load_demo(reset: bool = False) -> str:
     # Reported stories (one in the reports queue, one hidden by reports) and reasons.
     from .moderation.demo import load_moderation
     load_moderation(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
+    # A story told by voice alone and one with a photo.
+    from .media.demo import load_media
+    load_media(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
     lines = [f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.",
              f"Every demo account has the password: {DEMO_PASSWORD}",
              "  admin (site admin)"]

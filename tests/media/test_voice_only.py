@@ -96,3 +96,19 @@ def test_the_plain_form_without_words_or_files_asks_for_one_or_the_other(app, cl
     assert response.get_data(as_text=True).count("or add a photo or a voice recording") == 2
     db.session.rollback()
     assert db.session.get(Story, uuid.UUID(data["id"])) is None
+
+
+def test_the_demo_has_a_story_told_by_voice_alone_and_one_with_a_photo(app, client):
+    from sqlalchemy import select
+
+    from kultialogo.demo import load_demo
+    from kultialogo.media.models import MediaFile
+    load_demo()
+    load_demo()  # a second run adds nothing
+    db.session.rollback()
+    with_media = [s for s in db.session.scalars(select(Story)) if s.media]
+    kinds = {s.id: db.session.get(MediaFile, s.media[0]).content_type for s in with_media}
+    voice_only = [s for s in with_media if not s.title and not s.body]
+    assert len(with_media) == 2 and len(voice_only) == 1
+    assert kinds[voice_only[0].id].startswith("audio/") and voice_only[0].status == "published"
+    assert "A voice story" in client.get("/").get_data(as_text=True)
