@@ -45,9 +45,14 @@ function metaLine(story, communities) {
   return meta;
 }
 
+// A voice or photo story may have no title (the server's pages say "A voice story").
+function titleOf(story) {
+  return story.title || t('Untitled story');
+}
+
 function card(story, communities) {
   return el('li', { class: 'story-card' }, el('article', { lang: story.language },
-    el('h2', { dir: 'auto' }, el('a', { href: `/stories/${story.id}`, text: story.title })),
+    el('h2', { dir: 'auto' }, el('a', { href: `/stories/${story.id}`, text: titleOf(story) })),
     metaLine(story, communities),
     el('p', { class: 'excerpt', dir: 'auto', text: truncate(story.body, EXCERPT) })));
 }
@@ -95,9 +100,9 @@ async function showSavedStory(main, id) {
   const body = el('div', { class: 'body', dir: 'auto' });
   for (const para of story.body.split('\n\n')) body.append(el('p', { dir: 'auto', text: para }));
   const article = el('article', { class: 'story', lang: story.language },
-    el('h1', { dir: 'auto', text: story.title }), metaLine(story, names), body);
+    el('h1', { dir: 'auto', text: titleOf(story) }), metaLine(story, names), body);
   main.querySelector('[data-offline]').replaceWith(article);
-  document.title = `${story.title} · ${t('Kultialogo')}`;
+  document.title = `${titleOf(story)} · ${t('Kultialogo')}`;
   return true;
 }
 
