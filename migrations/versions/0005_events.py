@@ -5,7 +5,8 @@ event_attendees: members linked to an event with the answers they agreed to give
 event_tallies: anonymous counts the facilitator entered for people not linked.
 stories.event_id: the event where a story was told (ON DELETE SET NULL).
 Indexes the dashboard reads by: stories by time received (with community, status and
-language, so the weekly counts read the index alone), memberships by time joined.
+language, so the weekly counts read the index alone), stories by status and community (what
+waits now, and since when), memberships by time joined.
 
 Columns on existing tables are added in place, never by batch table recreation (see
 0003_people.py): on SQLite the foreign key goes inline with the new column.
@@ -83,11 +84,14 @@ def upgrade():
     # community; the index holds every column they read.
     op.create_index('ix_stories_received', 'stories',
                     ['received_at', 'status', 'community_id', 'language'], unique=False)
+    # What waits now: the pending stories of each community and the oldest, from the index alone.
+    op.create_index('ix_stories_waiting', 'stories', ['status', 'community_id', 'received_at'], unique=False)
     op.create_index('ix_memberships_created_at', 'memberships', ['created_at', 'community_id'], unique=False)
 
 
 def downgrade():
     op.drop_index('ix_memberships_created_at', table_name='memberships')
+    op.drop_index('ix_stories_waiting', table_name='stories')
     op.drop_index('ix_stories_received', table_name='stories')
     op.drop_index(op.f('ix_stories_event_id'), table_name='stories')
     if op.get_bind().dialect.name != 'sqlite':

@@ -190,13 +190,26 @@ def _top(grid: dict, labels: dict, periods) -> list[Series]:
     return out
 
 
-def _story_rows(filters: Filters, column):
+STORY_KEYS = ("status", "language", "community")
+
+
+def story_counts(filters: Filters) -> list[tuple]:
+    """Stories received in the range, counted by the database per period, status, language and
+    community: (period start, status, language, community id, count). One pass over the index
+    serves the three story charts (three GROUP BYs cost about twice as much at 100,000 stories);
+    each chart adds up the groups it needs."""
     period = bucket(filters.period, Story.received_at).label("period")
     return db.session.execute(
-        select(period, column, func.count())
+        select(period, Story.status, Story.language, Story.community_id, func.count())
         .where(Story.received_at >= filters.since, Story.received_at < filters.before,
                Story.status != STATUS_WITHDRAWN, _in_communities(Story.community_id, filters))
-        .group_by(period, column)).all()
+        .group_by(period, Story.status, Story.language, Story.community_id)).all()
+
+
+def _story_rows(filters: Filters, key: str, counts=None):
+    """(period, key value, count) from story_counts()."""
+    index = 1 + STORY_KEYS.index(key)
+    return [(row[0], row[index], row[4]) for row in (counts if counts is not None else story_counts(filters))]
 
 
 def _period_list(filters: Filters, period: str | None = None) -> list[date]:
@@ -215,9 +228,9 @@ def _period_title(period: str, week: str, month: str) -> str:
     return week if period == WEEK else month
 
 
-def stories_by_status(filters: Filters) -> Table:
+def stories_by_status(filters: Filters, counts=None) -> Table:
     periods = _period_list(filters)
-    grid = _grid(_story_rows(filters, Story.status), periods)
+    grid = _grid(_story_rows(filters, "status", counts), periods)
     series = [Series(s, str(STATUS_LABELS[s]), STATUS_COLOURS[s], grid.get(s, [0] * len(periods)))
               for s in STATUSES_SHOWN]
     title = _period_title(filters.period, _l("Stories received per week, by status now"),
@@ -225,19 +238,19 @@ def stories_by_status(filters: Filters) -> Table:
     return Table("status", str(title), filters.period, periods, series)
 
 
-def stories_by_language(filters: Filters) -> Table:
+def stories_by_language(filters: Filters, counts=None) -> Table:
     from ..i18n import language_name
     periods = _period_list(filters)
-    grid = _grid(_story_rows(filters, Story.language), periods)
+    grid = _grid(_story_rows(filters, "language", counts), periods)
     labels = {code: language_name(code) for code in grid}
     title = _period_title(filters.period, _l("Stories received per week, by language"),
                           _l("Stories received per month, by language"))
     return Table("language", str(title), filters.period, periods, _top(grid, labels, periods))
 
 
-def stories_by_community(filters: Filters) -> Table:
+def stories_by_community(filters: Filters, counts=None) -> Table:
     periods = _period_list(filters)
-    grid = _grid(_story_rows(filters, Story.community_id), periods)
+    grid = _grid(_story_rows(filters, "community", counts), periods)
     title = _period_title(filters.period, _l("Stories received per week, by community"),
                           _l("Stories received per month, by community"))
     return Table("community", str(title), filters.period, periods, _top(grid, _community_labels(grid), periods))
@@ -350,9 +363,11 @@ def build(viewer, filters: Filters) -> Dashboard:
     """Everything the dashboard page shows, for these filters."""
     if not policy.can_view_dashboard(viewer):
         raise Problem("forbidden", status=403)
+    counts = story_counts(filters)
     return Dashboard(
         filters=filters,
-        stories=[stories_by_status(filters), stories_by_language(filters), stories_by_community(filters)],
+        stories=[stories_by_status(filters, counts), stories_by_language(filters, counts),
+                 stories_by_community(filters, counts)],
         people=people_joined(filters),
         attendance=[attendance(filters, d) for d in DIMENSIONS],
         queues=queues(filters),

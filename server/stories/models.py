@@ -32,6 +32,7 @@ class Story(db.Model):
         Index("ix_stories_community_status", "community_id", "status"),
         # The dashboard's counts by week read this index alone (migration 0005).
         Index("ix_stories_received", "received_at", "status", "community_id", "language"),
+        Index("ix_stories_waiting", "status", "community_id", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
