@@ -96,9 +96,12 @@ def export_zip(actor, person) -> bytes:
             archive.write(path, name)
             media_index.append({"sha256": sha, "file": name, "type": row.content_type})
         archive.writestr("media.json", json.dumps(media_index, indent=2))
+        from ..events.service import attended_by  # late: events imports accounts
+        archive.writestr("events.json", json.dumps(attended_by(person), ensure_ascii=False, indent=2))
         archive.writestr("README.txt", "Your Kultialogo data: account.json (your account), stories.json "
                                        "(every story you wrote or that was recorded for you), media/ (your "
-                                       "photos and recordings).\n")
+                                       "photos and recordings), events.json (the events you were counted at, "
+                                       "with the answers you gave).\n")
     with write_transaction():
         audit.record("account.export", actor, subject=person.id)
     return buffer.getvalue()

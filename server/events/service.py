@@ -311,3 +311,18 @@ def told_at(viewer, story) -> Event | None:
     if event is None or not policy.can_view_events(viewer, event.community_id):
         return None
     return event
+
+
+def attended_by(person) -> list[dict]:
+    """The events a person was linked to, with the answers they gave: part of their own data
+    download (accounts/privacy.py)."""
+    rows = db.session.execute(
+        select(Event.id, Event.kind, Event.title, Event.starts_on, Event.ends_on, Community.slug,
+               EventAttendee.gender, EventAttendee.age, EventAttendee.origin)
+        .select_from(EventAttendee).join(Event, Event.id == EventAttendee.event_id)
+        .join(Community, Community.id == Event.community_id)
+        .where(EventAttendee.account_id == person.id).order_by(Event.starts_on, Event.id))
+    return [{"event": event_id, "kind": kind, "title": title, "starts_on": starts_on.isoformat(),
+             "ends_on": ends_on.isoformat() if ends_on else None, "community": slug,
+             "gender": gender or NOT_GIVEN, "age": age or NOT_GIVEN, "origin": origin or NOT_GIVEN}
+            for event_id, kind, title, starts_on, ends_on, slug, gender, age, origin in rows]

@@ -378,3 +378,20 @@ def test_etags_of_stories_without_an_event_do_not_change(app, world):
     without = validate_content(data).as_dict()
     assert "event" not in without
     assert content_etag(without) == content_etag(validate_content({**data, "event": None}).as_dict())
+
+
+def test_a_persons_data_download_holds_the_events_they_were_counted_at(app, world):
+    import io
+    import json
+    import zipfile
+    event = _event(world["giulia"], title="Радионица прича")
+    other = _event(world["giulia"], title="Not amina's")
+    service.record_attendance(world["giulia"], event, _attendance(5, {world["amina"].id: {"gender": "woman", "age": "26_40"}}))
+    service.record_attendance(world["giulia"], other, _attendance(5, {world["yusuf"].id: {"gender": "man"}}))
+    client = Fresh(app)
+    client.sign_in("amina")
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/account/data.zip").get_data()))
+    attended = json.loads(archive.read("events.json"))
+    assert attended == [{"event": event.id, "kind": "storytelling", "title": "Радионица прича",
+                         "starts_on": "2026-10-03", "ends_on": None, "community": "siena",
+                         "gender": "woman", "age": "26_40", "origin": "not_given"}]
