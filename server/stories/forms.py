@@ -82,7 +82,3 @@ class StoryForm(FlaskForm):
     check_face = BooleanField(_l("No photo shows a face that could be recognised"))
     check_name = BooleanField(_l("No full names (mine or anyone else's)"))
     check_place = BooleanField(_l("No exact place: no address, camp section or workplace"))
-
-
-class ModerationForm(FlaskForm):
-    reason = StringField(_l("Reason (sent to the author)"), validators=[Length(max=1000, message=TOO_LONG)])

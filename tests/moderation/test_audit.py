@@ -147,6 +147,15 @@ def test_every_moderation_action_the_tests_perform_has_its_row(client, app, cast
             assert secret not in flat
 
 
+def test_every_action_the_code_records_has_words_in_the_viewer():
+    recorded = set()
+    for path in SERVER.rglob("*.py"):
+        recorded |= set(re.findall(r'record\(\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")))
+    from kultialogo.moderation.service import TRANSITIONS
+    recorded |= {f"story.{action}" for action in TRANSITIONS}
+    assert recorded and recorded <= set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))
+
+
 # --- The viewer -----------------------------------------------------------------------------
 
 def _events(app, cast, n):
@@ -201,6 +210,17 @@ def test_the_viewer_names_the_actor_and_translates_the_action(web, cast):
     html = web("admin").get("/admin/audit?lang=ar").get_data(as_text=True)
     assert 'dir="rtl"' in html and cast["facilitator"].username in html
     assert f'href="/stories/{story_id}"' in html
+
+
+def test_the_viewer_links_to_the_export_with_its_filters(web, app, cast):
+    if "exports.audit" not in app.view_functions:
+        pytest.skip("no audit export in this build")
+    html = web("admin").get("/admin/audit?action=story.publish&community=siena").get_data(as_text=True)
+    links = re.findall(r'href="(/exports/audit\.(?:csv|json)[^"]*)"', html)
+    assert len(links) == 2
+    for link in links:
+        link = link.replace("&amp;", "&")
+        assert "action=story.publish" in link and "community=siena" in link
 
 
 def test_a_consent_record_sent_with_a_story_is_audited_once(client, cast):
