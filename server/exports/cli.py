@@ -23,7 +23,8 @@ def _day(_ctx, _param, value):
 @click.argument("what", type=click.Choice(service.EXPORTS))
 @click.option("--format", "fmt", type=click.Choice(service.FORMATS), default="csv", show_default=True)
 @click.option("--community", default=None, help="A community's slug (default: every community).")
-@click.option("--from", "first", default=None, callback=_day, help="First day, YYYY-MM-DD (default: 12 weeks ago, a Monday).")
+@click.option("--from", "first", default=None, callback=_day,
+              help="First day, YYYY-MM-DD (default: 12 weeks ago, a Monday; audit: the log's first day).")
 @click.option("--to", "last", default=None, callback=_day, help="Last day, YYYY-MM-DD (default: today).")
 @click.option("--period", type=click.Choice(PERIODS), default=None,
               help="aggregates: numbers per week or month (default: week up to 26 weeks, else month).")

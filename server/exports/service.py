@@ -26,7 +26,7 @@ from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTa
 from ..extensions import db
 from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                               STATUS_WITHDRAWN, VISIBILITY_PUBLIC, Story)
-from ..timeutil import isoformat, utcnow
+from ..timeutil import as_utc, isoformat, utcnow
 
 EXPORTS = ("events", "attendance", "stories", "aggregates", "audit")
 FORMATS = ("csv", "json")
@@ -58,11 +58,21 @@ def _check_kind(what: str, fmt: str) -> None:
         raise Problem("bad_format", status=404, field="format")
 
 
+def _since_the_start(what: str, args: dict) -> dict:
+    """The audit log without a start date is the whole log (the admin's audit viewer links so),
+    not the dashboard's last twelve weeks."""
+    if what == "audit" and not args.get("from"):
+        first = db.session.scalar(select(func.min(AuditEvent.at)))
+        args = {**args, "from": (as_utc(first) or utcnow()).date().isoformat()}
+    return args
+
+
 def for_viewer(viewer, what: str, fmt: str, args) -> Export:
     """An export asked for from the dashboard (GET parameters as the dashboard's filters)."""
     _check_kind(what, fmt)
     if not policy.can_export(viewer, what):
         raise Problem("forbidden", status=403)
+    args = _since_the_start(what, args.to_dict() if hasattr(args, "to_dict") else dict(args))
     filters = parse_filters(viewer, args, max_days=None)
     include_text = what == "stories" and args.get("include_text") in ("1", "on", "true", "y")
     if include_text and not policy.can_export_story_text(viewer):
@@ -75,8 +85,8 @@ def for_operator(what: str, fmt: str, *, community: str | None = None, first: da
                  action: str | None = None) -> Export:
     """An export from the command line: the server's operator, who may export everything."""
     _check_kind(what, fmt)
-    args = {"community": community or "", "from": first.isoformat() if first else "",
-            "to": last.isoformat() if last else "", "period": period or ""}
+    args = _since_the_start(what, {"community": community or "", "from": first.isoformat() if first else "",
+                                   "to": last.isoformat() if last else "", "period": period or ""})
     return Export(what, fmt, parse_filters(None, args, max_days=None, operator=True),
                   include_text and what == "stories", action=action if what == "audit" else None)
 

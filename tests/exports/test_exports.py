@@ -242,6 +242,13 @@ def test_every_export_is_in_the_audit_log(app, world):
     # The audit export lists them, and filters by action (the admin's audit viewer links so).
     _header, audit_rows = _csv(admin.get("/exports/audit.csv", query_string={"from": FIRST.isoformat(), "action": "export"}))
     assert [r["action"] for r in audit_rows] == ["export"] * 4  # the three above and itself
+    # Without dates (as the audit viewer links): the whole log, not the last twelve weeks.
+    from kultialogo.database import write_transaction
+    with write_transaction():
+        db.session.add(AuditEvent(action="story.publish", at=datetime(2025, 1, 5, tzinfo=timezone.utc), detail={}))
+    _header, whole = _csv(admin.get("/exports/audit.csv"))
+    assert [r["action"] for r in whole] == ["export"] * 4 + ["story.publish", "export"]  # in the order written
+    assert whole[4]["at"].startswith("2025-01-05")
     assert json.loads(audit_rows[0]["detail"])["what"] == "events" and audit_rows[0]["actor"] == "admin"
 
 
