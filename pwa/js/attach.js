@@ -130,12 +130,13 @@ export async function mountAttachments(form, { owner, changed, full }) {
     showStorage(storage);
   }
 
-  async function detach(name) {
+  // fromRecorder: the recorder's own "Delete and record again" (it has reset itself already).
+  async function detach(name, { fromRecorder = false } = {}) {
     const before = chosen.get(name);
     chosen.delete(name);
     setFiles(inputs[name], null);
     showRow(name, '');
-    if (name === 'audio' && recorder) recorder.reset();
+    if (name === 'audio' && recorder && !fromRecorder) recorder.reset();
     markRequired();
     await changed();
     if (before && before.record) await outbox.forgetMedia(before.record.sha256, owner);
@@ -169,7 +170,7 @@ export async function mountAttachments(form, { owner, changed, full }) {
       recorder = module.mount(inputs.audio.closest('.field'), {
         maxSeconds,
         onRecorded: (file, seconds) => track(attach('audio', file, { seconds })),
-        onDiscarded: () => track(detach('audio')),
+        onDiscarded: () => track(detach('audio', { fromRecorder: true })),
       });
     }
     inputs.audio.addEventListener('change', () => {

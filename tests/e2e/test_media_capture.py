@@ -432,3 +432,27 @@ def test_compose_with_a_recording_and_a_photo_in_english_and_arabic_and_both_sur
         assert part["x"] >= 0 and part["x"] + part["width"] <= width  # nothing wider than the phone
     thumb = page.locator(".attachment-photo img.thumb").bounding_box()
     assert thumb["x"] + thumb["width"] > width / 2  # mirrored: the preview sits on the right
+
+
+def test_the_recorder_stops_by_itself_at_the_longest_length_the_server_allows(app, people, live_server, phone):
+    context = phone()
+    page = ready_to_write(context, live_server.url)
+    # As if the server's limits said two seconds (the real figure is in /api/v1/limits).
+    page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => {
+            const tx = open.result.transaction('meta', 'readwrite');
+            tx.objectStore('meta').put({ key: 'limits', value: { at: Date.now(), limits: { media: { record_max_seconds: 2 } } } });
+            tx.oncomplete = () => { open.result.close(); resolve(); };
+        };
+    })""")
+    page.reload()
+    expect(page.locator(".recorder-time")).to_contain_text("00:02")
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.locator(".recorder-status")).to_have_text("The longest recording is 00:02: it stopped there.")
+    expect(page.locator(".recorder-result .media-size")).to_contain_text("Recording: 00:02")
+    expect(page.locator(".recorder-result audio")).to_be_focused()
+    page.get_by_role("button", name="Delete and record again").click()
+    expect(page.get_by_role("button", name="Record", exact=True)).to_be_focused()
+    expect(page.locator(".recorder-status")).to_contain_text("deleted")
+    eventually(page, MEDIA_EMPTY)
