@@ -148,8 +148,11 @@ PLURAL_TABLE_SIZE = 200
 
 
 def _catalog_path(app, locale: str) -> Path:
-    folder = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0]
-    return Path(app.root_path) / folder / locale / "LC_MESSAGES" / "messages.po"
+    """The locale's messages.po in the first translations directory that has one (like
+    Flask-Babel, BABEL_TRANSLATION_DIRECTORIES may list several, separated by ';')."""
+    folders = [Path(app.root_path) / folder for folder in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")]
+    paths = [folder / locale / "LC_MESSAGES" / "messages.po" for folder in folders]
+    return next((path for path in paths if path.is_file()), paths[0])
 
 
 def client_catalog(app, locale: str) -> tuple[bytes, str]:

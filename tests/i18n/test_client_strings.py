@@ -84,3 +84,19 @@ def test_shipped_catalogs_serve_every_client_message(tmp_path):
     for locale in ("it", "ar"):
         served = app.test_client().get(f"/i18n/{locale}.json").get_json()["messages"]
         assert set(served) == wanted
+
+
+def test_a_locale_in_a_second_translations_directory_is_served(tmp_path):
+    """BABEL_TRANSLATION_DIRECTORIES may list several folders (';'), as Flask-Babel allows: the
+    client's strings come from the first one that has the locale (the pseudo-locale test adds one)."""
+    catalog = Catalog(locale="el")
+    catalog.add("Saved on this phone", "[Šåṽéđ]", locations=[("pwa/js/app.js", 3)])
+    folder = tmp_path / "extra" / "el" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.po").open("wb") as fh:
+        write_po(fh, catalog)
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "DATA_DIR": str(tmp_path / "data"),
+                      "SUPPORTED_LOCALES": ["en", "ar", "el"],
+                      "BABEL_TRANSLATION_DIRECTORIES": f"i18n/translations;{tmp_path / 'extra'}"})
+    assert app.test_client().get("/i18n/el.json").get_json()["messages"] == {"Saved on this phone": "[Šåṽéđ]"}
+    assert app.test_client().get("/i18n/ar.json").get_json()["messages"]  # the shipped catalog, still found
