@@ -82,7 +82,8 @@ def bar_chart(table, *, chart_id: str, rtl: bool, period_label: Callable[[date],
             y_top, y_bottom = y_of(running + value), y_of(running)
             out.append(f'<rect x="{_f(x_of(i))}" y="{_f(y_top)}" width="{_f(bar_w)}" '
                        f'height="{_f(max(y_bottom - y_top, 0.5))}" fill="{s.colour}">'
-                       f"<title>{escape(s.label)} · {shown}: {escape(number(value))}</title></rect>")
+                       # FSI ... PDI: the plain-text <bdi> (a community's name, in any script).
+                       f"<title>\u2068{escape(s.label)}\u2069 · {shown}: {escape(number(value))}</title></rect>")
             running += value
     # Totals over the bars, when every one fits in its slot.
     if any(totals) and all(len(number(t)) * CHAR * 0.9 <= slot for t in totals):

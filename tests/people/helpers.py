@@ -40,7 +40,7 @@ class Fresh:
 
 
 def code_from(html: str) -> str:
-    match = re.search(r'class="join-code" dir="ltr"><strong>([A-Z0-9-]+)<', html)
+    match = re.search(r'class="join-code"[^>]*><strong>([A-Z0-9-]+)<', html)
     assert match, html[:2000]
     return match.group(1)
 
