@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# axe-core for the accessibility tests (tests/e2e/test_accessibility.py), an exact version from
+# npm, kept under .cache/ (git-ignored); the tests read the version from this line.
+AXE_VERSION := 4.14.1
+AXE_DIR := .cache/axe-core-$(AXE_VERSION)
 
 .PHONY: run test install install-test bench clean
 
@@ -16,8 +20,12 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python $(AXE_DIR)/node_modules/axe-core/axe.min.js
 	$(BIN)/pip install --quiet ".[test]"
+
+$(AXE_DIR)/node_modules/axe-core/axe.min.js:
+	@command -v npm >/dev/null 2>&1 || { echo "The accessibility tests need npm: on Debian run 'apt-get install npm' first."; exit 1; }
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 # Serve the app with demo content on SQLite (data in ./kultialogo-data).
 run: install
@@ -32,4 +40,4 @@ bench: install-test
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts
+	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts .cache
