@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from kultialogo.accounts import privacy
-from kultialogo.audit import ACTION_LABELS, AuditEvent, record
+from kultialogo.audit import ACTION_LABELS, record
 from kultialogo.database import write_transaction
 from kultialogo.extensions import db
 from kultialogo.moderation import service as moderation

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from kultialogo.extensions import db
-from kultialogo.moderation import service as moderation
 from kultialogo.moderation.models import StoryReport
 from kultialogo.timeutil import utcnow
 from tests import factories as f
