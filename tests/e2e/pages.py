@@ -96,6 +96,11 @@ def load_site(app) -> Site:
         "not published, with a reason": first(lambda s: s.status == "rejected"),
         "told at an event": first(lambda s: getattr(s, "event_id", None) is not None),
     }
+    from kultialogo.media.models import MediaFile
+    kinds = {m.sha256: m.content_type.split("/")[0] for m in db.session.scalars(select(MediaFile))}
+    with_media = db.session.scalars(select(Story).where(Story.status == "published")).all()
+    wanted["with a photo"] = next((s.id for s in with_media if "image" in {kinds.get(h) for h in s.media or []}), None)
+    wanted["a voice story"] = next((s.id for s in with_media if "audio" in {kinds.get(h) for h in s.media or []}), None)
     site.stories = {what: story_id for what, story_id in wanted.items() if story_id is not None}
     try:
         from kultialogo.events.models import Event
@@ -181,10 +186,29 @@ def _bad_join_more(page, base, site):
     _submit(page, "#join-more-form")
 
 
+def _story_sent(page, base, site):
+    """The phone's own list of stories, after one is sent from the write page (JavaScript)."""
+    page.goto(base + "/write")
+    settle(page)
+    page.fill("#title", "A walk by the river")
+    page.fill("#body", "We walked by the river and talked about home.")
+    page.locator("form#compose button[type=submit]").click()
+    page.locator(".mine-item").first.wait_for()
+
+
+def _no_signal(page, base, site):
+    """The write page when the signal goes (its banner); visit_all turns the network back on."""
+    page.goto(base + "/write")
+    settle(page)
+    page.context.set_offline(True)
+    page.locator(".banner-offline").wait_for()
+
+
 # role -> [(what it shows, how to get there)]
 ACTIONS = {
     "signed-out": [("sign-in form with errors", _empty_sign_in), ("join form with errors", _bad_join)],
-    "participant": [("join another community, wrong code", _bad_join_more)],
+    "participant": [("join another community, wrong code", _bad_join_more), ("a story sent", _story_sent),
+                    ("no signal while writing", _no_signal)],
     "facilitator": [("a new join code", _new_join_code), ("a reset code", _reset_code),
                     ("record form with errors", _empty_record)],
     "admin": [("a new join code", _new_join_code)],
@@ -244,5 +268,9 @@ def visit_all(page, base, paths, role, site):
         yield path if final == path else f"{path} -> {final}"
     for label, action in ACTIONS.get(role, []):
         action(page, base, site)
-        settle(page)
+        if not page.evaluate("navigator.onLine"):
+            page.evaluate(SETTLE)
+        else:
+            settle(page)
         yield f"{label} ({page.url.removeprefix(base)})"
+        page.context.set_offline(False)

@@ -30,7 +30,8 @@ INSPECT = r"""() => {
     const where = (el) => {
         const parts = [];
         for (let node = el; node && node !== document.body && parts.length < 4; node = node.parentElement) {
-            parts.unshift(node.tagName.toLowerCase() + (node.id ? '#' + node.id : '')
+            const id = node.getAttribute('id');  // not node.id: a form's input named "id" shadows it
+            parts.unshift(node.tagName.toLowerCase() + (id ? '#' + id : '')
                 + (node.classList.length ? '.' + [...node.classList].join('.') : ''));
         }
         return parts.join(' > ');
