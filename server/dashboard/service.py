@@ -21,7 +21,7 @@ from ..extensions import db
 from ..moderation.models import StoryReport
 from ..stories.models import STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story
 from ..timeutil import as_utc, utcnow
-from .periods import MONTH, PERIODS, WEEK, as_date, bucket, month_of, periods_between, week_of
+from .periods import MONTH, PERIODS, WEEK, as_date, bucket, periods_between, week_of
 
 DEFAULT_WEEKS = 12
 WEEKLY_UP_TO_DAYS = 26 * 7      # a longer range is shown by month (a bar a week would be a hairline)

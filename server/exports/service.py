@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -18,7 +18,7 @@ from .. import audit, policy
 from ..accounts.models import Account, Membership
 from ..audit import AuditEvent
 from ..communities.models import Community
-from ..dashboard.periods import PERIODS, as_date, bucket, periods_between
+from ..dashboard.periods import as_date, bucket, periods_between
 from ..dashboard.service import Filters, parse_filters
 from ..database import write_transaction
 from ..errors import Problem
