@@ -42,13 +42,17 @@ def axe_source():
         pytest.skip(message)
 
 
-# axe, then the 44 px rule (the project's touch target size; axe's target-size is WCAG's 24 px).
+# axe; then the 44 px rule (the project's touch target size; axe's target-size is WCAG's 24 px);
+# then focus: every control shows a focus ring when reached by keyboard (2.4.7), at 3:1 against
+# what is around it (1.4.11). The caller presses Tab first, so the browser is in keyboard mode.
 AUDIT = """async (tags) => {
     const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
     const found = result.violations.map((v) => ({
         id: v.id, impact: v.impact, help: v.help,
         nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 160) })),
     }));
+    const name = (node) => node.tagName.toLowerCase() + (node.getAttribute('id') ? '#' + node.getAttribute('id') : '')
+        + (node.classList.length ? '.' + [...node.classList].join('.') : '');
     const small = [];
     const controls = 'button, select, summary, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), '
         + 'textarea, label:has(> input[type=checkbox]), label:has(> input[type=radio]), nav a, .actions a, a.button';
@@ -58,24 +62,57 @@ AUDIT = """async (tags) => {
         if (!box.width || style.visibility === 'hidden' || node.closest('[hidden], .visually-hidden')) continue;
         if (node.matches('input[type=checkbox], input[type=radio]')) continue;
         if (box.height < 43.5 || box.width < 43.5) {
-            small.push({ target: node.tagName.toLowerCase() + (node.id ? '#' + node.id : '')
-                         + (node.className && typeof node.className === 'string' ? '.' + node.className.trim().split(/\\s+/).join('.') : ''),
-                         html: `${Math.round(box.width)}x${Math.round(box.height)} px: ` + node.outerHTML.slice(0, 120) });
+            small.push({ target: name(node), html: `${Math.round(box.width)}x${Math.round(box.height)} px: ` + node.outerHTML.slice(0, 120) });
         }
     }
     if (small.length) found.push({ id: 'touch-target-44', impact: 'serious', help: 'Touch targets are at least 44 by 44 px', nodes: small });
+
+    const rgb = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const contrast = (a, b) => { const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+    const backdrop = (node) => {  // the first opaque background behind the ring
+        for (let el = node.parentElement; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    const unfocused = [];
+    const focusable = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+    for (const node of document.querySelectorAll(focusable)) {
+        const box = node.getBoundingClientRect();
+        if (!box.width || node.disabled || getComputedStyle(node).visibility === 'hidden') continue;
+        node.focus({ preventScroll: true });
+        if (document.activeElement !== node) continue;
+        const style = getComputedStyle(node);
+        const ring = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+        if (!node.matches(':focus-visible') || !(ring || style.boxShadow !== 'none')) {
+            unfocused.push({ target: name(node), html: 'no focus ring: ' + node.outerHTML.slice(0, 120) });
+        } else if (ring && contrast(rgb(style.outlineColor).slice(0, 3), backdrop(node)) < 3) {
+            unfocused.push({ target: name(node), html: `focus ring ${style.outlineColor} on ${backdrop(node)}: ` + node.outerHTML.slice(0, 100) });
+        }
+    }
+    if (document.activeElement) document.activeElement.blur();
+    if (unfocused.length) found.push({ id: 'focus-ring', impact: 'serious', help: 'Focus is visible, at 3:1 against its surroundings', nodes: unfocused });
     return found;
 }"""
 
 
 def _report(found: dict) -> str:
-    lines = []
+    """One block per rule and element, with the pages it is on (a header fault is on all of them)."""
+    by_rule = {}
     for page, violations in found.items():
         for v in violations:
-            lines.append(f"{page}: {v['id']} ({v['impact']}) {v['help']}")
-            lines += [f"    {n['target']}  {n['html']}" for n in v["nodes"][:6]]
-            if len(v["nodes"]) > 6:
-                lines.append(f"    ... and {len(v['nodes']) - 6} more")
+            rule = by_rule.setdefault(v["id"], {"help": f"{v['id']} ({v['impact']}): {v['help']}", "nodes": {}})
+            for n in v["nodes"]:
+                rule["nodes"].setdefault((n["target"], n["html"]), []).append(page)
+    lines = []
+    for rule in by_rule.values():
+        lines.append(rule["help"])
+        for (target, html), pages in rule["nodes"].items():
+            more = f" and {len(pages) - 3} more" if len(pages) > 3 else ""
+            lines.append(f"    {target}  {html}\n        on {', '.join(pages[:3])}{more}")
     return "\n".join(lines)
 
 
@@ -84,11 +121,12 @@ def test_the_audit_finds_what_it_should(new_context, axe_source):
     context = new_context()
     context.add_init_script(script=axe_source)
     page = context.new_page()
-    page.set_content('<html lang="en"><body><main><h1>Test</h1><button></button>'
-                     '<p style="color:#bbb">faint</p><nav><a href="#x" style="font-size:8px">x</a></nav>'
-                     '</main></body></html>')
+    page.set_content('<html lang="en"><head><style>a:focus { outline: none }</style></head><body><main>'
+                     '<h1>Test</h1><button></button><p style="color:#bbb">faint</p>'
+                     '<nav><a href="#x" style="font-size:8px">x</a></nav></main></body></html>')
+    page.keyboard.press("Tab")
     found = {v["id"] for v in page.evaluate(AUDIT, AXE_TAGS)}
-    assert {"button-name", "color-contrast", "touch-target-44"} <= found, found
+    assert {"button-name", "color-contrast", "touch-target-44", "focus-ring"} <= found, found
 
 
 @SQLITE_ONLY
@@ -114,6 +152,7 @@ def test_every_page_has_no_axe_violations(app, live_server, new_context, axe_sou
     for label in visit_all(page, base, page_paths(app, site), role, site):
         seen.append(label)
         assert page.evaluate("document.documentElement.lang") == lang
+        page.keyboard.press("Tab")  # keyboard mode, for :focus-visible
         violations = page.evaluate(AUDIT, AXE_TAGS)
         if violations:
             found[label] = violations
