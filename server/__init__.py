@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .media import models as _media  # noqa: F401
     from .moderation import models as _moderation  # noqa: F401
     from .events import models as _events  # noqa: F401
+    from .translations import models as _translations  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 
@@ -59,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
+    from . import translations
+    app.register_blueprint(translations.bp)
     media.init_app(app)
     pwa.init_app(app)
 

@@ -66,6 +66,11 @@ ACTION_LABELS = {
     "event.delete": _l("Deleted an event"),
     "event.attendance": _l("Recorded who came to an event"),
     "export": _l("Downloaded an export"),
+    "translation.add": _l("Added a translation of a story"),
+    "translation.update": _l("Changed a translation of a story"),
+    "translation.remove": _l("Deleted a translation of a story"),
+    "translation.publish": _l("Published a translation of a story"),
+    "translation.reject": _l("Rejected a translation of a story"),
 }
 
 

@@ -102,6 +102,9 @@ MESSAGES = {
     "bad_date_range": _l("The start date must be before the end date, and both real dates."),
     "bad_export": _l("There is no such export."),
     "bad_format": _l("Choose the format CSV or JSON."),
+    # Translations of stories.
+    "translation_same_language": _l("The story is already in this language. Choose another language for the translation."),
+    "translation_exists": _l("Someone else has already translated this story into this language."),
 }
 
 

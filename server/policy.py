@@ -247,3 +247,30 @@ def can_change_roles(viewer, community_id) -> bool:
     """Making someone a facilitator or a participant, or adding an account to a community:
     admins only. A facilitator may not promote anyone (nor themselves) or demote a colleague."""
     return is_admin(viewer)
+
+
+# --- Translations of stories (issue 8) -----------------------------------------------------
+
+def can_translate_story(viewer, story) -> bool:
+    """Anyone signed in who may read the story in full may translate it (only readable stories)."""
+    return signed_in(viewer) and can_read_in_feed(viewer, story)
+
+
+def translation_publishes_directly(viewer, story) -> bool:
+    """The story's author and its community's facilitators and admins publish at once; anyone
+    else's translation waits for a facilitator's review."""
+    return is_author(viewer, story) or can_moderate_story(viewer, story)
+
+
+def can_review_translation(viewer, story) -> bool:
+    """Publishing or rejecting a waiting translation: facilitators of the story's community, admins."""
+    return can_moderate_story(viewer, story)
+
+
+def can_change_translation(viewer, translation, story) -> bool:
+    """Replacing or removing a translation: the person who made it (while they may still translate
+    the story) and the story's facilitators."""
+    if can_moderate_story(viewer, story):
+        return True
+    return (can_translate_story(viewer, story) and translation.translator_id is not None
+            and translation.translator_id == viewer.id)

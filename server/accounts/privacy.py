@@ -98,10 +98,12 @@ def export_zip(actor, person) -> bytes:
         archive.writestr("media.json", json.dumps(media_index, indent=2))
         from ..events.service import attended_by  # late: events imports accounts
         archive.writestr("events.json", json.dumps(attended_by(person), ensure_ascii=False, indent=2))
+        from ..translations.service import made_by  # late: translations import stories
+        archive.writestr("translations.json", json.dumps(made_by(person), ensure_ascii=False, indent=2))
         archive.writestr("README.txt", "Your Kultialogo data: account.json (your account), stories.json "
                                        "(every story you wrote or that was recorded for you), media/ (your "
                                        "photos and recordings), events.json (the events you were counted at, "
-                                       "with the answers you gave).\n")
+                                       "with the answers you gave), translations.json (the translations of stories you made).\n")
     with write_transaction():
         audit.record("account.export", actor, subject=person.id)
     return buffer.getvalue()
@@ -138,6 +140,9 @@ def delete_account(actor, person, stories_choice: str) -> None:
                 story.conflicts.clear()
                 story.updated_at = utcnow()
                 story.revision = revs.next()
+        # Their translations of stories go the same way as their stories (deleted or anonymous).
+        from ..translations.service import forget_translator
+        forget_translator(person, stories_choice == DELETE_STORIES, revs)
         # Their name as recorder of other people's consent goes too (the audit log keeps the kind).
         db.session.execute(update(Story).where(Story.recorded_by_id == person_id)
                            .values(consent_recorded_by=None, recorded_by_id=None)

@@ -30,6 +30,10 @@ def openapi_document() -> dict:
         "429": _problem_ref("Rate limited; see Retry-After"),
         "503": _problem_ref("Overloaded or in maintenance; see Retry-After"),
     }
+    translation_result = {"allOf": [ref("Translation"), {"type": "object", "properties": {
+        "result": {"type": "string", "enum": ["created", "updated", "unchanged"]},
+        "story": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["published", "pending"]}}}]}
     content_props = {
         "title": {"type": "string", "maxLength": limits.STORY_TITLE_MAX},
         "body": {"type": "string", "maxLength": limits.STORY_BODY_MAX},
@@ -92,7 +96,18 @@ def openapi_document() -> dict:
                                                "description": "Only for the author of a rejected or hidden story"},
                     "moderation_reason_text": {"type": "string",
                                                "description": "The reason code in words, in the requester's language"},
-                    "conflicts": {"type": "array", "description": "Only for the author", "items": {"type": "object"}}}},
+                    "conflicts": {"type": "array", "description": "Only for the author", "items": {"type": "object"}},
+                    "translations": {"type": "array", "items": ref("Translation"),
+                                     "description": "People's published translations; adding, changing or removing "
+                                                    "one gives the story a new revision"}}},
+                "Translation": {"type": "object", "required": ["language", "title", "body", "translator", "updated_at"],
+                                "properties": {
+                    "language": {"type": "string", "description": "BCP 47 tag, never the story's own language"},
+                    "title": {"type": "string", "maxLength": limits.STORY_TITLE_MAX},
+                    "body": {"type": "string", "maxLength": limits.STORY_BODY_MAX},
+                    "translator": {"type": "string", "nullable": True,
+                                   "description": "As the translator chose to be shown; null when anonymous"},
+                    "updated_at": {"type": "string", "format": "date-time"}}},
                 "Tombstone": {"type": "object", "required": ["id", "deleted", "revision"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, "deleted": {"type": "boolean", "enum": [True]},
                     "revision": {"type": "integer"}}},
@@ -160,6 +175,42 @@ def openapi_document() -> dict:
                     "cursor": {"type": "string"}, "more": {"type": "boolean"}}}),
                     "304": {"description": "Feed unchanged for this If-None-Match"},
                     "400": errors["400"], "401": errors["401"]}}},
+            "/api/v1/stories/{story_id}/translations/{language}": {
+                "put": {
+                    "summary": "Add or replace the translation of a readable story into one language (one per "
+                               "language). Published at once when the author or a facilitator of the story's "
+                               "community sends it, otherwise it waits for a facilitator's review; only its "
+                               "translator and the story's facilitators may replace it",
+                    "security": [{"bearer": []}, {"session": []}],
+                    "parameters": [{"name": "story_id", "in": "path", "required": True,
+                                    "schema": {"type": "string", "format": "uuid"}},
+                                   {"name": "language", "in": "path", "required": True,
+                                    "schema": {"type": "string", "maxLength": 35}, "description": "BCP 47 tag"}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "title": {"type": "string", "maxLength": limits.STORY_TITLE_MAX},
+                            "body": {"type": "string", "maxLength": limits.STORY_BODY_MAX,
+                                     "description": "Required when the story has words"},
+                            "translator_display": {"type": "string", "enum": list(AUTHOR_DISPLAYS),
+                                                   "default": "pseudonym"}}}}}},
+                    "responses": {
+                        "201": _json(translation_result, "Added"),
+                        "200": _json(translation_result, "Replaced (result updated) or the same again (unchanged)"),
+                        "400": _problem_ref("Not a valid language tag (bad_language), the story's own language "
+                                            "(translation_same_language), too long, missing text"),
+                        "401": errors["401"],
+                        "403": _problem_ref("The story is not readable in full by the requester yet (forbidden)"),
+                        "404": _problem_ref("No such story, or not one the requester may see"),
+                        "409": _problem_ref("Someone else's translation into this language exists (translation_exists)")}},
+                "delete": {
+                    "summary": "Remove a translation (its translator, the story's facilitators)",
+                    "security": [{"bearer": []}, {"session": []}],
+                    "parameters": [{"name": "story_id", "in": "path", "required": True,
+                                    "schema": {"type": "string", "format": "uuid"}},
+                                   {"name": "language", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "Removed"}, "401": errors["401"],
+                                  "403": _problem_ref("Not its translator nor a facilitator (forbidden)"),
+                                  "404": _problem_ref("No such story or translation")}}},
             "/api/v1/stories/{story_id}/moderation": {"post": {
                 "summary": "Publish, reject, hide or unhide a story (facilitators of its community, admins)",
                 "security": [{"bearer": []}, {"session": []}],

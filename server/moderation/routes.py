@@ -56,8 +56,10 @@ def _review_context(viewer):
 def queue():
     context = _review_context(current_user)
     community_id = context["selected"].id if context["selected"] else None
+    from ..translations.service import review_queue as translations_waiting
     return render_template("moderation/queue.html", tab="pending", form=ModerationForm(),
-                           stories=service.review_queue(current_user, community_id), **context)
+                           stories=service.review_queue(current_user, community_id),
+                           translations=translations_waiting(current_user, community_id), **context)
 
 
 @bp.get("/review/reports")

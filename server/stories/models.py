@@ -81,6 +81,10 @@ class Story(db.Model):
     community = relationship("Community", lazy="joined")
     conflicts: Mapped[list["StoryConflict"]] = relationship(
         back_populates="story", cascade="all, delete-orphan", order_by="StoryConflict.id")
+    # People's translations (translations/models.py); erase_content deletes them with the text.
+    translations: Mapped[list["StoryTranslation"]] = relationship(  # noqa: F821
+        back_populates="story", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="StoryTranslation.language")
 
 
 class StoryConflict(db.Model):

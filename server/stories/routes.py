@@ -14,7 +14,8 @@ from ..media.service import ingest_form_files
 from . import bp, service
 from .forms import SelectChoice, StoryForm
 from .models import Story
-from .schema import parse_story_id, validate_content
+from ..translations import service as translations
+from .schema import clean_language, parse_story_id, validate_content
 
 
 def _viewer():
@@ -27,14 +28,22 @@ def feed():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     size = current_app.config["FEED_PAGE_SIZE"]
     language = request.args.get("language") or None
+    if language:
+        try:
+            language = clean_language(language)
+        except Problem:
+            language = None  # an unknown tag filters nothing rather than failing the page
     query = select(Story).where(policy.readable_stories_clause(viewer))
     if language:
-        query = query.where(Story.language == language)
+        # The original or a published translation in that language (translations/).
+        query = query.where(translations.language_clause(language))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     stories = db.session.scalars(
         query.order_by(Story.received_at.desc(), Story.id).offset((page - 1) * size).limit(size)).all()
     return render_template("stories/feed.html", stories=stories, page=page,
-                           has_next=page * size < total, language=language)
+                           has_next=page * size < total, language=language,
+                           languages=translations.feed_languages(viewer),
+                           translated=translations.for_feed(stories, language or None))
 
 
 @bp.get("/stories/<uuid:story_id>")
@@ -42,6 +51,7 @@ def show(story_id):
     story = service.get_story_for(_viewer(), story_id)
     event = events.told_at(_viewer(), story)
     return render_template("stories/show.html", story=story, event=event,
+                           **translations.story_page(_viewer(), story, request.args),
                            can_moderate=policy.can_moderate_story(_viewer(), story),
                            can_withdraw=policy.can_withdraw_story(_viewer(), story),
                            can_see_consent=policy.can_see_consent(_viewer(), story))

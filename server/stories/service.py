@@ -89,6 +89,9 @@ def story_view(story: Story, viewer=None) -> dict:
             view["moderation_reason_text"] = moderation_reason_text(story.moderation_reason_code)
         if story.moderation_reason:
             view["moderation_reason"] = story.moderation_reason
+    # People's published translations (translations/): a change to one gives the story a new revision.
+    from ..translations.service import translations_view
+    view["translations"] = translations_view(story)
     if policy.is_author(viewer, story):
         view["conflicts"] = [
             {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
@@ -382,6 +385,7 @@ def erase_content(story: Story) -> None:
     story.moderation_reason_code = None
     story.etag = ""
     story.conflicts.clear()
+    story.translations.clear()  # people's translations of it go too (delete-orphan)
 
 
 # --- Moderation -------------------------------------------------------------------------

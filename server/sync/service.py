@@ -252,7 +252,8 @@ def pull(viewer, since: int, limit: int, head: int | None = None) -> PullPage:
     if policy.signed_in(viewer):
         may_hold = or_(may_hold, Story.author_id == viewer.id)
     query = (select(Story).where(and_(Story.revision > since, or_(readable, may_hold)))
-             .order_by(Story.revision).limit(limit + 1))
+             .order_by(Story.revision).limit(limit + 1)
+             .options(selectinload(Story.translations)))  # published ones ride along with each story
     if policy.signed_in(viewer):
         # Authors get their stories' conflicts: one query for the page, not one per story.
         query = query.options(selectinload(Story.conflicts))

@@ -1,0 +1,328 @@
+"""Translations of stories: adding, replacing, reviewing and removing them, and choosing the one
+a reader sees. Shared by the HTML forms and the API; permission checks are in policy.py.
+
+Every change to a published translation gives its story a new server revision (in the same
+write transaction, under the revision counter lock), so phones get it on their next pull.
+"""
+import uuid
+
+from flask_babel import get_locale
+from sqlalchemy import and_, exists, or_, select
+
+from .. import audit, limits, policy
+from ..database import write_transaction
+from ..errors import Problem
+from ..extensions import db
+from ..revisions import RevisionBlock
+from ..stories.models import AUTHOR_DISPLAYS, STATUS_WITHDRAWN, Story
+from ..stories.schema import clean_language, clean_text
+from ..timeutil import isoformat, utcnow
+from .models import TRANSLATION_PENDING, TRANSLATION_PUBLISHED, StoryTranslation
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+PUBLISH, REJECT = "publish", "reject"
+
+
+# --- Validation ---------------------------------------------------------------------------
+
+def clean_translation(data, story: Story) -> dict:
+    """title, body and translator_display of a translation, validated like a story's."""
+    if not isinstance(data, dict):
+        raise Problem("bad_request", status=400)
+    unknown = set(data) - {"title", "body", "translator_display", "language"}
+    if unknown:
+        raise Problem("unknown_field", field=sorted(unknown)[0])
+    title = clean_text(data.get("title") or "", "title", limits.STORY_TITLE_MAX, multiline=False)
+    body = clean_text(data.get("body") or "", "body", limits.STORY_BODY_MAX, multiline=True)
+    if not body and story.body:
+        raise Problem("missing_field", field="body")
+    if not title and not body:
+        raise Problem("missing_field", field="title")
+    display = data.get("translator_display") or "pseudonym"
+    if display not in AUTHOR_DISPLAYS:
+        raise Problem("bad_type", field="translator_display")
+    return {"title": title, "body": body, "translator_display": display}
+
+
+def clean_translation_language(value, story: Story) -> str:
+    language = clean_language(value)
+    if language.lower() == (story.language or "").lower():
+        raise Problem("translation_same_language", field="language")
+    return language
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+def translator_label(translation: StoryTranslation) -> str | None:
+    """The translator as they chose to be shown; None for anonymous (or a deleted account)."""
+    person = translation.translator
+    if translation.translator_display == "anonymous" or person is None:
+        return None
+    if translation.translator_display == "name":
+        return person.shown_name
+    return person.username
+
+
+def published(story) -> list[StoryTranslation]:
+    return [t for t in getattr(story, "translations", None) or () if t.status == TRANSLATION_PUBLISHED]
+
+
+def translations_view(story) -> list[dict]:
+    """The published translations as the pull and the API carry them."""
+    return [{"language": t.language, "title": t.title, "body": t.body, "translator": translator_label(t),
+             "updated_at": isoformat(t.updated_at)} for t in published(story)]
+
+
+def reader_tag(locale=None) -> str:
+    return str(locale or get_locale()).replace("_", "-")
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-")[0].lower()
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether a reader of ``b`` reads ``a``: the same tag, or the same language ("sr" for "sr-Latn")."""
+    return a.lower() == b.lower() or _primary(a) == _primary(b)
+
+
+def for_reader(story, translations, tag: str | None = None) -> StoryTranslation | None:
+    """The published translation to show a reader of ``tag`` (their interface language), or None
+    when the story is in that language already or nobody translated it yet."""
+    tag = tag or reader_tag()
+    if same_language(story.language or "", tag):
+        return None
+    candidates = [t for t in translations if t.status == TRANSLATION_PUBLISHED]
+    exact = [t for t in candidates if t.language.lower() == tag.lower()]
+    if exact:
+        return exact[0]
+    near = [t for t in candidates if _primary(t.language) == _primary(tag)]
+    return near[0] if near else None
+
+
+def for_feed(stories, tag: str | None = None) -> dict:
+    """{story id: translation in the reader's language} for one page of the feed, in one query."""
+    tag = tag or reader_tag()
+    ids = [s.id for s in stories if not same_language(s.language or "", tag)]
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(StoryTranslation).where(
+        StoryTranslation.story_id.in_(ids), StoryTranslation.status == TRANSLATION_PUBLISHED,
+        or_(StoryTranslation.language == tag, StoryTranslation.language.like(_primary(tag) + "%"))))
+    by_story: dict = {}
+    for row in rows:
+        by_story.setdefault(row.story_id, []).append(row)
+    out = {}
+    for story in stories:
+        chosen = for_reader(story, by_story.get(story.id, []), tag)
+        if chosen is not None:
+            out[story.id] = chosen
+    return out
+
+
+def language_clause(tag: str):
+    """Stories whose original, or a published translation, is in this language."""
+    return or_(Story.language == tag, exists(select(StoryTranslation.id).where(
+        StoryTranslation.story_id == Story.id, StoryTranslation.language == tag,
+        StoryTranslation.status == TRANSLATION_PUBLISHED)))
+
+
+def feed_languages(viewer) -> list[str]:
+    """Languages present among the stories this viewer may read: originals and published translations."""
+    readable = policy.readable_stories_clause(viewer)
+    originals = set(db.session.scalars(select(Story.language).where(readable).distinct()))
+    translated = set(db.session.scalars(
+        select(StoryTranslation.language).join(Story, Story.id == StoryTranslation.story_id)
+        .where(readable, StoryTranslation.status == TRANSLATION_PUBLISHED).distinct()))
+    return sorted(originals | translated)
+
+
+def find(story_id, language: str) -> StoryTranslation | None:
+    return db.session.scalar(select(StoryTranslation).where(
+        StoryTranslation.story_id == story_id, StoryTranslation.language == language))
+
+
+def _readable_story(actor, story_id) -> Story:
+    story = db.session.get(Story, story_id)
+    if story is None or not policy.can_view_story(actor, story):
+        raise Problem("not_found", status=404)  # never reveal that it exists
+    return story
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+def put(actor, story_id: uuid.UUID, language, data) -> tuple[str, StoryTranslation]:
+    """Add or replace the translation of a story into ``language``; (result, translation).
+
+    Published at once when the author or a facilitator of the story's community writes it,
+    otherwise pending. Someone else's translation in that language may be replaced only by
+    its translator and the story's facilitators (translation_exists otherwise).
+    """
+    if not policy.signed_in(actor):
+        raise Problem("unauthorized", status=401)
+    with write_transaction():
+        story = _readable_story(actor, story_id)
+        if not policy.can_translate_story(actor, story):
+            raise Problem("forbidden", status=403)
+        language = clean_translation_language(language, story)
+        fields = clean_translation(data, story)
+        status = TRANSLATION_PUBLISHED if policy.translation_publishes_directly(actor, story) else TRANSLATION_PENDING
+        revs = RevisionBlock(db.session)  # the counter lock serialises writers: no insert race
+        translation = find(story.id, language)
+        now = utcnow()
+        if translation is None:
+            translation = StoryTranslation(story_id=story.id, language=language, translator_id=actor.id,
+                                           status=status, created_at=now, updated_at=now, **fields)
+            translation.translator = actor
+            story.translations.append(translation)
+            result = CREATED
+            was_published = False
+        else:
+            if not policy.can_change_translation(actor, translation, story):
+                raise Problem("translation_exists", status=409, field="language")
+            same = (all(getattr(translation, k) == v for k, v in fields.items())
+                    and translation.translator_id == actor.id and translation.status == status)
+            if same:
+                return UNCHANGED, translation
+            was_published = translation.status == TRANSLATION_PUBLISHED
+            for key, value in fields.items():
+                setattr(translation, key, value)
+            translation.translator_id = actor.id
+            translation.translator = actor
+            translation.status = status
+            translation.updated_at = now
+            result = UPDATED
+        if was_published or status == TRANSLATION_PUBLISHED:
+            story.revision = revs.next()  # phones get the new text (or lose the old) on their next pull
+        audit.record("translation.add" if result == CREATED else "translation.update", actor,
+                     story_id=story.id, community_id=story.community_id, language=language, status=status)
+        db.session.flush()
+        revs.flush()
+    return result, translation
+
+
+def remove(actor, story_id: uuid.UUID, language) -> None:
+    """Delete a translation (its translator or the story's facilitators)."""
+    if not policy.signed_in(actor):
+        raise Problem("unauthorized", status=401)
+    with write_transaction():
+        story = _readable_story(actor, story_id)
+        translation = find(story.id, clean_language(language))
+        if translation is None:
+            raise Problem("not_found", status=404)
+        if not policy.can_change_translation(actor, translation, story):
+            raise Problem("forbidden", status=403)
+        revs = RevisionBlock(db.session)
+        if translation.status == TRANSLATION_PUBLISHED:
+            story.revision = revs.next()
+        audit.record("translation.remove", actor, story_id=story.id, community_id=story.community_id,
+                     language=translation.language)
+        story.translations.remove(translation)
+        db.session.flush()
+        revs.flush()
+
+
+def review(actor, translation_id: int, action: str) -> StoryTranslation | None:
+    """Publish a waiting translation, or reject it (a rejected translation is deleted, which
+    frees its language for another translator). Repeating a publish changes nothing."""
+    if action not in (PUBLISH, REJECT):
+        raise Problem("bad_action", field="action")
+    with write_transaction():
+        translation = db.session.get(StoryTranslation, translation_id)
+        if translation is None:
+            raise Problem("not_found", status=404)
+        story = translation.story
+        if not policy.can_review_translation(actor, story):
+            raise Problem("forbidden", status=403)
+        revs = RevisionBlock(db.session)
+        before = translation.status
+        if action == PUBLISH:
+            if before == TRANSLATION_PUBLISHED:
+                return translation
+            translation.status = TRANSLATION_PUBLISHED
+            translation.updated_at = utcnow()
+            story.revision = revs.next()
+        else:
+            if before == TRANSLATION_PUBLISHED:
+                story.revision = revs.next()
+            story.translations.remove(translation)
+        audit.record(f"translation.{action}", actor, story_id=story.id, community_id=story.community_id,
+                     language=translation.language, **{"from": before})
+        db.session.flush()
+        revs.flush()
+    return translation if action == PUBLISH else None
+
+
+def review_queue(viewer, community_id: int | None = None) -> list[StoryTranslation]:
+    """Waiting translations of stories in the communities this viewer reviews, oldest first."""
+    ids = policy.managed_community_ids(viewer)
+    query = (select(StoryTranslation).join(Story, Story.id == StoryTranslation.story_id)
+             .where(StoryTranslation.status == TRANSLATION_PENDING, Story.status != STATUS_WITHDRAWN))
+    if community_id is not None:
+        if ids is not None and community_id not in ids:
+            return []
+        query = query.where(Story.community_id == community_id)
+    elif ids is not None:
+        if not ids:
+            return []
+        query = query.where(Story.community_id.in_(ids))
+    return list(db.session.scalars(query.order_by(StoryTranslation.created_at, StoryTranslation.id)))
+
+
+# --- A person's data ----------------------------------------------------------------------
+
+def made_by(person) -> list[dict]:
+    """The translations this person made, for their data download."""
+    rows = db.session.scalars(select(StoryTranslation).where(StoryTranslation.translator_id == person.id)
+                              .order_by(StoryTranslation.created_at, StoryTranslation.id))
+    return [{"story": str(t.story_id), "language": t.language, "title": t.title, "body": t.body,
+             "translator_display": t.translator_display, "status": t.status,
+             "created_at": isoformat(t.created_at), "updated_at": isoformat(t.updated_at)} for t in rows]
+
+
+def forget_translator(person, delete: bool, revs: RevisionBlock) -> None:
+    """On account deletion: delete the person's translations, or keep them anonymous (as they
+    chose for their stories). Stories whose published translations change get a new revision."""
+    rows = list(db.session.scalars(select(StoryTranslation).where(StoryTranslation.translator_id == person.id)))
+    for translation in rows:
+        story = translation.story
+        if translation.status == TRANSLATION_PUBLISHED and story.revision is not None:
+            story.revision = revs.next()
+        if delete:
+            story.translations.remove(translation)
+        else:
+            translation.translator_id = None
+            translation.translator = None
+            translation.translator_display = "anonymous"
+    db.session.flush()
+
+
+# --- The story page -----------------------------------------------------------------------
+
+def story_page(viewer, story, args) -> dict:
+    """What the story page shows about translations: the one in the reader's language (unless
+    they asked for the original or another language), the others, and the form to add one."""
+    from .forms import TranslationForm
+    everything = list(story.translations)
+    shown_ones = [t for t in everything if t.status == TRANSLATION_PUBLISHED]
+    chosen = None
+    if not args.get("original"):
+        asked = args.get("translation")
+        if asked:
+            chosen = next((t for t in shown_ones if t.language.lower() == asked.lower()), None)
+        if chosen is None:
+            chosen = for_reader(story, shown_ones)
+    own_waiting = [t for t in everything if t.status == TRANSLATION_PENDING and policy.signed_in(viewer)
+                   and t.translator_id == viewer.id]
+    form = None
+    if policy.can_translate_story(viewer, story):
+        form = TranslationForm(formdata=None)
+        tag = reader_tag()
+        codes = [c[0] if isinstance(c, tuple) else c.value for c in form.language.choices]
+        default = next((c for c in codes if same_language(c, tag) and not same_language(c, story.language)), None)
+        if default is None:
+            default = next((c for c in codes if not same_language(c, story.language)), "")
+        form.language.data = default
+    return {"translation": chosen, "translations": shown_ones, "own_waiting_translations": own_waiting,
+            "translation_form": form,
+            "can_change_translation": bool(chosen and policy.can_change_translation(viewer, chosen, story))}
