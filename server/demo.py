@@ -110,6 +110,12 @@ STORIES = [
 ]
 
 
+def demo_story_id(n: int) -> uuid.UUID:
+    story_id = uuid.uuid5(_NS, f"demo-story-{n}")
+    # uuid5 ids are version 5; the contract asks clients for v4/v7, so mark them v4.
+    return uuid.UUID(bytes=story_id.bytes[:6] + bytes([0x40 | (story_id.bytes[6] & 0x0F)]) + story_id.bytes[7:])
+
+
 def _account(username, display_name, is_admin=False, password_hash=None):
     account = db.session.scalar(select(Account).where(Account.username == username))
     if account is None:
@@ -155,9 +161,7 @@ def load_demo(reset: bool = False) -> str:
         created = 0
         now = utcnow()
         for n, (author, slug, language, visibility, status, title, body) in enumerate(STORIES):
-            story_id = uuid.uuid5(_NS, f"demo-story-{n}")
-            # uuid5 ids are version 5; the contract asks clients for v4/v7, so mark them v4.
-            story_id = uuid.UUID(bytes=story_id.bytes[:6] + bytes([0x40 | (story_id.bytes[6] & 0x0F)]) + story_id.bytes[7:])
+            story_id = demo_story_id(n)
             content = validate_content({"title": title, "body": body, "language": language, "community": slug,
                                         "visibility": visibility, "author_display": "name" if n % 3 else "pseudonym",
                                         "event": told_at.get(title)})
@@ -181,6 +185,9 @@ def load_demo(reset: bool = False) -> str:
     # A story told by voice alone and one with a photo.
     from .media.demo import load_media
     load_media(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
+    # Stories read in several languages (an Arabic story in Italian and English), one waiting.
+    from .translations.demo import load_translations
+    load_translations(people, demo_story_id)
     lines = [f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.",
              f"Every demo account has the password: {DEMO_PASSWORD}",
              "  admin (site admin)"]

@@ -50,10 +50,31 @@ function titleOf(story) {
   return story.title || t('Untitled story');
 }
 
-function card(story, communities) {
+// People's translations come with the story (server: translations/); as on the server's
+// pages, one in the page's language is shown instead of the original, and marked so.
+const primary = (tag) => (tag || '').toLowerCase().split(/[-_]/)[0];
+
+function inPageLanguage(story) {
+  const page = primary(document.documentElement.lang);
+  if (primary(story.language) === page) return story;
+  const found = (story.translations || []).find((tr) => primary(tr.language) === page);
+  if (!found) return story;
+  let from = story.language;
+  try { from = new Intl.DisplayNames([document.documentElement.lang], { type: 'language' }).of(story.language) || from; } catch (err) { /* an odd tag: show it as it is */ }
+  return { ...story, language: found.language, title: found.title || story.title, body: found.body,
+    mark: t('Translated from %(language)s', { language: from }) };
+}
+
+function withMark(meta, story) {
+  if (story.mark) meta.append(' · ', el('span', { class: 'translated-mark', text: story.mark }));
+  return meta;
+}
+
+function card(original, communities) {
+  const story = inPageLanguage(original);
   return el('li', { class: 'story-card' }, el('article', { lang: story.language },
     el('h2', { dir: 'auto' }, el('a', { href: `/stories/${story.id}`, text: titleOf(story) })),
-    metaLine(story, communities),
+    withMark(metaLine(story, communities), story),
     el('p', { class: 'excerpt', dir: 'auto', text: truncate(story.body, EXCERPT) })));
 }
 
@@ -94,13 +115,14 @@ async function showSavedFeed(main) {
 // On the offline page, served for /stories/<id> when that page is not cached: the story
 // itself, if the feed brought it to this phone.
 async function showSavedStory(main, id) {
-  const story = await db.get('stories', id);
-  if (!story) return false;
+  const saved = await db.get('stories', id);
+  if (!saved) return false;
+  const story = inPageLanguage(saved);
   const { names } = await cached();
   const body = el('div', { class: 'body', dir: 'auto' });
   for (const para of story.body.split('\n\n')) body.append(el('p', { dir: 'auto', text: para }));
   const article = el('article', { class: 'story', lang: story.language },
-    el('h1', { dir: 'auto', text: titleOf(story) }), metaLine(story, names), body);
+    el('h1', { dir: 'auto', text: titleOf(story) }), withMark(metaLine(story, names), story), body);
   main.querySelector('[data-offline]').replaceWith(article);
   document.title = `${titleOf(story)} · ${t('Kultialogo')}`;
   return true;
