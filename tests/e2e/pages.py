@@ -6,6 +6,7 @@ added to ``URL_ARGUMENTS`` or to ``NOT_PAGES`` (test_every_page_route_is_crawled
 new page cannot slip past the checks. Some pages only exist as the answer to a form (a join
 code, a form with errors): ``ACTIONS`` reaches them in the browser.
 """
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -37,7 +38,8 @@ class Site:
 
 
 def _story_arguments(site):
-    return [{"story_id": story_id} for story_id in site.stories.values()]
+    missing = uuid.UUID("00000000-0000-4000-8000-000000000000")  # the "not found" page
+    return [{"story_id": story_id} for story_id in [*site.stories.values(), missing]]
 
 
 def _event_arguments(site):
@@ -92,6 +94,7 @@ def load_site(app) -> Site:
     wanted = {
         "published by the participant": first(lambda s: s.status == "published" and s.author_id == site.participant_id),
         "published, community only": first(lambda s: s.status == "published" and s.visibility == "community"),
+        "published by another": first(lambda s: s.status == "published" and s.author_id != site.participant_id),
         "waiting for review": first(lambda s: s.status == "pending"),
         "not published, with a reason": first(lambda s: s.status == "rejected"),
         "told at an event": first(lambda s: getattr(s, "event_id", None) is not None),
@@ -204,13 +207,37 @@ def _no_signal(page, base, site):
     page.locator(".banner-offline").wait_for()
 
 
+def _published(page, base, site):
+    """A story published from the review list: the list again, with its confirmation."""
+    page.goto(base + "/review")
+    with page.expect_navigation():
+        page.locator("form[action*='/publish'] button[type=submit]").first.click()
+
+
+def _reject_open(page, base, site):
+    """The review list with a story's reject form open (reason codes and a note)."""
+    page.goto(base + "/review")
+    page.locator("details.act > summary").first.click()
+
+
+def _report_open(page, base, site):
+    """A story page with the report form open."""
+    for story_id in site.stories.values():  # one this person has not reported yet
+        page.goto(f"{base}/stories/{story_id}")
+        if page.locator("details.report > summary").count():
+            page.locator("details.report > summary").first.click()
+            return
+    raise AssertionError("no story with a report form")
+
+
 # role -> [(what it shows, how to get there)]
 ACTIONS = {
     "signed-out": [("sign-in form with errors", _empty_sign_in), ("join form with errors", _bad_join)],
-    "participant": [("join another community, wrong code", _bad_join_more), ("a story sent", _story_sent),
-                    ("no signal while writing", _no_signal)],
+    "participant": [("join another community, wrong code", _bad_join_more), ("report form open", _report_open),
+                    ("a story sent", _story_sent), ("no signal while writing", _no_signal)],
     "facilitator": [("a new join code", _new_join_code), ("a reset code", _reset_code),
-                    ("record form with errors", _empty_record)],
+                    ("record form with errors", _empty_record), ("reject form open", _reject_open),
+                    ("a story published", _published)],
     "admin": [("a new join code", _new_join_code)],
 }
 
