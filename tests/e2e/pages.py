@@ -39,7 +39,10 @@ class Site:
 
 def _story_arguments(site):
     missing = uuid.UUID("00000000-0000-4000-8000-000000000000")  # the "not found" page
-    return [{"story_id": story_id} for story_id in [*site.stories.values(), missing]]
+    shown = [{"story_id": story_id} for story_id in [*site.stories.values(), missing]]
+    if "translated" in site.stories:  # and the original, a click away from the translation
+        shown.append({"story_id": site.stories["translated"], "original": 1})
+    return shown
 
 
 def _event_arguments(site):
@@ -51,8 +54,9 @@ def _slugs(site):
 
 
 # endpoint -> the argument sets to visit it with (each role sees what it may: an error page is
-# a page too, and is checked like any other).
+# a page too, and is checked like any other). Query arguments show the page in other states.
 URL_ARGUMENTS = {
+    "stories.feed": lambda site: [{}, {"language": "ar"}, {"page": 2}],
     "stories.show": _story_arguments,
     "events.show": _event_arguments,
     "events.attendance": _event_arguments,
@@ -103,6 +107,13 @@ def load_site(app) -> Site:
     kinds = {m.sha256: m.content_type.split("/")[0] for m in db.session.scalars(select(MediaFile))}
     with_media = db.session.scalars(select(Story).where(Story.status == "published")).all()
     wanted["with a photo"] = next((s.id for s in with_media if "image" in {kinds.get(h) for h in s.media or []}), None)
+    try:
+        from kultialogo.translations.models import StoryTranslation
+    except ImportError:  # before story translations
+        StoryTranslation = None
+    if StoryTranslation is not None:
+        translated = db.session.scalars(select(StoryTranslation.story_id).where(StoryTranslation.status == "published")).first()
+        wanted["translated"] = translated
     wanted["a voice story"] = next((s.id for s in with_media if "audio" in {kinds.get(h) for h in s.media or []}), None)
     site.stories = {what: story_id for what, story_id in wanted.items() if story_id is not None}
     try:
@@ -130,7 +141,7 @@ def page_paths(app, site: Site) -> list[str]:
     with app.test_request_context():
         from flask import url_for
         for endpoint, rule in page_routes(app):
-            if not rule.arguments:
+            if not rule.arguments and endpoint not in URL_ARGUMENTS:
                 paths.append(url_for(endpoint))
                 continue
             for arguments in URL_ARGUMENTS[endpoint](site):
