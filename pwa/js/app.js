@@ -11,6 +11,8 @@ function csrfToken() {
 }
 
 async function main() {
+  // Speaker buttons and "Hear the buttons" (issue #8): only where the browser can speak.
+  if (self.speechSynthesis) import('./speak.js').then((speak) => speak.mountSpeech());
   if (!('indexedDB' in self)) return;
   const user = root.dataset.user || '';
   const content = document.getElementById('main');
@@ -18,9 +20,10 @@ async function main() {
   const form = document.getElementById('compose');
   const onFeed = location.pathname === '/' || offlinePage;
   // Every module this page needs, fetched at once rather than one import after another.
-  const [sync, ui, update, db, compose, feed] = await Promise.all([
+  const [sync, ui, update, db, compose, feed, voice] = await Promise.all([
     import('./sync.js'), import('./ui.js'), import('./update.js'), import('./db.js'),
-    form && user ? import('./compose.js') : null, onFeed ? import('./feed.js') : null, loadStrings()]);
+    form && user ? import('./compose.js') : null, onFeed ? import('./feed.js') : null,
+    form && user ? import('./voice.js') : null, loadStrings()]);
   try {
     await sync.setSession({ user, csrf: csrfToken() });
   } catch (err) {
@@ -35,6 +38,7 @@ async function main() {
 
   if (compose) {
     composer = await compose.enhance(form, { owner: user, onQueued: pushNow });
+    if (composer && voice) voice.mount(form, { owner: user });
   }
   if (user && (form || content.querySelector('#feed, .empty, .intro, [data-offline]') || location.pathname === '/')) {
     const anchor = content.querySelector('h1');

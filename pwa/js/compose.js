@@ -224,6 +224,8 @@ export async function enhance(form, { owner, onQueued }) {
     if (location.hash) history.replaceState(null, '', location.pathname);
     say(t('Your story is saved on this phone. It is sent as soon as there is signal.'));
     askToKeepData();
+    // voice.js shows and speaks the big "saved on this phone / sent" state.
+    form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { id: item.id } }));
     if (onQueued) onQueued(item);
   });
 

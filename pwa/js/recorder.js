@@ -3,7 +3,7 @@
 // speech bitrate, so a minute is about 180 KB. Loaded only where MediaRecorder exists (and
 // only on the write page); without it the plain file field does the job.
 import { t } from './i18n.js';
-import { el, formatBytes } from './ui.js';
+import { el, formatBytes, iconButton } from './ui.js';
 import { withDuration } from './webm.js';
 
 const BITRATE = 24000;  // bit/s: clear speech, about 180 KB a minute
@@ -42,17 +42,23 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
   const input = field.querySelector('input[type=file]');
   const label = field.querySelector('label');
   const heading = el('p', { class: 'recorder-title', id: 'recorder-title', text: t('Tell it with your voice (optional)') });
-  const record = el('button', { type: 'button', class: 'primary record', text: t('Record') });
-  const pause = el('button', { type: 'button', class: 'pause', hidden: true, text: t('Pause') });
-  const stop = el('button', { type: 'button', class: 'stop', hidden: true, text: t('Stop') });
+  // Icons with their words (voice-first, issue #8): mic, pause, stop, play, record again.
+  const { button: record } = iconButton('mic', t('Record'), { class: 'primary record' });
+  const { button: pause, label: pauseLabel } = iconButton('pause', t('Pause'), { class: 'pause', hidden: true });
+  const { button: stop } = iconButton('stop', t('Stop'), { class: 'stop', hidden: true });
   const elapsed = el('span', { class: 'elapsed', dir: 'ltr', text: clock(0) });
   const time = el('p', { class: 'recorder-time', role: 'timer' },
     elapsed, ' / ', el('span', { dir: 'ltr', text: clock(maxSeconds) }));
   const status = el('p', { class: 'recorder-status', role: 'status', 'aria-live': 'polite' });
   const player = el('audio', { controls: true, preload: 'metadata', 'aria-label': t('Listen to your recording') });
   const size = el('p', { class: 'media-size', role: 'status' });  // announced with the length
-  const again = el('button', { type: 'button', class: 'again', text: t('Delete and record again') });
-  const result = el('div', { class: 'recorder-result', hidden: true }, player, size, again);
+  const { button: again } = iconButton('again', t('Delete and record again'), { class: 'again' });
+  // A big "Listen" button: the player's own controls are small and read nothing aloud.
+  const { button: listen, label: listenLabel } = iconButton('play', t('Listen'), { class: 'listen' });
+  listen.addEventListener('click', () => { if (player.paused) player.play(); else player.pause(); });
+  player.addEventListener('play', () => { listenLabel.textContent = t('Pause'); listen.setAttribute('data-icon', 'pause'); listen.querySelector('use').setAttribute('href', '#i-pause'); });
+  player.addEventListener('pause', () => { listenLabel.textContent = t('Listen'); listen.setAttribute('data-icon', 'play'); listen.querySelector('use').setAttribute('href', '#i-play'); });
+  const result = el('div', { class: 'recorder-result', hidden: true }, listen, player, size, again);
   const box = el('div', { class: 'recorder', role: 'group', 'aria-labelledby': 'recorder-title', 'data-state': 'idle' },
     heading, el('div', { class: 'recorder-buttons' }, record, pause, stop), time, status, result);
   field.prepend(box);
@@ -78,7 +84,7 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
     stop.hidden = !['recording', 'paused'].includes(state);
     time.hidden = state === 'done';
     result.hidden = state !== 'done';
-    pause.textContent = state === 'paused' ? t('Resume') : t('Pause');
+    pauseLabel.textContent = state === 'paused' ? t('Resume') : t('Pause');
   };
   const say = (text) => { status.textContent = text; };
   const release = () => {

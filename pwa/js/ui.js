@@ -16,6 +16,25 @@ function el(tag, attrs = {}, ...children) {
 }
 export { el };
 
+// An icon from the page's SVG sprite (templates/_icons.html), decorative: the text beside it names the control.
+const FLIP = new Set(['send', 'next', 'again']);
+export function icon(name) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', FLIP.has(name) ? 'icon icon-flip' : 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const use = document.createElementNS('http://www.w3.org/2000/svg', 'use');
+  use.setAttribute('href', `#i-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+// A button with an icon and its words: {button, label} (label is the <span> to change later).
+export function iconButton(name, text, attrs = {}) {
+  const label = el('span', { text });
+  return { button: el('button', { type: 'button', 'data-icon': name, ...attrs }, icon(name), label), label };
+}
+
 // --- States -------------------------------------------------------------------------------
 
 const STATUS = {
