@@ -67,3 +67,39 @@ def test_an_italian_story_read_in_arabic_at_360_px(app, live_server, new_context
     expect(page.locator("html")).to_have_attribute("dir", "rtl")  # the interface stays Arabic
     expect(page.locator("nav.translations a[hreflang=ar]")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "story-original-it-in-ar-360.png"), full_page=True)
+
+
+def test_the_offline_feed_shows_the_pulled_translation_in_the_page_language(app, people, live_server, new_context):
+    from tests.e2e.browser import eventually, sign_in, wait_for_worker
+    from kultialogo.accounts.models import Account
+    from kultialogo.extensions import db
+    amina = db.session.query(Account).filter_by(username="amina").one()
+    story_id = uuid.uuid4()
+    stories.write_one(amina, story_id, validate_content({
+        "title": "أول شتاء", "body": "وصلنا في نوفمبر، وكان البرد جديدًا علينا.", "language": "ar",
+        "community": "siena", "visibility": "public", "author_display": "pseudonym"}))
+    translations.put(amina, story_id, "it", {"title": "Il primo inverno", "body": "Siamo arrivati a novembre."})
+
+    context = new_context(locale="it-IT")  # a phone set to Italian
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.locator(".story-card")).to_contain_text("Il primo inverno")  # the server's feed
+    wait_for_worker(page)
+    eventually(page, """async () => new Promise((resolve) => {
+        const open = indexedDB.open('kultialogo');
+        open.onsuccess = () => {
+            const get = open.result.transaction('stories').objectStore('stories').get('%s');
+            get.onsuccess = () => { open.result.close();
+                resolve(!!(get.result && (get.result.translations || []).length)); };
+        };
+    })""" % story_id)
+    context.set_offline(True)
+    page.reload()
+    card = page.locator("#feed[data-from=phone] .story-card", has_text="Il primo inverno")
+    expect(card).to_be_visible()
+    expect(card.locator("article")).to_have_attribute("lang", "it")
+    expect(card.locator(".translated-mark")).to_be_visible()
+    expect(card).to_contain_text("Siamo arrivati a novembre.")
+    expect(card).not_to_contain_text("وصلنا")

@@ -209,6 +209,8 @@ def test_the_feed_shows_translations_and_filters_by_language(web, cast):
     feed = reader.get("/?lang=it").get_data(as_text=True)
     assert "Una storia araba" in feed and "Tradotta in italiano." in feed and "قصة عربية body" not in feed
     assert re.search(r'<article lang="it" class="translated">', feed)
+    assert feed.count('class="translated-mark"') == 1  # marked as translated
+    assert f'href="/stories/{ids["ar"]}?translation=it"' in feed
     assert "In attesa" not in feed  # waiting: not shown
     # The filter offers the languages present (originals and published translations).
     select_html = re.search(r'<select id="feed-language".*?</select>', feed, re.S).group(0)
