@@ -7,7 +7,7 @@ write transaction, under the revision counter lock), so phones get it on their n
 import uuid
 
 from flask_babel import get_locale
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 
 from .. import audit, limits, policy
 from ..database import write_transaction
