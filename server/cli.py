@@ -137,7 +137,11 @@ def translate_update():
 
 @translate.command("compile")
 def translate_compile():
-    """Compile every catalog to .mo (committed: the wheel ships them)."""
+    """Compile every catalog to .mo (committed: the wheel ships them); sr_Cyrl is made from sr_Latn first."""
+    _source_root()
+    from .i18n import serbian
+    if serbian.write():
+        click.echo("Wrote sr_Cyrl from sr_Latn")
     _pybabel("compile", "-d", TRANSLATIONS, "--statistics")
 
 
