@@ -1,12 +1,12 @@
 from babel.dates import format_skeleton
 from flask import current_app, flash, render_template, request
-from flask_babel import format_date, format_number, format_timedelta, get_locale
+from flask_babel import format_date, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
 from ..errors import Problem
-from ..i18n import text_direction
+from ..i18n import format_number, native_digits, text_direction
 from . import bp, charts, service
 from .periods import WEEK
 
@@ -15,15 +15,15 @@ def period_label(period: str):
     """Short labels under the bars: "Nov 2" / "2 nov" / "2 نوفمبر", "Nov 2026"."""
     locale = get_locale()
     skeleton = "MMMd" if period == WEEK else "yMMM"
-    return lambda day: format_skeleton(skeleton, day, locale=locale)
+    return lambda day: native_digits(format_skeleton(skeleton, day, locale=locale), locale)
 
 
 def period_heading(period: str):
     """Row headers of the tables: the week's Monday in full, or the month and year."""
     locale = get_locale()
     if period == WEEK:
-        return lambda day: format_date(day, "medium")
-    return lambda day: format_skeleton("yMMMM", day, locale=locale)
+        return lambda day: native_digits(format_date(day, "medium"), locale)
+    return lambda day: native_digits(format_skeleton("yMMMM", day, locale=locale), locale)
 
 
 def number_formatter():
@@ -40,7 +40,7 @@ def number_formatter():
 
 
 def age(now, then) -> str:
-    return format_timedelta(now - then, granularity="minute") if then else ""
+    return native_digits(format_timedelta(now - then, granularity="minute")) if then else ""
 
 
 @bp.get("/dashboard")

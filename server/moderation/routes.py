@@ -149,7 +149,8 @@ def waiting_for(since) -> str:
     from flask_babel import format_timedelta
 
     from ..timeutil import as_utc, utcnow
-    return format_timedelta(as_utc(since) - utcnow(), add_direction=True, threshold=1.0)
+    from ..i18n import native_digits
+    return native_digits(format_timedelta(as_utc(since) - utcnow(), add_direction=True, threshold=1.0))
 
 
 @bp.app_template_global()

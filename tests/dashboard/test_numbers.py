@@ -278,3 +278,14 @@ def test_counts_are_grouped_by_the_database(app, world):
     assert len(reading) >= 9
     for statement in reading:
         assert "GROUP BY" in statement.upper(), statement
+
+
+def test_persian_readers_get_the_same_numbers_in_persian_digits(app, world):
+    args = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "period": "month"}
+    english = _page(app, "admin", **args)["table-status"]["body"]
+    persian = _page(app, "admin", lang="fa", **args)["table-status"]["body"]
+    to_persian = str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")
+    assert any(cell["text"].strip().isdigit() for row in english for cell in row[1:])
+    for en_row, fa_row in zip(english, persian, strict=True):
+        assert [c["text"].translate(to_persian) for c in en_row[1:]] == [c["text"] for c in fa_row[1:]]
+        assert not any(ch.isascii() and ch.isdigit() for c in fa_row for ch in c["text"])  # headings too
