@@ -118,6 +118,7 @@ export async function acknowledge(id, sentRev, story) {
   const record = {
     id, owner: item.owner, title: item.data.title, language: item.data.language,
     status: story && story.status ? story.status : 'pending',
+    reason: (story && story.moderation_reason_text) || '', note: (story && story.moderation_reason) || '',
     etag: story && story.etag ? story.etag : null, sentAt: Date.now(),
   };
   const older = (await db.getAllBy('sent', 'owner', item.owner))
@@ -223,7 +224,12 @@ export async function noteStatuses(stories) {
     if (!record) return undefined;
     const story = byId.get(id);
     const status = story.deleted ? 'withdrawn' : story.status;
-    return record.status === status ? undefined : { ...record, status };
+    // Why a facilitator did not publish it or hid it: the reason in the person's language
+    // (as the server put it at pull time) and the facilitator's own note, if any.
+    const reason = story.moderation_reason_text || '';
+    const note = story.moderation_reason || '';
+    if (record.status === status && (record.reason || '') === reason && (record.note || '') === note) return undefined;
+    return { ...record, status, reason, note };
   });
   if (changedCount) changed();
 }

@@ -109,15 +109,21 @@ function fileBars(entry) {
 function storyItem(entry, kind) {
   const state = stateOf(entry, kind);
   const title = (kind === 'sent' ? entry.title : entry.data.title) || t('(no title)');
-  const reason = state.key === 'attention' ? reasonOf(entry.lastError) : '';
+  const reason = state.key === 'attention' ? reasonOf(entry.lastError)
+    : (kind === 'sent' && ['rejected', 'hidden'].includes(entry.status) ? entry.reason || '' : '');
+  const note = kind === 'sent' && reason ? entry.note || '' : '';
   // What the item says apart from progress: same signature, same node (see mountMyStories).
   const item = el('li', { class: `mine-item state-${state.key}`, 'data-id': entry.id, 'data-state': state.key,
-    'data-sig': JSON.stringify([kind, state.key, title, reason]) });
+    'data-sig': JSON.stringify([kind, state.key, title, reason, note]) });
   const heading = kind === 'sent'
     ? el('a', { href: `/stories/${entry.id}`, dir: 'auto', class: 'mine-title', text: title })
     : el('span', { dir: 'auto', class: 'mine-title', text: title });
   item.append(heading, el('span', { class: `state state-${state.key}`, text: state.label }));
   if (state.key === 'sending' && filesOf(entry).length) item.append(fileBars(entry));
+  if (kind === 'sent' && reason) {  // the facilitator's decision, explained to the author
+    item.append(el('p', { class: 'reason', text: reason }));
+    if (note) item.append(el('p', { class: 'reason-note', dir: 'auto', text: t('Note from the facilitator:') + ' ' + note }));
+  }
   if (state.key === 'attention') {
     item.append(el('p', { class: 'reason', text: reason }),
       el('a', { class: 'fix', href: `/write#fix=${entry.id}`, text: t('Fix it and send it again') }));

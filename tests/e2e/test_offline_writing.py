@@ -170,3 +170,23 @@ def test_story_sent_after_the_session_ended_waits_for_sign_in_then_goes(app, peo
     sign_in(page, live_server.url)
     expect(_mine(page, "Written as the session ended")).to_contain_text("waiting for review")
     assert len(stories_titled(app, "Written as the session ended")) == 1
+
+
+def test_the_author_reads_why_a_story_was_not_published_in_their_list(app, people, live_server, context):
+    import uuid
+    from kultialogo.extensions import db
+    from kultialogo.stories import service
+    from tests import factories as f
+    page = _ready_to_write(context, live_server.url)
+    write_story(page, "Our street in winter")
+    expect(_mine(page, "Our street in winter")).to_contain_text("waiting for review")
+    [(story_id, _status)] = stories_titled(app, "Our street in winter")
+    admin = f.account("admin_e2e", is_admin=True)
+    service.moderate(admin, uuid.UUID(story_id), "reject", "personal_data", "Please leave out the house number.")
+    db.session.remove()
+
+    page.reload()  # the page pulls on load; the new state and its reason come with the story
+    item = _mine(page, "Our street in winter")
+    expect(item).to_contain_text("Not published")
+    expect(item.locator(".reason")).to_contain_text("It shows personal details")
+    expect(item.locator(".reason-note")).to_contain_text("Please leave out the house number.")
