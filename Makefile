@@ -36,8 +36,13 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every benchmark in turn; each prints its figures next to the issue's targets (see bench/).
 bench: install-test
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/media.py
+	$(BIN)/python bench/dashboard.py --db sqlite,postgresql
+	$(BIN)/python bench/shell_size.py
+	$(BIN)/python bench/slow_network.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts .cache
