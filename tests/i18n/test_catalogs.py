@@ -89,8 +89,14 @@ def test_committed_mo_matches_the_po(locale):
     catalog = _po(locale)
     with (I18N / "translations" / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         compiled = read_mo(fh)
-    expected = {m.id: m.string for m in catalog if m.id and not m.fuzzy and m.string}
-    got = {m.id: m.string for m in compiled if m.id}
+    def key(message):  # plural messages' ids and strings come back as lists or tuples
+        return tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+
+    def text(message):
+        return tuple(message.string) if isinstance(message.string, (list, tuple)) else message.string
+
+    expected = {key(m): text(m) for m in catalog if m.id and not m.fuzzy and m.string}
+    got = {key(m): text(m) for m in compiled if m.id}
     assert got == expected, "run `kultialogo translate compile` and commit the .mo files"
     assert compiled.plural_forms == catalog.plural_forms
 
