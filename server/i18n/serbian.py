@@ -22,7 +22,9 @@ TARGET = TRANSLATIONS / "sr_Cyrl" / "LC_MESSAGES" / "messages.po"
 # Words kept in Latin script (whole words, case-sensitive).
 LATIN_TOKENS = [
     "Kultialogo", "QR", "PWA", "UUID", "JSON", "UTF-8", "SHA-256", "ISO", "JPEG", "PNG", "WebP",
-    "Opus", "Ogg", "M4A", "MP3", "WAV", "zip", "type", "op", "id", "application/json",
+    "Opus", "Ogg", "M4A", "MP3", "WAV", "zip", "type", "op", "id", "application/json", "CSV", "UTC",
+    # Language codes given as examples: people type them in Latin letters whatever the script.
+    "en", "it", "sr", "nl", "uk", "fa", "ar", "ur", "ps", "fr", "sr-Latn", "sr-Cyrl",
 ]
 # Spans never touched: placeholders, {name} fields, HTML tags and entities, URLs, Latin tokens,
 # and the JSON key "data" where it follows "id i" (elsewhere "data" is Serbian: "data" = given).
