@@ -35,6 +35,11 @@ SHORT = [p[:78] for p in PAYLOADS]  # names and labels have 80 characters
 
 INJECTED = ("main script, main iframe, main img[src='x'], main [onerror], main [onload], main [onmouseover], "
             "main a[href^='javascript'], main svg:not(.segno), main math, main style")
+# The app's own icons (templates/_icons.html): an aria-hidden <svg class="icon"> holding a single
+# <use> of the page's sprite and nothing else; anything more is not ours.
+OUR_ICON = ("e.matches('svg.icon[aria-hidden=true]') && e.children.length === 1"
+            " && e.firstElementChild.matches('use[href^=\"#i-\"]') && e.firstElementChild.attributes.length === 1"
+            " && ![...e.attributes].some(a => a.name.startsWith('on'))")
 
 
 @pytest.fixture
@@ -91,7 +96,8 @@ def visit(page, url, events):
             element.hover(timeout=500)
         except Exception:  # noqa: BLE001 - off-screen or covered: hovering is best effort
             pass
-    injected = page.evaluate(f"() => Array.from(document.querySelectorAll(\"{INJECTED}\")).map(e => e.outerHTML)")
+    injected = page.evaluate(f"() => Array.from(document.querySelectorAll(\"{INJECTED}\"))"
+                             f".filter(e => !({OUR_ICON})).map(e => e.outerHTML)")
     assert injected == [], (url, injected)
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     return page.locator("main").inner_text()
