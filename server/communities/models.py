@@ -41,3 +41,16 @@ class Community(db.Model):
             if names.get(key):
                 return names[key]
         return next(iter(names.values()), None) or self.slug
+
+
+def communities_among(ids) -> list[Community]:
+    """The communities with these ids, by slug; ``None`` means all of them (an admin's view).
+
+    The policy module answers "which communities" as a set of ids or None; pages list them."""
+    from sqlalchemy import select
+    query = select(Community).order_by(Community.slug)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Community.id.in_(ids))
+    return list(db.session.scalars(query))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, distinct, func, select
 
 from .. import policy
 from ..accounts.models import Membership
-from ..communities.models import Community
+from ..communities.models import Community, communities_among
 from ..errors import Problem
 from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTally
 from ..extensions import db
@@ -87,13 +87,7 @@ def _parse_date(value, name) -> date | None:
 
 def viewer_communities(viewer) -> list[Community]:
     """The communities whose numbers this viewer may see (all of them for an admin)."""
-    ids = policy.dashboard_community_ids(viewer)
-    query = select(Community).order_by(Community.slug)
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Community.id.in_(ids))
-    return list(db.session.scalars(query))
+    return communities_among(policy.dashboard_community_ids(viewer))
 
 
 def parse_filters(viewer, args, today: date | None = None, *, max_days: int | None = LONGEST_RANGE_DAYS,

@@ -4,12 +4,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import limits, policy
 from ..accounts.auth import api_requester
 from ..api.body import read_json
-from ..communities.models import Community
+from ..communities.models import Community, communities_among
 from ..errors import Problem
 from ..extensions import csrf, db, limiter
 from ..stories.schema import parse_story_id
@@ -24,13 +23,7 @@ def _viewer():
 # --- Review pages -----------------------------------------------------------------------
 
 def _reviewable_communities(viewer) -> list[Community]:
-    ids = service.reviewable_community_ids(viewer)
-    query = select(Community).order_by(Community.slug)
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Community.id.in_(ids))
-    return list(db.session.scalars(query))
+    return communities_among(service.reviewable_community_ids(viewer))
 
 
 def _review_context(viewer):

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..accounts.models import ROLE_PARTICIPANT, Account, Membership
-from ..communities.models import Community
+from ..communities.models import Community, communities_among
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -30,13 +30,7 @@ def community_for(actor, slug: str) -> Community:
 
 
 def managed_communities(actor) -> list[Community]:
-    ids = policy.managed_community_ids(actor)
-    query = select(Community).order_by(Community.slug)
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Community.id.in_(ids))
-    return list(db.session.scalars(query))
+    return communities_among(policy.managed_community_ids(actor))
 
 
 def members(actor, community) -> list[Membership]:
