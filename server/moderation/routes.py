@@ -10,7 +10,7 @@ from ..accounts.auth import api_requester
 from ..api.body import read_json
 from ..communities.models import Community, communities_among
 from ..errors import Problem
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, limiter
 from ..stories.schema import parse_story_id
 from . import bp, service
 from .forms import ModerationForm, ReportForm
