@@ -43,6 +43,7 @@ bench: install-test
 	$(BIN)/python bench/dashboard.py --db sqlite,postgresql
 	$(BIN)/python bench/shell_size.py
 	$(BIN)/python bench/slow_network.py
+	$(BIN)/python bench/i18n_weight.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts .cache
