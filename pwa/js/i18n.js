@@ -11,6 +11,20 @@ export function locale() {
   return document.documentElement.lang || 'en';
 }
 
+// The digits CLDR gives a locale by default where they are not 0-9 (as kultialogo/i18n
+// native_digits writes the server's numbers). Chromium's Intl has no Pashto at all and would
+// fall back to en-US, so a size or a clock on the page would not match the server's dates.
+const NUMBERING = { fa: 'arabext', ps: 'arabext' };
+
+// Intl.NumberFormat for the page's language, in that language's digits even where the
+// browser does not know the language.
+export function numberFormat(options = {}) {
+  const lang = locale();
+  const system = NUMBERING[lang.split('-')[0]];
+  if (!system || Intl.NumberFormat.supportedLocalesOf([lang]).length) return new Intl.NumberFormat(lang, options);
+  return new Intl.NumberFormat(lang, { ...options, numberingSystem: system });
+}
+
 export async function loadStrings() {
   const lang = locale();
   if (lang === 'en') return;  // msgids are English

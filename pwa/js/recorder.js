@@ -2,7 +2,7 @@
 // the length shown as it grows, and a longest length after which it stops by itself. Opus at a
 // speech bitrate, so a minute is about 180 KB. Loaded only where MediaRecorder exists (and
 // only on the write page); without it the plain file field does the job.
-import { t } from './i18n.js';
+import { numberFormat, t } from './i18n.js';
 import { el, formatBytes, iconButton } from './ui.js';
 import { withDuration } from './webm.js';
 
@@ -30,7 +30,7 @@ function format() {
 
 // "01:05", in the page's digits.
 export function clock(seconds) {
-  const two = new Intl.NumberFormat(document.documentElement.lang || 'en', { minimumIntegerDigits: 2, useGrouping: false });
+  const two = numberFormat({ minimumIntegerDigits: 2, useGrouping: false });
   const whole = Math.floor(seconds);
   return `${two.format(Math.floor(whole / 60))}:${two.format(whole % 60)}`;
 }

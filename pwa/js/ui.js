@@ -1,7 +1,7 @@
 // What the person sees of the phone side: the state of each story, banners (offline, update
 // ready), and how much space Kultialogo uses. DOM only; data comes from outbox.js.
 // Every string goes through t() so it can be extracted into the gettext catalogs.
-import { t } from './i18n.js';
+import { numberFormat, t } from './i18n.js';
 import * as outbox from './outbox.js';
 
 function el(tag, attrs = {}, ...children) {
@@ -233,7 +233,7 @@ export function hideBanner(key) {
 // --- Storage ------------------------------------------------------------------------------
 
 export function formatBytes(bytes) {
-  const number = (n) => new Intl.NumberFormat(document.documentElement.lang || 'en', { maximumFractionDigits: 1 }).format(n);
+  const number = (n) => numberFormat({ maximumFractionDigits: 1 }).format(n);
   if (bytes >= 1024 * 1024) return t('%(n)s MB', { n: number(bytes / (1024 * 1024)) });
   if (bytes >= 1024) return t('%(n)s KB', { n: number(bytes / 1024) });
   return t('%(n)s bytes', { n: number(bytes) });
