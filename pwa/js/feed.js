@@ -1,7 +1,7 @@
 // Reading offline: the feed pulled into IndexedDB (sync.js) is shown when there is no
 // signal, with a banner saying so. The server's HTML stays as it is while online.
 import * as db from './db.js';
-import { t } from './i18n.js';
+import { formatDay, t } from './i18n.js';
 import { el, showBanner, hideBanner } from './ui.js';
 
 const SHOWN = 50;       // stories drawn at once; "Show more" draws the next ones
@@ -35,7 +35,7 @@ function metaLine(story, communities) {
   if (story.received_at) {
     // As the server's pages show it: the day it arrived, in the page's language ("long" date).
     const day = new Date(story.received_at);
-    const text = new Intl.DateTimeFormat(document.documentElement.lang || 'en', { dateStyle: 'long' }).format(day);
+    const text = formatDay(day);
     meta.append(' · ', el('time', { datetime: story.received_at.slice(0, 10), text }));
   }
   if (story.status !== 'published') {

@@ -25,6 +25,19 @@ export function numberFormat(options = {}) {
   return new Intl.NumberFormat(lang, { ...options, numberingSystem: system });
 }
 
+// A day as the server's pages write it: "long", in the Gregorian calendar as Babel does (the
+// browser's Persian would be Solar Hijri, another date than the same story's online). Where the
+// browser does not know the language (Chromium: Pashto) it would write English month names:
+// the day in figures instead, year first as CLDR's short date for Pashto (y/M/d), in its digits.
+export function formatDay(date) {
+  const lang = locale();
+  if (Intl.DateTimeFormat.supportedLocalesOf([lang]).length) {
+    return new Intl.DateTimeFormat(lang, { dateStyle: 'long', calendar: 'gregory' }).format(date);
+  }
+  const digits = numberFormat({ useGrouping: false });
+  return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map((n) => digits.format(n)).join('/');
+}
+
 export async function loadStrings() {
   const lang = locale();
   if (lang === 'en') return;  // msgids are English

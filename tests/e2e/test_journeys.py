@@ -7,10 +7,12 @@ sr-Latn, ltr), no English interface words show, and axe-core (with the project's
 The browsers ask for the language as a phone set to it does (locale and Accept-Language); no
 one picks a language in the app. The fake microphone is test_media_capture's.
 """
+import datetime
 import json
 import re
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -208,3 +210,29 @@ def test_the_english_check_can_fail(new_context):
     shown = page.evaluate(INTERFACE_TEXT)
     found = {m for text in shown["texts"] for m in ENGLISH_RE.findall(text)}
     assert found == {"Write a story", "Send"}, found  # not the hidden one, not a story's own title
+
+
+CLIENT_FORMATS = """async () => {
+    const src = document.querySelector('script[type=module][src*="app"]').src;
+    const i18n = await import(src.replace(/app(\\.[^/]*)?\\.js/, (m) => m.replace('app', 'i18n')));
+    return { day: i18n.formatDay(new Date(2026, 10, 26, 12)), size: i18n.numberFormat({ maximumFractionDigits: 1 }).format(374.5) };
+}"""
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("lang, day, size", [
+    ("ps", "۲۰۲۶/۱۱/۲۶", "۳۷۴٫۵"),       # Chromium has no Pashto: figures, not English month names
+    ("fa", "۲۶ نوامبر ۲۰۲۶", "۳۷۴٫۵"),   # Gregorian, as the server writes it (not ۵ آذر ۱۴۰۵)
+    ("sr_Latn", "26. novembar 2026.", "374,5"),
+])
+def test_dates_and_numbers_the_phone_writes_offline_are_in_the_language(app, live_server, new_context, lang, day, size):
+    from kultialogo.i18n import native_digits
+    context = new_context(service_workers="block")
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    formats = page.evaluate(CLIENT_FORMATS)
+    assert formats == {"day": day, "size": size}
+    if lang != "ps":  # as the server's pages write the same day
+        with app.test_request_context():
+            assert native_digits(format_date(datetime.date(2026, 11, 26), "long", locale=lang), lang) == day
