@@ -1,7 +1,7 @@
 // Reading offline: the feed pulled into IndexedDB (sync.js) is shown when there is no
 // signal, with a banner saying so. The server's HTML stays as it is while online.
 import * as db from './db.js';
-import { formatDay, t } from './i18n.js';
+import { formatDay, languageName, t } from './i18n.js';
 import { el, showBanner, hideBanner } from './ui.js';
 
 const SHOWN = 50;       // stories drawn at once; "Show more" draws the next ones
@@ -59,8 +59,7 @@ function inPageLanguage(story) {
   if (primary(story.language) === page) return story;
   const found = (story.translations || []).find((tr) => primary(tr.language) === page);
   if (!found) return story;
-  let from = story.language;
-  try { from = new Intl.DisplayNames([document.documentElement.lang], { type: 'language' }).of(story.language) || from; } catch (err) { /* an odd tag: show it as it is */ }
+  const from = languageName(story.language);
   return { ...story, language: found.language, title: found.title || story.title, body: found.body,
     mark: t('Translated from %(language)s', { language: from }) };
 }

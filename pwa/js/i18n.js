@@ -38,6 +38,19 @@ export function formatDay(date) {
   return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map((n) => digits.format(n)).join('/');
 }
 
+// A language's name in the page's language ("uk" is "Ukrainian", "اوکراینی"); where the
+// browser does not know the page's language (Chromium: Pashto) it would answer in English: the
+// language's own name then ("українська"), which its readers know. The tag itself if odd.
+export function languageName(tag) {
+  const page = locale();
+  const known = Intl.DisplayNames.supportedLocalesOf([page]).length;
+  try {
+    return new Intl.DisplayNames([known ? page : tag], { type: 'language' }).of(tag) || tag;
+  } catch (err) {
+    return tag;
+  }
+}
+
 export async function loadStrings() {
   const lang = locale();
   if (lang === 'en') return;  // msgids are English

@@ -215,24 +215,29 @@ def test_the_english_check_can_fail(new_context):
 CLIENT_FORMATS = """async () => {
     const src = document.querySelector('script[type=module][src*="app"]').src;
     const i18n = await import(src.replace(/app(\\.[^/]*)?\\.js/, (m) => m.replace('app', 'i18n')));
-    return { day: i18n.formatDay(new Date(2026, 10, 26, 12)), size: i18n.numberFormat({ maximumFractionDigits: 1 }).format(374.5) };
+    return { day: i18n.formatDay(new Date(2026, 10, 26, 12)), size: i18n.numberFormat({ maximumFractionDigits: 1 }).format(374.5),
+             language: i18n.languageName('uk') };
 }"""
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("lang, day, size", [
-    ("ps", "۲۰۲۶/۱۱/۲۶", "۳۷۴٫۵"),       # Chromium has no Pashto: figures, not English month names
-    ("fa", "۲۶ نوامبر ۲۰۲۶", "۳۷۴٫۵"),   # Gregorian, as the server writes it (not ۵ آذر ۱۴۰۵)
-    ("sr_Latn", "26. novembar 2026.", "374,5"),
+@pytest.mark.parametrize("lang, day, size, language", [
+    # Chromium has no Pashto: figures, not English month names; Ukrainian named in Ukrainian.
+    ("ps", "۲۰۲۶/۱۱/۲۶", "۳۷۴٫۵", "українська"),
+    ("fa", "۲۶ نوامبر ۲۰۲۶", "۳۷۴٫۵", "اوکراینی"),  # Gregorian, as the server writes it (not ۵ آذر ۱۴۰۵)
+    ("sr_Latn", "26. novembar 2026.", "374,5", "ukrajinski"),
 ])
-def test_dates_and_numbers_the_phone_writes_offline_are_in_the_language(app, live_server, new_context, lang, day, size):
+def test_dates_and_numbers_the_phone_writes_offline_are_in_the_language(app, live_server, new_context, lang, day, size,
+                                                                         language):
+    """What the phone writes itself (the offline feed's dates, sizes, "Translated from ...")
+    is in the page's language, even where the browser's Intl lacks it."""
     from kultialogo.i18n import native_digits
     context = new_context(service_workers="block")
     context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
     page = context.new_page()
     page.goto(live_server.url + "/")
     formats = page.evaluate(CLIENT_FORMATS)
-    assert formats == {"day": day, "size": size}
+    assert formats == {"day": day, "size": size, "language": language}
     if lang != "ps":  # as the server's pages write the same day
         with app.test_request_context():
             assert native_digits(format_date(datetime.date(2026, 11, 26), "long", locale=lang), lang) == day
