@@ -27,12 +27,13 @@ function mountHint(page) {
   hint.tabIndex = -1;
   const show = () => { hint.hidden = false; hint.focus(); };
   open.addEventListener('click', show);
-  hint.querySelector('.hint-close').addEventListener('click', () => { hint.hidden = true; open.focus(); });
-  // Shown on the first visit only; "Help" opens it again.
-  if (!recall(HINT_KEY)) {
-    hint.hidden = false;
-    remember(HINT_KEY, '1');
-  }
+  hint.querySelector('.hint-close').addEventListener('click', () => {
+    hint.hidden = true;
+    remember(HINT_KEY, '1');  // seen once closed: a page left unread shows it again next time
+    open.focus();
+  });
+  // Shown until the person closes it once; "Help" opens it again.
+  if (!recall(HINT_KEY)) hint.hidden = false;
 }
 
 // The big state after Send: an icon and a few words, also spoken.
