@@ -83,6 +83,16 @@ def _resolve_open_reports(actor, story, decision: str, now) -> int:
     return count
 
 
+def _story_to_moderate(actor, story_id) -> Story:
+    """The story, if this actor moderates its community: 404 if there is none, else 403."""
+    story = db.session.get(Story, story_id)
+    if story is None:
+        raise Problem("not_found", status=404)
+    if not policy.can_moderate_story(actor, story):
+        raise Problem("forbidden", status=403)
+    return story
+
+
 def _transition(actor, story: Story, action: str, code, note: str, revs: RevisionBlock, now) -> bool:
     """Change the story's status inside the caller's transaction; False if already there."""
     if not policy.can_moderate_story(actor, story):
@@ -123,11 +133,7 @@ def moderate(actor, story_id: uuid.UUID, action: str, reason="", note="") -> Sto
         raise Problem("bad_action", field="action")
     code, note = parse_reason(action, reason, note)
     with write_transaction():
-        story = db.session.get(Story, story_id)
-        if story is None:
-            raise Problem("not_found", status=404)
-        if not policy.can_moderate_story(actor, story):
-            raise Problem("forbidden", status=403)
+        story = _story_to_moderate(actor, story_id)
         revs = RevisionBlock(db.session)
         now = utcnow()
         if _transition(actor, story, action, code, note, revs, now):
@@ -212,11 +218,7 @@ def resolve_reports(actor, story_id: uuid.UUID, decision: str, reason="", note="
     action = {DISMISS: "unhide", HIDE: "hide", REJECT: "reject"}[decision]
     code, note = parse_reason(action, reason, note)
     with write_transaction():
-        story = db.session.get(Story, story_id)
-        if story is None:
-            raise Problem("not_found", status=404)
-        if not policy.can_moderate_story(actor, story):
-            raise Problem("forbidden", status=403)
+        story = _story_to_moderate(actor, story_id)
         revs = RevisionBlock(db.session)
         now = utcnow()
         if decision != DISMISS or story.status == STATUS_HIDDEN:
