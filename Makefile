@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 AXE_VERSION := 4.14.1
 AXE_DIR := .cache/axe-core-$(AXE_VERSION)
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test lock bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot make a virtualenv: on Debian run 'apt-get install python3-venv' first."; exit 1; }
@@ -17,11 +17,22 @@ $(BIN)/python:
 
 # A regular (non-editable) install: what `pip install .` gives an operator, migrations and
 # shell included, so the tests exercise the real package.
+# Every dependency comes from the committed lock (exact versions and hashes), never from the
+# open ranges in pyproject.toml alone: a newcomer installs what CI tested. `make lock` renews it.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet .
+	$(BIN)/pip install --quiet --require-hashes -r requirements/main.lock
+	$(BIN)/pip install --quiet --no-deps .
 
 install-test: $(BIN)/python $(AXE_DIR)/node_modules/axe-core/axe.min.js
-	$(BIN)/pip install --quiet ".[test]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.lock
+	$(BIN)/pip install --quiet --no-deps .
+
+# Renew the lock files after changing dependencies in pyproject.toml (uv resolves in seconds;
+# it is a maintainer's tool, not a dependency of the app).
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet -o requirements/main.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes --quiet -o requirements/test.lock
 
 $(AXE_DIR)/node_modules/axe-core/axe.min.js:
 	@command -v npm >/dev/null 2>&1 || { echo "The accessibility tests need npm: on Debian run 'apt-get install npm' first."; exit 1; }
