@@ -9,39 +9,47 @@ HOST ?= 127.0.0.1
 AXE_VERSION := 4.14.1
 AXE_DIR := .cache/axe-core-$(AXE_VERSION)
 
+PIP := $(BIN)/pip --quiet --disable-pip-version-check
+
 .PHONY: run test install install-test lock bench clean
 
+# Recipes start with @: `make run` prints what a newcomer needs (the address, the accounts),
+# not the commands; pip is quiet unless something fails.
 $(BIN)/python:
+	@echo "Making the virtualenv $(VENV)"
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot make a virtualenv: on Debian run 'apt-get install python3-venv' first."; exit 1; }
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(PIP) install --upgrade pip
 
 # A regular (non-editable) install: what `pip install .` gives an operator, migrations and
 # shell included, so the tests exercise the real package.
 # Every dependency comes from the committed lock (exact versions and hashes), never from the
 # open ranges in pyproject.toml alone: a newcomer installs what CI tested. `make lock` renews it.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements/main.lock
-	$(BIN)/pip install --quiet --no-deps .
+	@echo "Installing Kultialogo into $(VENV) (exact versions from requirements/main.lock)"
+	@$(PIP) install --require-hashes -r requirements/main.lock
+	@$(PIP) install --no-deps .
 
 install-test: $(BIN)/python $(AXE_DIR)/node_modules/axe-core/axe.min.js
-	$(BIN)/pip install --quiet --require-hashes -r requirements/test.lock
-	$(BIN)/pip install --quiet --no-deps .
+	@echo "Installing Kultialogo and its test tools into $(VENV) (requirements/test.lock)"
+	@$(PIP) install --require-hashes -r requirements/test.lock
+	@$(PIP) install --no-deps .
 
 # Renew the lock files after changing dependencies in pyproject.toml (uv resolves in seconds;
 # it is a maintainer's tool, not a dependency of the app).
 lock: $(BIN)/python
-	$(BIN)/pip install --quiet uv
+	$(PIP) install uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet -o requirements/main.lock
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes --quiet -o requirements/test.lock
 
 $(AXE_DIR)/node_modules/axe-core/axe.min.js:
 	@command -v npm >/dev/null 2>&1 || { echo "The accessibility tests need npm: on Debian run 'apt-get install npm' first."; exit 1; }
-	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+	@echo "Fetching axe-core $(AXE_VERSION) for the accessibility tests into $(AXE_DIR)"
+	@npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
-# Serve the app with demo content on SQLite (data in ./kultialogo-data).
+# Serve the app with demo content on SQLite (data in ./kultialogo-data); it ends by printing
+# the address to open and the demo accounts. HOST=0.0.0.0 serves phones on the local network.
 run: install
-	$(BIN)/kultialogo demo
-	$(BIN)/kultialogo run --host $(HOST) --port $(PORT)
+	@$(BIN)/kultialogo run --demo --host $(HOST) --port $(PORT)
 
 # The whole suite, on SQLite and PostgreSQL, browser tests included.
 test: install-test

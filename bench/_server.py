@@ -1,17 +1,24 @@
 """A real ``kultialogo run`` process (waitress) on a given database, for tests and benchmarks.
 
 Shared by tests/conftest.py (``live_server`` fixtures) and bench/ingest.py so both exercise the
-server exactly as an operator starts it, never the Flask test client.
+server exactly as an operator starts it, never the Flask test client. Also where the tests and
+benchmarks find their PostgreSQL: the configured one, or a throwaway cluster of their own.
 """
+import glob
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+# Where tests and benchmarks create their scratch databases (a superuser URL, trust auth).
+PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -86,18 +93,35 @@ class LiveServer:
 
 
 class ScratchPostgres:
-    """A fresh PostgreSQL database, created on enter and dropped (forcibly) on exit."""
+    """A fresh PostgreSQL database, created on enter and dropped (forcibly) on exit.
 
-    def __init__(self, admin_url: str, prefix: str = "kultialogo"):
+    When nothing answers at admin_url but the server binaries are installed, the database lives
+    in a throwaway cluster (ThrowawayPostgres) that is stopped and removed on exit.
+    """
+
+    def __init__(self, admin_url: str = PG_ADMIN_URL, prefix: str = "kultialogo"):
         self.admin_url = admin_url
         self.name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
+        self.cluster: ThrowawayPostgres | None = None
+
+    @property
+    def url(self) -> str:
+        return self.admin_url.rsplit("/", 1)[0] + "/" + self.name
 
     def __enter__(self) -> "ScratchPostgres":
+        problem = pg_unreachable(self.admin_url)
+        pg_ctl = find_pg_ctl()
+        if problem and pg_ctl:
+            self.cluster = ThrowawayPostgres(pg_ctl).start()
+            print(f"{problem}; using a throwaway cluster at {self.cluster.url}", file=sys.stderr)
+            self.admin_url = self.cluster.url
         admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        except BaseException:
+            self._stop_cluster()
+            raise
         finally:
             admin.dispose()
         return self
@@ -109,6 +133,94 @@ class ScratchPostgres:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         finally:
             admin.dispose()
+            self._stop_cluster()
+
+    def _stop_cluster(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
 
     def __exit__(self, *exc):
         self.drop()
+
+
+def pg_unreachable(admin_url: str) -> str | None:
+    """Why PostgreSQL at admin_url cannot be used, or None when it can."""
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it
+        cause = getattr(exc, "orig", None) or exc  # the driver's own error, without SQLAlchemy's links
+        first = (str(cause).strip().splitlines() or [""])[0]
+        return f"PostgreSQL not reachable at {admin_url}: {cause.__class__.__name__}: {first}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def find_pg_ctl() -> str | None:
+    """The installed server's pg_ctl: on PATH, or Debian's /usr/lib/postgresql/<version>/bin (newest)."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return found
+    candidates = glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")
+    return max(candidates, key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+               default=None)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of its own, made by initdb in a temporary folder from the installed
+    server binaries (pytest-postgresql's executor: initdb, pg_ctl start/stop), on a free port of
+    127.0.0.1 with trust auth; ``stop()`` stops it and deletes the folder.
+
+    PostgreSQL refuses to run as root, so as root the binaries run as the ``postgres`` system
+    user (the one Debian's package creates), through runuser.
+    """
+
+    def __init__(self, pg_ctl: str):
+        from pytest_postgresql.executors import PostgreSQLExecutor
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="kultialogo-pg-"))
+        executable = pg_ctl
+        if os.geteuid() == 0:
+            executable = self._as_postgres_user(pg_ctl)
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.executor = PostgreSQLExecutor(
+            executable=executable, host="127.0.0.1", port=self.port, datadir=str(self.folder / "data"),
+            unixsocketdir=str(self.folder), logfile=str(self.folder / "postgresql.log"),
+            startparams="-w", dbname="postgres", user="postgres",
+            postgres_options="-c listen_addresses=127.0.0.1 -c fsync=off")
+
+    def _as_postgres_user(self, pg_ctl: str) -> str:
+        import pwd
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            raise RuntimeError("PostgreSQL will not run as root and there is no 'postgres' user") from None
+        os.chown(self.folder, user.pw_uid, user.pw_gid)
+        wrapper = self.folder / "pg_ctl"
+        wrapper.write_text(f'#!/bin/sh\nexec runuser -u postgres -- "{pg_ctl}" "$@"\n')
+        wrapper.chmod(0o755)
+        return str(wrapper)
+
+    def start(self) -> "ThrowawayPostgres":
+        try:
+            self.executor.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        try:
+            if self.executor.running():
+                self.executor.stop()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> "ThrowawayPostgres":
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

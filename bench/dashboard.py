@@ -35,9 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import LiveServer, ScratchPostgres, plain_pg_url  # noqa: E402
+from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres, plain_pg_url  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN, PASSWORD = "bench-admin", "bench password 1"
 LANGUAGES = ["ar", "it", "uk", "en", "fa", "sr", "nl", "fr", "ps", "ur", "ru", "tr", "es", "ti"]
 STATUSES = ["published"] * 12 + ["pending"] * 3 + ["rejected"] * 2 + ["hidden", "withdrawn"]

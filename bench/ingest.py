@@ -12,7 +12,6 @@ The push rate limit is lifted for the benchmark's server (one token sends far mo
 """
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -26,9 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import LiveServer, ScratchPostgres  # noqa: E402
+from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 100
 
 

@@ -31,9 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import LiveServer, ScratchPostgres  # noqa: E402
+from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 UPLOADS = "/api/v1/media/uploads"
 TUS = {"Tus-Resumable": "1.0.0"}
 

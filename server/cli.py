@@ -1,6 +1,8 @@
 """The ``kultialogo`` command: a Flask CLI group with the operator's commands."""
 import os
+import socket
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -10,7 +12,11 @@ from flask_migrate.cli import db as db_group
 
 def _create_app():
     from . import create_app
-    return create_app()
+    from .config import ConfigError
+    try:
+        return create_app()
+    except ConfigError as exc:  # a setting it cannot start with: say which, without a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
@@ -28,15 +34,20 @@ cli.add_command(db_group)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads (waitress).")
 @click.option("--debug", is_flag=True, help="Flask's reloading debug server instead of waitress (development only).")
 @click.option("--upgrade/--no-upgrade", default=True, show_default=True, help="Apply database migrations first.")
+@click.option("--demo", is_flag=True, help="Load the demo content first (as `kultialogo demo`) and list its accounts.")
 @with_appcontext
-def run_command(host, port, threads, debug, upgrade):
+def run_command(host, port, threads, debug, upgrade, demo):
     """Serve the app (waitress, a production WSGI server, unless --debug)."""
     app = current_app._get_current_object()
-    if upgrade:
-        from flask_migrate import upgrade as migrate_upgrade
-        migrate_upgrade()
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    click.echo(f"Kultialogo is running at http://{shown}:{port}/  (database: {app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]})")
+    if upgrade or demo:
+        _upgrade_schema()
+    if demo:
+        from .demo import accounts_table, load_demo
+        click.echo(load_demo().splitlines()[0])
+    for line in _addresses(host, port, app.config["SQLALCHEMY_DATABASE_URI"]):
+        click.echo(line)
+    if demo:
+        click.echo(accounts_table())
     sys.stdout.flush()
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
@@ -47,14 +58,84 @@ def run_command(host, port, threads, debug, upgrade):
                    _quiet=True)
 
 
+def _upgrade_schema() -> None:
+    """Apply pending migrations, saying so in one line rather than in Alembic's log."""
+    import logging
+
+    from alembic.runtime.migration import MigrationContext
+    from flask_migrate import upgrade as migrate_upgrade
+
+    from .extensions import db
+
+    def revision():
+        with db.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    logging.disable(logging.INFO)
+    try:
+        before = revision()
+        migrate_upgrade()
+        after = revision()
+    finally:
+        logging.disable(logging.NOTSET)
+    if after != before:
+        click.echo(f"Database schema upgraded from {before or 'empty'} to {after}.")
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback: where phones on the same network
+    reach it. Read from the network interfaces (Linux), else from the route a UDP socket would
+    take; neither sends a packet."""
+    found = []
+    try:
+        import fcntl
+        import struct
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for _index, name in socket.if_nameindex():
+                try:
+                    packed = fcntl.ioctl(sock.fileno(), 0x8915,  # SIOCGIFADDR
+                                         struct.pack("256s", name.encode()[:15]))
+                except OSError:  # no IPv4 address on this interface
+                    continue
+                found.append(socket.inet_ntoa(packed[20:24]))
+    except (ImportError, OSError, AttributeError):
+        pass
+    if not found:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.connect(("10.254.254.254", 1))  # UDP connect only picks a route
+                found.append(sock.getsockname()[0])
+            except OSError:
+                pass
+    return [a for a in dict.fromkeys(found) if not a.startswith(("127.", "0.", "169.254."))]
+
+
+def _addresses(host: str, port: int, database_uri: str) -> list[str]:
+    """What `kultialogo run` says before it serves: where to open it, and from where."""
+    kind = database_uri.split("://")[0].split("+")[0]
+    if host in ("0.0.0.0", ""):
+        lines = [f"Kultialogo is running at http://localhost:{port}/  (database: {kind})"]
+        phones = [f"http://{a}:{port}/" for a in lan_addresses()]
+        if phones:
+            lines.append("Phones on the same network open: " + "  ".join(phones))
+        else:
+            lines.append("No network address found: connect this computer to the Wi-Fi phones use.")
+        return lines
+    if host in ("127.0.0.1", "localhost"):
+        return [f"Kultialogo is running at http://localhost:{port}/  (database: {kind})",
+                "Only this computer can open it; to serve phones on the network: kultialogo run --host 0.0.0.0"
+                " (make run HOST=0.0.0.0)"]
+    shown = f"[{host}]" if ":" in host else host
+    return [f"Kultialogo is running at http://{shown}:{port}/  (database: {kind})"]
+
+
 @cli.command("demo")
 @click.option("--reset", is_flag=True, help="Delete existing stories first.")
 @with_appcontext
 def demo_command(reset):
     """Load demo communities, people and stories (safe to run twice)."""
-    from flask_migrate import upgrade as migrate_upgrade
     from .demo import load_demo
-    migrate_upgrade()
+    _upgrade_schema()
     summary = load_demo(reset=reset)
     click.echo(summary)
 
@@ -83,12 +164,26 @@ TEMPLATE = "server/i18n/messages.pot"
 PYTHON_KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2"]
 
 
-def _source_root():
-    from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "babel.cfg").is_file():
-        raise click.ClickException("The translate commands need a source checkout (babel.cfg not found).")
-    return root
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _is_checkout(folder: Path) -> bool:
+    return (folder / "babel.cfg").is_file() and (folder / "server" / "i18n").is_dir()
+
+
+def _source_root() -> Path:
+    """The checkout whose sources and catalogs the translate commands work on: the one this
+    package runs from (an editable install), else the one the working folder is in (a regular
+    install, as `make` does, run from a checkout)."""
+    if _is_checkout(PACKAGE_DIR.parent):
+        return PACKAGE_DIR.parent
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if _is_checkout(folder):
+            return folder
+    raise click.ClickException(
+        "The translate commands work on a source checkout: run them from inside one (the folder "
+        "with babel.cfg and server/i18n, or any folder below it).")
 
 
 def _pybabel(*args) -> None:
@@ -138,9 +233,9 @@ def translate_update():
 @translate.command("compile")
 def translate_compile():
     """Compile every catalog to .mo (committed: the wheel ships them); sr_Cyrl is made from sr_Latn first."""
-    _source_root()
+    root = _source_root()
     from .i18n import serbian
-    if serbian.write():
+    if serbian.write(root / TRANSLATIONS):
         click.echo("Wrote sr_Cyrl from sr_Latn")
     _pybabel("compile", "-d", TRANSLATIONS, "--statistics")
 

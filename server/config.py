@@ -42,6 +42,32 @@ def database_url(folder: Path) -> str:
     return url
 
 
+class ConfigError(RuntimeError):
+    """A setting the app cannot start with; the message says which and why."""
+
+
+def sqlite_file_ready(url: str) -> str:
+    """A SQLite URL with a relative path names a file in the working folder (Flask-SQLAlchemy
+    would otherwise put it in the package's instance folder, which need not exist, and every
+    request would fail): make it absolute and create its folder, or refuse to start."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") \
+            or parsed.query.get("uri") == "true":
+        return url
+    path = Path(parsed.database)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    path = path.resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "a file is in the way" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+        raise ConfigError(f"The SQLite database {path} cannot be made: its folder {path.parent} cannot be "
+                          f"created ({why or exc}). Set DATABASE_URL to a file in a writable folder.") from None
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
 class Config:
     SUPPORTED_LOCALES = ["en", "it", "sr_Latn", "sr_Cyrl", "nl", "uk", "ar", "fa", "ur", "ps", "fr"]
     RTL_LOCALES = {"ar", "fa", "ur", "ps", "he"}

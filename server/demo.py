@@ -188,8 +188,14 @@ def load_demo(reset: bool = False) -> str:
     # Stories read in several languages (an Arabic story in Italian and English), one waiting.
     from .translations.demo import load_translations
     load_translations(people, demo_story_id)
-    lines = [f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.",
-             f"Every demo account has the password: {DEMO_PASSWORD}",
-             "  admin (site admin)"]
-    lines += [f"  {u} ({role} in {c})" for u, _, c, role in PEOPLE]
-    return "\n".join(lines)
+    return (f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.\n"
+            + accounts_table())
+
+
+def accounts_table() -> str:
+    """The demo accounts and their roles, to sign in with (printed by `kultialogo demo` and
+    `kultialogo run --demo`)."""
+    rows = [("admin", "site admin")] + [(u, f"{role} in {c}") for u, _, c, role in PEOPLE]
+    width = max(len(u) for u, _ in rows)
+    return "\n".join([f"Demo accounts, all with the password {DEMO_PASSWORD}:"]
+                     + [f"  {u.ljust(width)}  {what}" for u, what in rows])

@@ -2,8 +2,12 @@
 
 SQLite: the schema is built once by the real migrations into a template file, then copied
 for each test (a fresh database in microseconds). PostgreSQL: one database per test session,
-built by the same migrations, emptied between tests. When PostgreSQL cannot be reached the
-PostgreSQL variants are skipped locally, but fail under CI (CI=true) or KULTIALOGO_REQUIRE_PG=1.
+built by the same migrations, emptied between tests.
+
+Which PostgreSQL: the one at KULTIALOGO_TEST_PG (default: the local cluster on 127.0.0.1:5432)
+when it answers; otherwise a throwaway cluster that the session makes from the installed server
+binaries (initdb in a temporary folder) and removes at its end. With neither, the PostgreSQL
+variants are skipped locally, but fail under CI (CI=true) or KULTIALOGO_REQUIRE_PG=1.
 """
 import os
 import shutil
@@ -16,9 +20,9 @@ from sqlalchemy import create_engine, text
 from kultialogo import create_app
 from kultialogo.extensions import db as _db
 
-from bench._server import LiveServer, free_port  # noqa: F401  (free_port: for tests that need a port)
+from bench._server import (PG_ADMIN_URL, LiveServer, ThrowawayPostgres, find_pg_ctl, pg_unreachable,
+                           free_port)  # noqa: F401  (free_port: for tests that need a port)
 
-PG_ADMIN_URL = os.environ.get("KULTIALOGO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CI") == "true" or os.environ.get("KULTIALOGO_REQUIRE_PG") == "1"
 TABLES_KEEP = {"alembic_version", "revision_counter"}
 
@@ -55,19 +59,40 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_database(tmp_path_factory):
-    name = f"kultialogo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL
-        admin.dispose()
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}"
+def pg_admin_url(request):
+    """A superuser URL of a running PostgreSQL: the configured one, or a throwaway cluster."""
+    problem = pg_unreachable(PG_ADMIN_URL)
+    if problem is None:
+        yield PG_ADMIN_URL
+        return
+    pg_ctl = find_pg_ctl()
+    if pg_ctl is None:
+        message = f"{problem}; and no PostgreSQL server binaries (pg_ctl) to start one (apt-get install postgresql)"
         if REQUIRE_PG:
             pytest.fail(message)
         pytest.skip(message)
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        cluster = ThrowawayPostgres(pg_ctl).start()
+    except Exception as exc:  # noqa: BLE001 - initdb or pg_ctl failed: say why
+        message = f"{problem}; and a throwaway cluster from {pg_ctl} did not start: {exc}"
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # said once, on the terminal, not in a test's output
+        print(f"\nPostgreSQL: {PG_ADMIN_URL} not reachable; using a throwaway cluster at "
+              f"{cluster.url} (in {cluster.folder}, removed at the end)", flush=True)
+    yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_admin_url, tmp_path_factory):
+    name = f"kultialogo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
     _upgrade(url, tmp_path_factory.mktemp("pg-data"))
     yield url
     with admin.connect() as conn:

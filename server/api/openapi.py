@@ -58,7 +58,7 @@ def openapi_document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Kultialogo sync API", "version": "1.0.0",
                  "description": "The contract between phones, camp nodes and the server "
-                                "(shared/specs/sync.md). Error bodies are application/problem+json "
+                                "(docs/sync.md). Error bodies are application/problem+json "
                                 "with a machine-readable code and a localised message."},
         "servers": [{"url": "/"}],
         "components": {

@@ -32,14 +32,24 @@ def lang_tag(code: str) -> str:
     return code.replace("_", "-")
 
 
+# A bare language code for a language we have in several scripts: the script it means.
+# Without an entry, the variant listed first in SUPPORTED_LOCALES.
+DEFAULT_SCRIPT = {"sr": "sr_Latn"}
+
+
 def from_tag(value: str | None) -> str | None:
-    """A supported catalog code from a tag or code in any case ("sr-latn", "sr_Latn"), or None."""
+    """A supported catalog code from a tag or code in any case ("sr-latn", "sr_Latn"), or None.
+    A bare language with script variants means its usual script: "sr" is sr_Latn."""
     if not value:
         return None
     wanted = value.replace("_", "-").lower()
-    for code in current_app.config["SUPPORTED_LOCALES"]:
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    for code in supported:
         if lang_tag(code).lower() == wanted:
             return code
+    variants = [code for code in supported if code.split("_")[0].lower() == wanted]
+    if variants:
+        return DEFAULT_SCRIPT.get(wanted) if DEFAULT_SCRIPT.get(wanted) in variants else variants[0]
     return None
 
 

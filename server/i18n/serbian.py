@@ -82,8 +82,11 @@ def _convert(string):
     return to_cyrillic(string) if string else string
 
 
-def build() -> bytes:
-    with SOURCE.open("rb") as fh:
+def build(translations: Path = TRANSLATIONS) -> bytes:
+    """sr_Cyrl's catalog, made from sr_Latn's in the translations folder given (a checkout's,
+    which is not this package's when the package is installed)."""
+    source = translations / SOURCE.relative_to(TRANSLATIONS)
+    with source.open("rb") as fh:
         catalog = read_po(fh, locale="sr_Latn")
     catalog.locale = "sr_Cyrl"
     catalog.language_team = "Српски (ћирилица)"
@@ -101,14 +104,25 @@ def build() -> bytes:
             message.string = _convert(message.string)
     buffer = io.BytesIO()
     write_po(buffer, catalog)
-    return buffer.getvalue()
+    return _same_generator(buffer.getvalue(), source)
 
 
-def write() -> bool:
+GENERATED_BY = re.compile(rb'^"Generated-By: [^"\n]*\\n"$', re.M)
+
+
+def _same_generator(data: bytes, source: Path) -> bytes:
+    """sr_Cyrl names the Babel that wrote sr_Latn, not whichever Babel runs now, so the file
+    does not change (and the check does not fail) with each Babel release."""
+    line = GENERATED_BY.search(source.read_bytes())
+    return GENERATED_BY.sub(lambda _: line.group(0), data, count=1) if line else data
+
+
+def write(translations: Path = TRANSLATIONS) -> bool:
     """Write sr_Cyrl from sr_Latn; True if it changed."""
-    data = build()
-    if TARGET.is_file() and TARGET.read_bytes() == data:
+    data = build(translations)
+    target = translations / TARGET.relative_to(TRANSLATIONS)
+    if target.is_file() and target.read_bytes() == data:
         return False
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_bytes(data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
     return True

@@ -50,7 +50,7 @@ class Story(db.Model):
     consent_recorded_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    # Safety choices made at writing time (docs/sync-extensions.md).
+    # Safety choices made at writing time (docs/sync.md, Stories).
     place: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # free text or a town, never coordinates
     about_minor: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_guardian: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

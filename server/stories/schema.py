@@ -15,7 +15,7 @@ from .models import AUTHOR_DISPLAYS, CONSENT_KINDS, VISIBILITIES
 CONTENT_FIELDS = ("title", "body", "language", "community", "visibility", "author_display",
                   "consent", "media", "place", "about_minor", "event")
 SERVER_FIELDS = ("status", "revision", "received_at", "etag", "conflicts", "author", "updated_at",
-                 "moderation_reason", "moderation_reason_code", "moderation_reason_text")
+                 "moderation_reason", "moderation_reason_code", "moderation_reason_text", "translations")
 REQUIRED_FIELDS = ("title", "body", "language", "community", "visibility")
 
 # C0/C1 controls except tab and newline; lone surrogates (JSON "\ud800" decodes to one);

@@ -1,4 +1,4 @@
-"""Sync: the contract's push and pull (../shared/specs/sync.md)."""
+"""Sync: the contract's push and pull (docs/sync.md)."""
 from flask import Blueprint
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")

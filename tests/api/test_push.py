@@ -61,6 +61,17 @@ def test_server_owned_fields_in_the_data_are_ignored(client, people):
     assert story["revision"] != 999999 and story["etag"] != '"forged"'
 
 
+def test_a_story_pushed_back_as_the_server_sent_it_is_unchanged(client, people):
+    # The contract: server-owned fields are ignored on push. A client may send back the story
+    # exactly as push or pull gave it (translations, author, conflicts... included).
+    amina = people["participant_a"]
+    item = f.item()
+    story = push_one(client, amina, item)["story"]
+    assert set(story) - set(item["data"]), "the server view carries server-owned fields"
+    again = push_one(client, amina, {**item, "data": story})
+    assert again["result"] == "unchanged", again["error"]
+
+
 def test_the_same_id_twice_in_one_batch_is_created_then_unchanged(client, people):
     item = f.item()
     results = push(client, people["participant_a"], item, item)

@@ -26,6 +26,26 @@ def test_the_language_cookie_wins_over_accept_language(app, client):
     assert lang_dir(text(client.get("/", headers={"Accept-Language": "it"}))) == ("it", "ltr")
 
 
+@pytest.mark.parametrize("asked, expected", [
+    ("sr", "sr-Latn"), ("SR", "sr-Latn"), ("sr-Latn", "sr-Latn"), ("sr-Cyrl", "sr-Cyrl"), ("sr_cyrl", "sr-Cyrl"),
+])
+def test_a_bare_serbian_code_means_latin_wherever_a_language_is_chosen(app, client, asked, expected):
+    # ?lang=
+    assert lang_dir(text(client.get(f"/?lang={asked}", headers={"Accept-Language": "it"})))[0] == expected
+    # the lang cookie
+    client.set_cookie("lang", asked)
+    assert lang_dir(text(client.get("/", headers={"Accept-Language": "it"})))[0] == expected
+    client.delete_cookie("lang")
+    # the footer's language form, which keeps the catalog's own code
+    page = text(client.get("/signin"))
+    client.post("/language", data={"lang": asked, "next": "/", "csrf_token": f.csrf_from(page)})
+    assert client.get_cookie("lang").value == expected.replace("-", "_")
+    assert lang_dir(text(client.get("/")))[0] == expected
+    # Accept-Language
+    other = app.test_client()
+    assert lang_dir(text(other.get("/", headers={"Accept-Language": asked})))[0] == expected
+
+
 def test_the_switcher_form_sets_the_cookie_and_returns_to_the_page(app, client):
     page = text(client.get("/signin"))
     response = client.post("/language", data={"lang": "ar", "next": "/signin", "csrf_token": f.csrf_from(page)})
