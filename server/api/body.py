@@ -39,9 +39,44 @@ def read_json(max_bytes: int):
         raise Problem("bad_encoding", status=400) from None
     try:
         # NaN and Infinity are Python's extension, not JSON (RFC 8259): malformed like any other.
-        return json.loads(text, parse_constant=_not_json)
-    except (ValueError, RecursionError):
+        value = json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise Problem("too_deep", status=400, max=MAX_DEPTH) from None
+    except ValueError:
         raise Problem("bad_json", status=400) from None
+    if nesting_depth(value) > MAX_DEPTH:
+        raise Problem("too_deep", status=400, max=MAX_DEPTH)
+    return value
+
+
+# No request of ours nests past a handful of levels. Deeper ones are refused here, so nothing
+# that walks a body later (validation, logging, jsonify) can recurse into a RecursionError.
+MAX_DEPTH = 32
+
+
+def nesting_depth(value) -> int:
+    """How deep lists and dicts nest in a parsed JSON value, found with a loop (never recursion)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            return depth  # enough to refuse; no need to walk the rest
+        pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def peek_json(max_bytes: int):
+    """The request's JSON for a rate-limit key and the like: None instead of any Problem."""
+    try:
+        return read_json(max_bytes)
+    except Problem:
+        return None
 
 
 def _not_json(name: str):
