@@ -17,7 +17,7 @@ _FORMATS = {
     "audio/webm": ("matroska", "webm", {}),
     "audio/ogg": ("ogg", "ogg", {}),
     "audio/mp4": ("mov", "mp4", {}),
-    "audio/mpeg": ("mp3", "mp3", {"id3v2_version": "0", "write_xing": "0"}),
+    "audio/mpeg": ("mp3", "mp3", {"id3v2_version": "0"}),  # no ID3; the Xing header keeps the length
     "audio/wav": ("wav", "wav", {}),
 }
 # bitexact: no "encoder: Lavf..." tag either.

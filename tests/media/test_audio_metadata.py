@@ -26,6 +26,10 @@ def recordings() -> dict:
                                                    stream_tags={"LOCATION": PLACE, "comment": PLACE})),
         "webm": ("audio/webm", "voice.webm", tus.tone("webm", tags={"LOCATION": PLACE, "COMMENT": PLACE},
                                                       stream_tags={"title": PLACE})),
+        # Also allowed: MP3 with ID3 frames, WAV with a LIST/INFO chunk.
+        "mp3": ("audio/mpeg", "voice.mp3", tus.tone("mp3", "libmp3lame", rate=44100,
+                                                    tags={"location": PLACE, "comment": PLACE})),
+        "wav": ("audio/wav", "voice.wav", tus.tone("wav", "pcm_s16le", tags={"comment": PLACE, "title": PLACE})),
     }
 
 
@@ -52,7 +56,7 @@ def assert_clean_copy(served: bytes, original: bytes, content_type: str):
                                                                     "duration")}
 
 
-@pytest.mark.parametrize("kind", ["mp4", "ogg", "webm"])
+@pytest.mark.parametrize("kind", ["mp4", "ogg", "webm", "mp3", "wav"])
 def test_a_recording_sent_with_tus_is_stored_without_its_location(app, client, amina, kind):
     content_type, name, data = recordings()[kind]
     assert tus.upload(client, amina, data, content_type, name).status_code == 204
