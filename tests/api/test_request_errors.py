@@ -62,8 +62,9 @@ def test_a_body_that_is_not_an_object_with_an_items_list_is_400(client, people, 
     assert stored_state() == seeded
 
 
-@pytest.mark.parametrize("depth", [40, 900, 10_000, 200_000])
+@pytest.mark.parametrize("depth", [520, 10_000, 200_000])
 def test_deeply_nested_json_is_400_not_a_crash(client, people, seeded, depth):
+    # (Up to 512 levels a push refuses the badly nested item alone: test_push_rejections.py.)
     raw = ('{"items": [' + "[" * depth + "]" * depth + "]}").encode()
     assert len(raw) < limits.PUSH_MAX_BYTES
     assert_problem(post_raw(client, people["participant_a"], raw), 400, "too_deep")
