@@ -9,6 +9,7 @@ lock (see revisions.py) serialises writers.
 import contextvars
 from contextlib import contextmanager
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -29,6 +30,7 @@ def configure_engine(app) -> None:
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     _install_sqlite_hooks(engine, busy_ms)
+    app.teardown_appcontext(_pay_owed_checkpoint)
 
 
 def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
@@ -42,6 +44,9 @@ def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL is durable across app crashes
+        # Deleted content is overwritten with zeros, not just unlinked: a withdrawn story must not
+        # stay readable in free pages. Set here, not left to how the SQLite library was built.
+        cur.execute("PRAGMA secure_delete = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -64,10 +69,67 @@ def write_transaction():
         yield session
         session.commit()
     except BaseException:
+        session.info.pop(_PURGED, None)
         session.rollback()
         raise
     finally:
         _immediate.reset(token)
+    if session.info.pop(_PURGED, False) or _owes_checkpoint():
+        checkpoint_wal()
+
+
+# --- Erasing for real -------------------------------------------------------------------
+# A withdrawn story or a deleted account is rewritten in the database, but SQLite's WAL file
+# keeps the old pages until a checkpoint, often for megabytes of later writes. So a purge ends
+# with a checkpoint that copies the clean pages back and truncates the WAL to nothing.
+
+_PURGED = "kultialogo_purged"
+_CHECKPOINT_BUSY_MS = 2000  # a checkpoint waits this long for readers, then is retried later
+_checkpoint_owed: set[str] = set()  # the databases (by URL) whose last checkpoint was busy
+
+
+def _owes_checkpoint() -> bool:
+    return bool(_checkpoint_owed) and str(db.engine.url) in _checkpoint_owed
+
+
+def forget_traces() -> None:
+    """Mark the current write transaction as erasing personal content (see write_transaction)."""
+    db.session().info[_PURGED] = True
+
+
+def checkpoint_wal() -> bool:
+    """Copy the WAL into the database file and truncate it; True when done (always on PostgreSQL).
+
+    Readers still using old pages make SQLite answer busy: the checkpoint is then owed and
+    tried again at the end of the request and after the next write transaction.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        busy_ms = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_BUSY_MS}")
+        try:
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            cursor.close()
+    finally:
+        raw.close()
+    if not busy:
+        _checkpoint_owed.discard(str(engine.url))
+    else:
+        _checkpoint_owed.add(str(engine.url))
+        current_app.logger.warning("WAL checkpoint after a purge was busy; it is retried later")
+    return not busy
+
+
+def _pay_owed_checkpoint(_exc=None) -> None:
+    if _owes_checkpoint():
+        db.session.remove()  # this request's own read transaction would keep the WAL busy
+        checkpoint_wal()
 
 
 # --- The push hot path ------------------------------------------------------------------

@@ -33,6 +33,7 @@ MESSAGES = {
     "bad_op": _l("Unknown operation."),
     "bad_item": _l("Each item must be an object with type, op, id and data."),
     "bad_json": _l("The request body is not valid JSON."),
+    "too_deep": _l("The request body nests too deeply: at most %(max)s levels."),
     "bad_encoding": _l("The request body is not valid UTF-8."),
     "bad_request": _l("The request is not valid."),
     "bad_cursor": _l("The cursor is not valid."),

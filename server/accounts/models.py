@@ -15,6 +15,8 @@ MEMBERSHIP_ROLES = (ROLE_PARTICIPANT, ROLE_FACILITATOR)
 
 class Account(UserMixin, db.Model):
     __tablename__ = "accounts"
+    # Never reuse a deleted account's id on SQLite: the audit log names people by id (0008).
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Stored lower-cased: "Amina" and "amina" are the same person.
     username: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)

@@ -6,7 +6,7 @@ import zipfile
 from sqlalchemy import select, update
 
 from .. import audit, policy
-from ..database import write_transaction
+from ..database import forget_traces, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -147,6 +147,11 @@ def delete_account(actor, person, stories_choice: str) -> None:
         db.session.execute(update(Story).where(Story.recorded_by_id == person_id)
                            .values(consent_recorded_by=None, recorded_by_id=None)
                            .execution_options(synchronize_session=False))
+        # Their notes on reports of other people's stories are their words: blanked (the
+        # reports themselves keep counting, without a reporter: see moderation/models.py).
+        from ..moderation.models import StoryReport
+        db.session.execute(update(StoryReport).where(StoryReport.reporter_id == person_id).values(note="")
+                           .execution_options(synchronize_session=False))
         # Files they uploaded that no remaining story uses are deleted once this commits.
         release_after_commit(uploaded)
         # The actor is kept when a facilitator or admin deleted a managed participant; a person
@@ -155,3 +160,4 @@ def delete_account(actor, person, stories_choice: str) -> None:
         db.session.flush()
         db.session.delete(db.session.get(Account, person_id))
         revs.flush()
+        forget_traces()  # SQLite's WAL is checkpointed once this commits

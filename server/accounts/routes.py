@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import limits
-from ..api.body import read_json
+from ..api.body import peek_json, read_json
 from ..errors import Problem
 from ..extensions import csrf, limiter
 from ..i18n import chosen_locale
@@ -43,7 +43,7 @@ def _username_key() -> str:
     """Second limiter key: the account name tried, whatever address it comes from."""
     name = request.form.get("username")
     if name is None and request.is_json:
-        body = request.get_json(silent=True)
+        body = peek_json(16 * 1024)  # never Flask's get_json: a deep body raised RecursionError (500)
         name = body.get("username") if isinstance(body, dict) else None
     if not isinstance(name, str):
         name = ""  # a malformed body is refused by the view (400), not here

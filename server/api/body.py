@@ -8,7 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..errors import Problem
 
 
-def read_json(max_bytes: int):
+def read_json(max_bytes: int, max_depth: int | None = None):
     """The request's JSON, or a Problem: 413 past the limit, 400 for anything malformed.
 
     Accepts ``Content-Encoding: gzip`` (phones on 2G send less); the limit applies to the
@@ -37,11 +37,51 @@ def read_json(max_bytes: int):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem("bad_encoding", status=400) from None
+    max_depth = max_depth or MAX_DEPTH
     try:
         # NaN and Infinity are Python's extension, not JSON (RFC 8259): malformed like any other.
-        return json.loads(text, parse_constant=_not_json)
-    except (ValueError, RecursionError):
+        value = json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise Problem("too_deep", status=400, max=max_depth) from None
+    except ValueError:
         raise Problem("bad_json", status=400) from None
+    if nesting_depth(value, max_depth) > max_depth:
+        raise Problem("too_deep", status=400, max=max_depth)
+    return value
+
+
+# No request of ours nests past a handful of levels. Deeper ones are refused here, so nothing
+# that walks a body later (validation, logging, jsonify) can recurse into a RecursionError.
+MAX_DEPTH = 32
+# The push refuses a badly nested item on its own (bad_type), not the whole request: one poison
+# item must not block a phone's outbox. Deeper than this, the whole body goes (the parser's
+# own recursion ends near 1000 levels).
+PUSH_MAX_DEPTH = 512
+
+
+def nesting_depth(value, limit: int = MAX_DEPTH) -> int:
+    """How deep lists and dicts nest in a parsed JSON value, found with a loop (never recursion)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth  # enough to refuse; no need to walk the rest
+        pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def peek_json(max_bytes: int):
+    """The request's JSON for a rate-limit key and the like: None instead of any Problem."""
+    try:
+        return read_json(max_bytes)
+    except Problem:
+        return None
 
 
 def _not_json(name: str):

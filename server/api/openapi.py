@@ -23,7 +23,7 @@ def _json(schema: dict, description: str = "OK") -> dict:
 def openapi_document() -> dict:
     ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
     errors = {
-        "400": _problem_ref("Malformed request (bad_json, bad_encoding, bad_request, bad_cursor, bad_limit)"),
+        "400": _problem_ref("Malformed request (bad_json, too_deep, bad_encoding, bad_request, bad_cursor, bad_limit)"),
         "401": _problem_ref("Missing, expired, revoked or malformed token (bad_token, unauthorized)"),
         "403": _problem_ref("Authenticated but not allowed (forbidden, csrf_failed)"),
         "413": _problem_ref("Over the published limits (too_many_items, too_large)"),

@@ -39,7 +39,9 @@ DIMENSIONS = {
 class Event(db.Model):
     __tablename__ = "events"
     # A community's events by date (its list, the write form's select, the dashboard).
-    __table_args__ = (Index("ix_events_community_starts", "community_id", "starts_on"),)
+    # sqlite_autoincrement: a deleted event's id, named in the audit log, is never reused (0008).
+    __table_args__ = (Index("ix_events_community_starts", "community_id", "starts_on"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)

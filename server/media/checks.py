@@ -1,4 +1,4 @@
-"""What a file really is, judged from its bytes, and how an image is made safe to store.
+"""What a file really is, judged from its bytes, and how it is made safe to store.
 
 No libmagic: the allow-list is short, so a few magic numbers say it. Names, extensions and
 declared types are never trusted.
@@ -74,7 +74,7 @@ def max_bytes_for(content_type: str | None) -> int:
 @dataclass
 class Checked:
     content_type: str
-    path: Path            # the bytes to store (re-encoded for images, the upload for audio)
+    path: Path            # the bytes to store (images re-encoded, audio re-muxed without metadata)
     width: int | None = None
     height: int | None = None
 
@@ -82,8 +82,8 @@ class Checked:
 def check_file(path: Path, scratch: Path) -> Checked:
     """Detect, bound and (for images) re-encode the file at ``path``.
 
-    Raises Problem (415, 413, 422) when the file is refused. The re-encoded image is written to
-    ``scratch``; audio is returned as it came.
+    Raises Problem (415, 413, 422) when the file is refused. What is stored is written to
+    ``scratch``: the re-encoded image, or the audio copied into a fresh container (audio.py).
     """
     size = path.stat().st_size
     if size == 0:
@@ -96,7 +96,10 @@ def check_file(path: Path, scratch: Path) -> Checked:
     if size > max_bytes_for(content_type):
         raise Problem("too_large", status=413, max=max_bytes_for(content_type))
     if content_type in AUDIO_TYPES:
-        return Checked(content_type, path)
+        from .audio import strip_metadata  # late: PyAV (FFmpeg) loads only when audio comes
+        with _DECODING:
+            strip_metadata(path, scratch, content_type)
+        return Checked(content_type, scratch)
     with _DECODING:
         width, height = reencode_image(path, scratch, IMAGE_TYPES[content_type])
     return Checked(content_type, scratch, width, height)

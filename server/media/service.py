@@ -344,7 +344,7 @@ def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size:
     try:
         checked = check_file(path, scratch)
         size = checked.path.stat().st_size
-        store.put(sha256, checked.path)  # audio: the upload itself, renamed into place
+        store.put(sha256, checked.path)  # the cleaned copy, under the upload's hash (as photos)
     finally:
         scratch.unlink(missing_ok=True)
     media = MediaFile(sha256=sha256, content_type=checked.content_type, size=size,

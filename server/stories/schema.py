@@ -165,22 +165,46 @@ def clean_consent(value) -> dict:
             "at": at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None, "guardian": guardian}
 
 
-# Coordinates in any common spelling: decimal pairs ("45.43, 11.87"), degrees/minutes
-# ("45°25'N"), geo: URIs, plus codes ("8FVC9G8F+6X"), map links. A place is a description
-# or a town, never a point someone could be found at.
+# Coordinates in any common spelling: decimal pairs ("45.43, 11.87"), hemisphere letters before
+# or after ("43.3188N11.3308E", "N43.3188 E11.3308"), degrees/minutes/seconds with or without
+# symbols ("45°25'N", "43 19 06 N"), geo: URIs, plus codes ("8FVC9G8F+6X"), what3words
+# ("///filled.count.soap"), map links. A place is a description or a town, never a point someone
+# could be found at. Digits are read in any script first (see _ascii_digits).
+_DEC = r"(?<!\d)\d{1,3}[.,]\d{2,}"          # a degree with decimals: 43.3188
+_HEMI_AFTER = r"(?:\s*°?\s*[NSEW]|°?[nsew])(?![^\W\d_])"  # "43.3188N", "43.3188 N"; never "12.30 e 13"
+_HEMI_BEFORE = r"(?<![^\W\d_])(?:[NSEW]\s?|[nsew])"
+_DMS = (r"(?<![\d.,])\d{1,3}(?:\s*[°º˚:]\s*|\s+)\d{1,2}(?:[.,]\d+)?(?:(?:\s*['′’:]\s*|\s+)\d{1,2}(?:[.,]\d+)?)?"
+        r"\s*(?:[\"″”]|''|['′’])?")
 _COORDINATES = (
     re.compile(r"[-+]?\d{1,3}[.,]\d+\s*[,;/ ]\s*[-+]?\d{1,3}[.,]\d+"),
     re.compile(r"\d{1,3}\s*[°º˚]"),
     re.compile(r"\d{1,3}\s*(?:deg|degrees?)\b", re.IGNORECASE),
-    re.compile(r"\b\d{1,3}[.,]\d{2,}\s*°?\s*[NSEWnsew]\b"),
+    re.compile(_DEC + _HEMI_AFTER),
+    re.compile(_HEMI_BEFORE + _DEC),
+    re.compile(_DMS + r"\s*[NSEW](?![^\W\d_])"),
+    re.compile(r"(?<![^\W\d_])[NSEW]\s*" + _DMS),
+    re.compile(r"\d{1,3}\s*['′’]\s*\d{1,2}(?:[.,]\d+)?\s*(?:[\"″”]|'')"),  # 19'06"
     re.compile(r"\b(?:lat|lon|lng|latitude|longitude)\b", re.IGNORECASE),
     re.compile(r"\bgeo:", re.IGNORECASE),
-    re.compile(r"\b[23456789CFGHJMPQRVWX]{4,8}\+[23456789CFGHJMPQRVWX]{2,3}\b", re.IGNORECASE),
+    re.compile(r"\b[23456789CFGHJMPQRVWX]{4,8}\+[23456789CFGHJMPQRVWX]{2,3}(?![^\W_])", re.IGNORECASE),
+    re.compile(r"///|\bw3w\b|what3words", re.IGNORECASE),
+    re.compile(r"(?<![^\s/])[^\W\d_]{2,}\.[^\W\d_]{2,}\.[^\W\d_]{2,}(?![^\s.,;!?)])"),  # filled.count.soap
+    re.compile(r"\b\d{1,2}[C-HJ-NP-X]\s?(?:[A-Z]{2}\s?)?\d{5,7}\s?\d{5,7}\b"),  # UTM / MGRS
     re.compile(r"(?:https?://|www\.|maps\.|goo\.gl|osm\.org|openstreetmap|@-?\d)", re.IGNORECASE),
+    re.compile(r"\b[\w-]+\.(?:com|org|net|gl|app|co|io|me|it|rs|nl)/\S", re.IGNORECASE),  # bare map links
 )
+# Arabic and Persian write a decimal separator and a comma of their own.
+_SEPARATORS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u060c": ",", "\u061b": ";"})
+
+
+def _ascii_digits(value: str) -> str:
+    """Any script's decimal digits as 0-9, and Arabic separators as . and , ("٤٣٫٣١٨٨" is 43.3188)."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char
+                   for char in value).translate(_SEPARATORS)
 
 
 def looks_like_coordinates(value: str) -> bool:
+    value = _ascii_digits(unicodedata.normalize("NFKC", value))
     return any(pattern.search(value) for pattern in _COORDINATES)
 
 
@@ -189,7 +213,7 @@ def clean_place(value) -> str:
     if value is None:
         return ""
     place = clean_text(value, "place", limits.STORY_PLACE_MAX, multiline=False)
-    if looks_like_coordinates(unicodedata.normalize("NFKC", place)):
+    if looks_like_coordinates(place):
         raise Problem("place_coordinates", field="place")
     return place
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import policy
 from ..communities.models import Community
-from ..database import insert_in_savepoint, write_transaction
+from ..database import forget_traces, insert_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -386,6 +387,12 @@ def erase_content(story: Story) -> None:
     story.etag = ""
     story.conflicts.clear()
     story.translations.clear()  # people's translations of it go too (delete-orphan)
+    # Reports on it go with it: a reporter's note may quote the story. (The audit log keeps
+    # that it was reported, by whom and why, without text.)
+    from ..moderation.models import StoryReport  # late: moderation imports stories
+    db.session.execute(sa_delete(StoryReport).where(StoryReport.story_id == story.id)
+                       .execution_options(synchronize_session=False))
+    forget_traces()  # and SQLite's WAL is checkpointed once this commits
 
 
 # --- Moderation -------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from flask import current_app, jsonify, request
 
 from .. import limits
 from ..accounts.auth import api_requester
-from ..api.body import read_json
+from ..api.body import PUSH_MAX_DEPTH, read_json
 from ..errors import Problem
 from ..extensions import csrf, limiter
 from ..timeutil import isoformat, utcnow
@@ -19,7 +19,7 @@ def _push_limit() -> str:
 @limiter.limit(_push_limit)
 def push():
     actor = api_requester(required=True)
-    body = read_json(limits.PUSH_MAX_BYTES)
+    body = read_json(limits.PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH)
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem("bad_request", status=400, field="items")
     results = service.push(actor, body["items"])

@@ -62,12 +62,54 @@ def test_a_body_that_is_not_an_object_with_an_items_list_is_400(client, people, 
     assert stored_state() == seeded
 
 
-@pytest.mark.parametrize("depth", [10_000, 200_000])
+@pytest.mark.parametrize("depth", [520, 10_000, 200_000])
 def test_deeply_nested_json_is_400_not_a_crash(client, people, seeded, depth):
+    # (Up to 512 levels a push refuses the badly nested item alone: test_push_rejections.py.)
     raw = ('{"items": [' + "[" * depth + "]" * depth + "]}").encode()
     assert len(raw) < limits.PUSH_MAX_BYTES
-    assert_problem(post_raw(client, people["participant_a"], raw), 400, "bad_json")
+    assert_problem(post_raw(client, people["participant_a"], raw), 400, "too_deep")
     assert stored_state() == seeded
+
+
+def deep(depth: int, inner: str = "1") -> bytes:
+    return ("[" * depth + inner + "]" * depth).encode()
+
+
+@pytest.mark.parametrize("raw", [
+    deep(5000), deep(20), b'{"username": ' + deep(5000) + b', "password": "x"}',
+    b'{"username": "amina", "password": "x", "label": ' + deep(40) + b'}',
+    b'{"username": "amina", "password": "x", "label": ' + b'{"a": ' * 2000 + b'1' + b'}' * 2000 + b'}',
+])
+def test_deeply_nested_json_to_the_token_endpoint_is_400_not_500(client, people, raw):
+    response = client.post("/api/v1/auth/token", data=raw, headers={"Content-Type": "application/json"})
+    if raw.startswith(b"[") and raw.count(b"[") <= 32:
+        assert_problem(response, 400, "bad_request")  # shallow enough: just not an object
+    else:
+        body = assert_problem(response, 400, "too_deep")
+        assert "32" in body["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/stories/{id}/reports", "/api/v1/stories/{id}/moderation"])
+def test_deeply_nested_json_to_story_endpoints_is_400(client, people, path):
+    story = push_one(client, people["participant_a"], f.item(title="Deep"))
+    raw = b'{"reason": "spam", "action": "publish", "note": ' + deep(5000) + b"}"
+    response = client.post(path.format(id=story["id"]), data=raw,
+                           headers={**people["facilitator_a"].headers, "Content-Type": "application/json"})
+    assert_problem(response, 400, "too_deep")
+
+
+def test_deeply_nested_json_to_the_translation_endpoint_is_400(client, people):
+    story = push_one(client, people["participant_a"], f.item(title="Deep"))
+    raw = b'{"title": "T", "body": ' + deep(5000) + b"}"
+    response = client.put(f"/api/v1/stories/{story['id']}/translations/it", data=raw,
+                          headers={**people["facilitator_a"].headers, "Content-Type": "application/json"})
+    assert_problem(response, 400, "too_deep")
+
+
+def test_ordinary_nesting_still_passes(client, people):
+    item = f.item(title="Nested enough")
+    item["data"]["consent"] = {"kind": "self"}
+    assert push_one(client, people["participant_a"], item)["result"] == "created"
 
 
 def test_a_corrupt_gzip_body_is_400(client, people, seeded):

@@ -217,9 +217,16 @@ def test_a_voice_story_recorded_offline_survives_a_reload_and_arrives_once_and_p
     assert story(app, item["id"])["media"] == [kept["sha256"]]
     assert media_count(app) == 1
     info, data = stored(app, kept["sha256"])
-    assert info["content_type"] == "audio/webm" and data == base64.b64decode(kept["data"])
+    # The same recording, re-muxed without the browser's container tags (issue #13).
+    from tests.media.tus import audio_info
+    assert info["content_type"] == "audio/webm"
+    (duration, samples, _tags), (sent_duration, sent_samples, _sent) = (
+        audio_info(data), audio_info(base64.b64decode(kept["data"])))
+    # Every sample is kept. The header's length is now counted from the packets; the app's own
+    # (written from its timer) differs by a few milliseconds.
+    assert samples == sent_samples and abs(duration - sent_duration) < 50_000
     played = plays(page, f"/media/{kept['sha256']}")
-    assert played["status"] == 200 and played["type"] == "audio/webm" and played["bytes"] == kept["size"]
+    assert played["status"] == 200 and played["type"] == "audio/webm" and played["bytes"] == info["size"]
     assert 1.5 < played["duration"] < 10  # the length the recorder wrote into the file
     eventually(page, MEDIA_EMPTY)  # the bytes left the phone once the server had the story
 

@@ -93,15 +93,16 @@ def test_an_image_declared_as_audio_still_meets_the_image_size_limit(app, client
     _nothing_stored(app)
 
 
-def test_audio_is_stored_byte_for_byte_and_served_with_ranges(app, client, amina):
+def test_audio_is_stored_as_the_same_recording_and_served_with_ranges(app, client, amina):
     data = tus.ogg_audio(8192)
     assert tus.upload(client, amina, data, "audio/ogg", "voice.ogg").status_code == 204
     whole = tus.fetch(client, tus.sha256(data), amina)
-    assert whole.mimetype == "audio/ogg" and whole.get_data() == data
+    served = whole.get_data()
+    assert whole.mimetype == "audio/ogg" and tus.audio_info(served)[:2] == tus.audio_info(data)[:2]
     assert whole.headers["Accept-Ranges"] == "bytes"
     part = tus.fetch(client, tus.sha256(data), {**amina, "Range": "bytes=100-199"})
-    assert part.status_code == 206 and part.get_data() == data[100:200]
-    assert part.headers["Content-Range"] == f"bytes 100-199/{len(data)}"
+    assert part.status_code == 206 and part.get_data() == served[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(served)}"
     again = tus.fetch(client, tus.sha256(data), {**amina, "If-None-Match": whole.headers["ETag"]})
     assert again.status_code == 304
 

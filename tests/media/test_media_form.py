@@ -44,7 +44,7 @@ def test_a_story_with_a_photo_and_a_recording_from_the_plain_form(app, client, s
     assert story.media == [tus.sha256(photo), tus.sha256(voice)]
     stored = tus.fetch(client, tus.sha256(photo))
     assert stored.status_code == 200 and not Image.open(io.BytesIO(stored.get_data())).getexif()
-    assert tus.fetch(client, tus.sha256(voice)).get_data() == voice
+    assert tus.audio_info(tus.fetch(client, tus.sha256(voice)).get_data())[:2] == tus.audio_info(voice)[:2]
 
 
 def test_the_form_without_files_still_posts_a_story(app, client, signed_in):

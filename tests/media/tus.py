@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import io
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -79,8 +80,56 @@ def png_bomb(width=100_000, height=100_000) -> bytes:
             + chunk(b"IEND", b""))
 
 
+def tone(fmt: str = "ogg", codec: str = "libopus", *, seconds: float = 1.0, rate: int = 48000, tags=None,
+         stream_tags=None, options=None, bit_rate: int | None = None) -> bytes:
+    """A real recording made with PyAV (the server re-muxes audio, so it must be readable): a
+    440 Hz tone, with container tags, stream tags and muxer options as given."""
+    import math
+    from array import array
+
+    import av
+    out_buffer = io.BytesIO()
+    out = av.open(out_buffer, "w", format=fmt, options=options or {})
+    out.metadata.update(tags or {})
+    stream = out.add_stream(codec, rate=rate)
+    stream.layout = "mono"
+    if bit_rate:
+        stream.bit_rate = bit_rate
+    stream.metadata.update(stream_tags or {})
+    frame_size = 960
+    period = array("h", (int(9000 * math.sin(2 * math.pi * 440 * k / rate)) for k in range(rate)))
+    for start in range(0, int(seconds * rate), frame_size):
+        frame = av.AudioFrame(format="s16", layout="mono", samples=frame_size)
+        frame.planes[0].update(period[start % rate:start % rate + frame_size].tobytes()
+                               if start % rate + frame_size <= rate else
+                               (period[start % rate:] + period[:frame_size - (rate - start % rate)]).tobytes())
+        frame.sample_rate, frame.pts = rate, start
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    return out_buffer.getvalue()
+
+
+_oggs: dict = {}
+
+
 def ogg_audio(size=4000) -> bytes:
-    return b"OggS\x00\x02" + bytes(range(256)) * (size // 256)
+    """A real Ogg Opus recording of at least ``size`` bytes (about 32 kB a second)."""
+    if size not in _oggs:
+        seconds = max(1, math.ceil(size / 30_000))
+        _oggs[size] = tone(seconds=seconds, bit_rate=256_000)
+    return _oggs[size]
+
+
+def audio_info(data: bytes) -> tuple:
+    """(container duration, decoded samples, every tag) of a recording: what a player sees."""
+    import av
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        return container.duration, samples, {**container.metadata, **stream.metadata}
 
 
 ELF_EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200

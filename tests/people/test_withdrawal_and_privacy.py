@@ -148,7 +148,8 @@ def test_a_minors_public_story_waits_for_a_second_facilitator(app, people):
 
 @pytest.mark.parametrize("place", ["45.4384, 10.9916", "45°26'N 10°59'E", "geo:45.43,10.99",
                                    "8FVC9G8F+6X", "https://maps.google.com/?q=45.4,10.9", "lat 45.43 lon 10.99",
-                                   "45,4384 10,9916"])
+                                   "45,4384 10,9916", "43.3188N11.3308E", "N43.3188 E11.3308",
+                                   "43 19 06 N 11 19 51 E", "٤٣٫٣١٨٨، ١١٫٣٣٠٨", "///filled.count.soap"])
 def test_a_place_that_looks_like_coordinates_is_refused(app, people, place):
     token = f.token(Fresh(app), "zainabqx")
     result = Fresh(app).post("/api/v1/sync/push", json={"items": [f.item(community="a", place=place)]},
