@@ -200,10 +200,20 @@ def api_requester(*, required: bool) -> Account | None:
 
 
 def rate_limit_key() -> str:
-    """Limit per token or account when known, else per address."""
+    """Limit per token or account when known, else per address.
+
+    Only a token that is valid earns its own bucket: any other Authorization header would
+    otherwise buy a fresh budget with each random value.
+    """
     token = request.headers.get("Authorization", "")
     if token:
-        return "t:" + _token_hash(token)[:24]
+        try:
+            token = bearer_token()
+            if token is not None:
+                token_account(token)
+                return "t:" + _token_hash(token)[:24]
+        except Problem:
+            pass
     if current_user and current_user.is_authenticated:
         return f"u:{current_user.id}"
     return "a:" + (request.remote_addr or "unknown")

@@ -1,3 +1,5 @@
+import unicodedata
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -39,15 +41,38 @@ def _signin_limit() -> str:
     return f"{limits.SIGNIN_PER_MINUTE} per minute"
 
 
+def _account_limit() -> str:
+    # Per account name, also per day: a participant's password may be a 6-digit PIN, and at
+    # SIGNIN_PER_ACCOUNT_PER_DAY tries a day the chance of finding one is 100 in 1,000,000.
+    return f"{limits.SIGNIN_PER_MINUTE} per minute;{limits.SIGNIN_PER_ACCOUNT_PER_DAY} per day"
+
+
+def _signin_address_key() -> str:
+    """The address, whatever else the request carries (an Authorization header proves nothing here)."""
+    return "sa:" + (request.remote_addr or "unknown")
+
+
 def _username_key() -> str:
-    """Second limiter key: the account name tried, whatever address it comes from."""
+    """Second limiter key: the account name tried, whatever address it comes from.
+
+    Normalised as the account lookup does (NFKC, case), so compatibility spellings of one name
+    (a full-width or mathematical letter) share its budget instead of opening new ones.
+    """
     name = request.form.get("username")
     if name is None and request.is_json:
         body = peek_json(16 * 1024)  # never Flask's get_json: a deep body raised RecursionError (500)
         name = body.get("username") if isinstance(body, dict) else None
     if not isinstance(name, str):
         name = ""  # a malformed body is refused by the view (400), not here
-    return "n:" + name.strip().lower()[:64]
+    return "n:" + unicodedata.normalize("NFKC", name).strip().lower()[:64]
+
+
+# One budget across every way of trying a password: the sign-in page, the token API and the
+# reset page (which takes the account name) count together, per address and per account name.
+_signin_tries_by_address = limiter.shared_limit(_signin_limit, scope="signin-address",
+                                                key_func=_signin_address_key, methods=["POST"])
+_signin_tries_by_account = limiter.shared_limit(_account_limit, scope="signin-account",
+                                                key_func=_username_key, methods=["POST"])
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,8 +83,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
-@limiter.limit(_signin_limit, methods=["POST"], key_func=_username_key)
+@_signin_tries_by_address
+@_signin_tries_by_account
 def signin():
     form = SignInForm()
     if form.validate_on_submit():
@@ -74,7 +99,7 @@ def signin():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(_signin_limit, methods=["POST"], key_func=_signin_address_key)
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -105,8 +130,8 @@ def signout():
 
 @bp.post("/api/v1/auth/token")
 @csrf.exempt
-@limiter.limit(_signin_limit)
-@limiter.limit(_signin_limit, key_func=_username_key)
+@_signin_tries_by_address
+@_signin_tries_by_account
 def issue_token():
     body = read_json(16 * 1024)
     if not isinstance(body, dict):
@@ -194,7 +219,8 @@ def join():
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(_code_limit, methods=["POST"], key_func=_address_key)
-@limiter.limit(_signin_limit, methods=["POST"], key_func=_username_key)
+@_signin_tries_by_address
+@_signin_tries_by_account
 def reset():
     """Choose a new password or PIN with a facilitator's one-time code (no email)."""
     from . import codes

@@ -34,7 +34,9 @@ class Fresh:
         return self.post(path, data={"csrf_token": token, **data})
 
     def sign_in(self, username, password=f.PASSWORD):
-        response = self.form("/signin", {"username": username, "password": password})
+        token = self.csrf("/signin")
+        response = self.post("/signin", data={"csrf_token": token, "username": username, "password": password},
+                             environ_base=f.address_of(username))
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
