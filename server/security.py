@@ -1,4 +1,6 @@
 """Response headers every page gets: a strict CSP (no inline script or style) and friends."""
+from urllib.parse import unquote, urlsplit, urlunsplit
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -60,3 +62,22 @@ def init_app(app) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def local_path(target, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: never a redirect elsewhere.
+
+    Browsers drop tabs and newlines from a URL and read ``\\`` as ``/``, so ``/<TAB>/evil.example``
+    and ``/\\evil.example`` both lead off-site: anything with a control character or a backslash
+    is refused whole, and what is left must parse with no scheme and no host.
+    """
+    if not isinstance(target, str):
+        return default
+    for form in (target, unquote(target)):  # judged as sent and as a later decoding would read it
+        if (not form.startswith("/") or form.startswith("//") or "\\" in form
+                or any(ord(ch) < 32 or ord(ch) == 127 for ch in form)):
+            return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return default
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))

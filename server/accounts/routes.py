@@ -9,6 +9,7 @@ from ..api.body import peek_json, read_json
 from ..errors import Problem
 from ..extensions import csrf, limiter
 from ..i18n import chosen_locale
+from ..security import local_path
 from ..timeutil import isoformat
 from . import auth, bp
 from .forms import SignInForm, SignUpForm
@@ -75,13 +76,6 @@ _signin_tries_by_account = limiter.shared_limit(_account_limit, scope="signin-ac
                                                 key_func=_username_key, methods=["POST"])
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: never bounce a person to another site after signing in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("stories.feed")
-
-
 @bp.route("/signin", methods=["GET", "POST"])
 @_signin_tries_by_address
 @_signin_tries_by_account
@@ -94,7 +88,7 @@ def signin():
             flash(problem.message, "error")
             return render_template("accounts/signin.html", form=form), 401
         sign_in(account)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(local_path(request.args.get("next"), url_for("stories.feed")))
     return render_template("accounts/signin.html", form=form), (400 if form.errors else 200)
 
 

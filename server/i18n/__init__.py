@@ -13,6 +13,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..security import local_path
+
 bp = Blueprint("i18n", __name__)
 
 LOCALE_COOKIE = "lang"
@@ -136,10 +138,7 @@ def isolate(text) -> Markup:
 @bp.post("/language")
 def choose_language():
     code = from_tag(request.form.get("lang", ""))
-    target = request.form.get("next") or url_for("stories.feed")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("stories.feed")
-    response = redirect(target)
+    response = redirect(local_path(request.form.get("next"), url_for("stories.feed")))
     if code:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=False, secure=request.is_secure)
