@@ -54,8 +54,23 @@ def run_command(host, port, threads, debug, upgrade, demo):
         return
     import waitress
     waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
-                   channel_timeout=120, connection_limit=1000, clear_untrusted_proxy_headers=True,
-                   _quiet=True)
+                   channel_timeout=120, connection_limit=1000, _quiet=True, **waitress_options(app))
+
+
+def waitress_options(app) -> dict:
+    """waitress's body limit and proxy handling, taken from the app's own settings.
+
+    With KULTIALOGO_TRUST_PROXY the X-Forwarded-* headers must reach ProxyFix, which counts the
+    trusted hops; waitress would otherwise strip them as untrusted, and behind an HTTPS proxy no
+    cookie got Secure, no HSTS was sent and every client shared one rate-limit bucket. Without
+    it they are stripped, so nobody can claim another address or HTTPS.
+    """
+    from . import limits
+    return {
+        "max_request_body_size": 1 + max(app.config["MAX_CONTENT_LENGTH"], limits.FORM_UPLOAD_MAX_BYTES,
+                                     limits.MEDIA_MAX_BYTES + 1),
+        "clear_untrusted_proxy_headers": not int(app.config.get("TRUST_PROXY") or 0),
+    }
 
 
 def _upgrade_schema() -> None:

@@ -31,6 +31,9 @@ REPORT_NOTE_MAX = 1000        # characters of a report's or a moderation decisio
 MEDIA_IMAGE_MAX_BYTES = 15 * 1024 * 1024   # a camera original, if a phone skipped resizing
 MEDIA_AUDIO_MAX_BYTES = 20 * 1024 * 1024   # about 90 minutes of speech at 32 kbit/s
 MEDIA_MAX_BYTES = max(MEDIA_IMAGE_MAX_BYTES, MEDIA_AUDIO_MAX_BYTES)  # Tus-Max-Size
+# The largest request body of all: a story form with a photo and a recording. The WSGI server
+# refuses anything larger before reading it (waitress's own default was 1 GiB, spooled to disk).
+FORM_UPLOAD_MAX_BYTES = MEDIA_IMAGE_MAX_BYTES + MEDIA_AUDIO_MAX_BYTES + 1024 * 1024
 MEDIA_IMAGE_MAX_PIXELS = 50_000_000        # width x height; more is refused (decompression bombs)
 MEDIA_IMAGE_STORED_MAX_EDGE = 2560         # longer images are scaled down when re-encoded
 MEDIA_CHUNK_BYTES = 256 * 1024             # suggested PATCH size: a cut costs at most this much

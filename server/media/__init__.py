@@ -21,4 +21,4 @@ def init_app(app) -> None:
 def _allow_form_media() -> None:
     if request.method == "POST" and request.endpoint == "stories.write":
         from .. import limits
-        request.max_content_length = limits.MEDIA_IMAGE_MAX_BYTES + limits.MEDIA_AUDIO_MAX_BYTES + 1024 * 1024
+        request.max_content_length = limits.FORM_UPLOAD_MAX_BYTES
