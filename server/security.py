@@ -1,7 +1,7 @@
 """Response headers every page gets: a strict CSP (no inline script or style) and friends."""
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from flask import request
+from flask import request, session
 from flask.sessions import SecureCookieSessionInterface
 
 CSP = "; ".join([
@@ -61,7 +61,18 @@ def init_app(app) -> None:
         headers.setdefault("Permissions-Policy", "geolocation=(), camera=(self), microphone=(self)")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if "Cache-Control" not in headers and _personal(request):
+            # A shared phone's browser must not keep what one person saw (their account, a
+            # community's stories, a review queue) for the next. Assets, media and the shell set
+            # their own caching, deliberately, and keep it.
+            response.cache_control.private = True
+            response.cache_control.no_store = True
         return response
+
+
+def _personal(req) -> bool:
+    """A signed-in session or a bearer token: the answer may hold what only this person may see."""
+    return "_user_id" in session or "Authorization" in req.headers
 
 
 def local_path(target, default: str) -> str:
