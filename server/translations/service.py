@@ -16,6 +16,7 @@ from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories.models import AUTHOR_DISPLAYS, STATUS_WITHDRAWN, Story
 from ..stories.schema import clean_language, clean_text
+from ..stories.service import author_label
 from ..timeutil import isoformat, utcnow
 from .models import TRANSLATION_PENDING, TRANSLATION_PUBLISHED, StoryTranslation
 
@@ -54,10 +55,18 @@ def clean_translation_language(value, story: Story) -> str:
 # --- Reading ------------------------------------------------------------------------------
 
 def translator_label(translation: StoryTranslation) -> str | None:
-    """The translator as they chose to be shown; None for anonymous (or a deleted account)."""
+    """The translator as they chose to be shown; None for anonymous (or a deleted account).
+
+    An author translating their own story is shown at most as the story shows them: naming
+    them by their username beside an anonymous (or by name beside a pseudonymous) story would
+    undo that choice.
+    """
     person = translation.translator
     if translation.translator_display == "anonymous" or person is None:
         return None
+    story = translation.story
+    if story is not None and translation.translator_id == story.author_id:
+        return author_label(story)
     if translation.translator_display == "name":
         return person.shown_name
     return person.username

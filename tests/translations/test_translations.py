@@ -160,7 +160,7 @@ def test_review_publishes_or_rejects_a_waiting_translation(web, cast):
 # --- Reading ---------------------------------------------------------------------------------
 
 def test_the_story_page_shows_the_readers_language_with_the_original_a_click_away(web, cast):
-    story_id = published_story(cast, title="A walk by the river")
+    story_id = published_story(cast, title="A walk by the river", author_display="name")
     translations.put(cast["author"].account, story_id, "it", {**ITALIAN, "translator_display": "name"})
     translations.put(cast["facilitator"].account, story_id, "ar", ARABIC)
     reader = web("other_participant")
@@ -170,7 +170,7 @@ def test_the_story_page_shows_the_readers_language_with_the_original_a_click_awa
     assert re.search(r'<article class="story translated" lang="it">', italian)
     assert re.search(r'<h1 dir="auto">Una passeggiata lungo il fiume</h1>', italian)
     notice = re.search(r'<p class="translated-note"[^>]*>(.*?)</p>', italian, re.S).group(1)
-    assert "<bdi>Amina</bdi>" in notice  # the author translated it and chose to show her name
+    assert "<bdi>Amina</bdi>" in notice  # the author translated it, and the story shows her name
     assert f'href="/stories/{story_id}?original=1#original"' in notice
     # The other languages it can be read in.
     assert f'href="/stories/{story_id}?translation=ar"' in italian
@@ -293,3 +293,20 @@ def test_a_persons_data_holds_their_translations_and_deletion_follows_their_choi
         [row] = left
         assert (row.translator_id, row.translator_display, row.title) == (None, "anonymous", ITALIAN["title"])
     assert stored(story_id).revision > before
+
+
+@pytest.mark.parametrize("display, shown", [("anonymous", None), ("pseudonym", "amina"), ("name", "Amina")])
+def test_an_author_translating_their_own_story_is_shown_as_the_story_shows_them(client, web, cast, display, shown):
+    """Defaulting to "My username", an author's own translation named them beside their anonymous story."""
+    story_id = published_story(cast, author_display=display)
+    # The form's and the API's default display is the username; the story's choice wins.
+    assert put(client, cast["author"], story_id, "it", ITALIAN).status_code == 201
+    seen, _cursor = pull(client, cast["other_participant"])
+    [item] = seen[str(story_id)]["translations"]
+    assert item["translator"] == shown
+    page = web(None).get(f"/stories/{story_id}?lang=it").get_data(as_text=True)
+    assert ITALIAN["body"] in page
+    if shown is None:
+        assert "amina" not in page.lower()
+    else:
+        assert f"<bdi>{shown}</bdi>" in page
