@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from flask import (Blueprint, Response, current_app, render_template, request,
+from flask import (Blueprint, Response, current_app, g, render_template, request, session,
                    send_from_directory)
 from flask.cli import AppGroup
 from flask_babel import gettext as _
@@ -394,3 +394,33 @@ def init_app(app) -> None:
     @app.context_processor
     def _shell_context():
         return {"signed_in_id": current_user.get_id() if current_user.is_authenticated else ""}
+
+    @app.after_request
+    def _page_etag(response):
+        return revalidate_page(response)
+
+
+def revalidate_page(response):
+    """An ETag on every HTML page, and 304 with no body when the phone's copy still matches.
+
+    The tag is the page's own bytes, so it changes with anything on it (stories, the signed-in
+    person, the language). The one part that differs on every render without meaning a change
+    is the signed CSRF token (Flask-WTF signs it with the time): it is hashed as the session's
+    token instead, which the old copy's signed token still stands for (no time limit). This
+    works under `Cache-Control: no-store` too: the service worker keeps its own copy.
+    """
+    if (request.method != "GET" or response.status_code != 200 or response.mimetype != "text/html"
+            or response.direct_passthrough):
+        return response
+    body = response.get_data()
+    signed, raw = g.get("csrf_token"), session.get("csrf_token")
+    if signed and raw:
+        body = body.replace(signed.encode(), hashlib.sha256(raw.encode()).hexdigest().encode())
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    # Compression may add a suffix to the tag the phone sends back; the content is the same.
+    sent = {tag.split(":")[0].removesuffix("-gzip").removesuffix("-br") for tag in request.if_none_match.as_set()}
+    if response.get_etag()[0] in sent:
+        response.status_code = 304
+        response.set_data(b"")
+        response.headers.pop("Content-Length", None)
+    return response

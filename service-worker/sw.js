@@ -113,10 +113,24 @@ function timeout(ms) {
   return new Promise((resolve) => { setTimeout(() => resolve(null), ms); });
 }
 
+// The saved copy's ETag sent along: when nothing changed the server answers 304 with no body
+// and the saved copy is the page (the HTTP cache may not keep it: no-store on private pages).
+async function fetchPage(event, url, keep) {
+  const copy = keep && await caches.match(url.pathname, { cacheName: PAGES_CACHE, ignoreVary: true });
+  const etag = copy && copy.headers.get('ETag');
+  if (!etag) return fetch(event.request);
+  const response = await fetch(new Request(url.pathname, {
+    headers: { 'If-None-Match': etag }, credentials: 'same-origin', redirect: 'manual', cache: 'no-store' }));
+  if (response.status !== 304) return response;
+  SAVED.add(copy);
+  return copy;
+}
+const SAVED = new WeakSet();  // answers that are the saved copy already
+
 async function page(event, url) {
   const keep = KEPT_PAGE.test(url.pathname) && !url.search;
-  const network = fetch(event.request).then((response) => {
-    if (keep && response.ok && !response.redirected && response.type === 'basic') {
+  const network = fetchPage(event, url, keep).then((response) => {
+    if (keep && response.ok && !SAVED.has(response) && !response.redirected && response.type === 'basic') {
       const copy = response.clone();
       event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(url.pathname, copy)).then(trimPages));
     }

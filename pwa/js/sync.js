@@ -425,6 +425,28 @@ async function refreshCommunities() {
   await db.setMeta('communities', { names, lang, at: Date.now() });
 }
 
+// The media of stories this phone holds (sha256s), read before a tombstone deletes them.
+async function mediaOf(ids) {
+  const found = [];
+  for (const id of ids) {
+    const story = await db.get('stories', id);
+    if (story && Array.isArray(story.media)) found.push(...story.media);
+  }
+  return found;
+}
+
+// A withdrawn story must not stay on the phone anywhere: its saved page (the worker keeps up to
+// 40 and shows them on slow signal) and its media, in every cache of ours (pages and worker).
+async function forgetCached(ids, media) {
+  if (!ids.length || typeof caches === 'undefined') return;
+  const urls = [...ids.map((id) => `/stories/${id}`), ...media.map((sha) => `/media/${sha}`)];
+  for (const name of await caches.keys()) {
+    if (!name.startsWith('kultialogo-')) continue;
+    const cache = await caches.open(name);
+    for (const url of urls) await cache.delete(url, { ignoreVary: true, ignoreSearch: true });
+  }
+}
+
 // Bring the stories cache up to date from the saved cursor. Tombstones delete. Resolves with
 // {ok: true} or {ok: false, offline}.
 export async function pull({ force = false } = {}) {
@@ -448,7 +470,9 @@ export async function pull({ force = false } = {}) {
         const gone = body.items.filter((s) => s.deleted).map((s) => s.id);
         const stories = body.items.filter((s) => !s.deleted);
         feed = { scope, cursor: body.cursor, at: Date.now() };
+        const goneMedia = await mediaOf(gone);
         await db.batch({ stories: { put: stories, delete: gone }, meta: { put: [{ key: 'feed', value: feed }] } });
+        await forgetCached(gone, goneMedia);
         await outbox.noteStatuses(body.items);
         if (!body.more) break;
       }

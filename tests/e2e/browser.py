@@ -106,6 +106,9 @@ def stories_titled(app, title) -> list:
 
 
 def write_story(page, title, body="We walked by the river and talked about home."):
+    # compose.js enhances the form after the page has loaded (idle callback, imports, IndexedDB);
+    # a click before that posts the plain form and leaves /write. Wait for the mark it sets.
+    page.locator("form#compose[data-enhanced]").wait_for(state="attached")
     page.fill("#title", title)
     page.fill("#body", body)
     page.get_by_role("button", name="Send").click()
