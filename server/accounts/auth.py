@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import limits
@@ -17,7 +17,7 @@ from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db, login_manager
 from ..timeutil import as_utc, utcnow
-from .models import Account, ApiToken
+from .models import Account, ApiToken, WebSession
 
 USERNAME_RE = re.compile(r"^[\w.\-]+$")
 # A real hash to compare against when the name is unknown, so timing does not tell.
@@ -217,3 +217,33 @@ def rate_limit_key() -> str:
     if current_user and current_user.is_authenticated:
         return f"u:{current_user.id}"
     return "a:" + (request.remote_addr or "unknown")
+
+
+# --- Browser sessions kept on the server ---------------------------------------------------
+
+def open_web_session(account) -> str:
+    """A new server-side record for a signed-in browser; returns the id its cookie carries."""
+    raw = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        session.add(WebSession(id_hash=_token_hash(raw), account_id=account.id))
+    return raw
+
+
+def web_session_open(raw, account_id: int) -> bool:
+    """One primary-key lookup per signed-in request."""
+    if not isinstance(raw, str) or len(raw) > 100:
+        return False
+    record = db.session.get(WebSession, _token_hash(raw))
+    return record is not None and record.account_id == account_id
+
+
+def close_web_session(raw) -> None:
+    if not isinstance(raw, str) or len(raw) > 100:
+        return
+    with write_transaction():
+        db.session.execute(delete(WebSession).where(WebSession.id_hash == _token_hash(raw)))
+
+
+def close_all_web_sessions(account) -> None:
+    """Sign every browser of this account out (a password reset, "sign out everywhere")."""
+    db.session.execute(delete(WebSession).where(WebSession.account_id == account.id))

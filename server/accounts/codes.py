@@ -141,7 +141,7 @@ def join_with_code(code, username, secret, display_name: str = "", *, community_
     from sqlalchemy.exc import IntegrityError
 
     from ..stories.schema import clean_text
-    from .auth import hash_password, normalise_username
+    from .auth import close_all_web_sessions, hash_password, normalise_username
     username = normalise_username(username)
     secret = check_secret(secret)
     display_name = clean_text(display_name or "", "display_name", 80, multiline=False)
@@ -201,7 +201,7 @@ def reset_with_code(username, code, secret) -> Account:
 
     A managed participant who does this has claimed their account and can sign in from now on.
     """
-    from .auth import hash_password, normalise_username
+    from .auth import close_all_web_sessions, hash_password, normalise_username
     from .models import ApiToken
     try:
         name = normalise_username(username)
@@ -228,5 +228,6 @@ def reset_with_code(username, code, secret) -> Account:
         account.is_managed = False
         db.session.execute(update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
                            .values(revoked_at=now).execution_options(synchronize_session=False))
+        close_all_web_sessions(account)  # every browser signed in before the reset is signed out
         audit.record("account.claim" if claimed else "account.reset", account)
     return account

@@ -125,3 +125,16 @@ class ResetCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     account: Mapped[Account] = relationship(foreign_keys=[account_id], lazy="joined")
+
+
+class WebSession(db.Model):
+    """A signed-in browser session, kept on the server so signing out really ends it.
+
+    The session cookie is signed but lives on the phone: a copy taken before sign-out would
+    otherwise keep working for the whole sliding lifetime. The cookie holds a random id; only
+    its hash is stored, and sign-out deletes the row.
+    """
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -22,18 +22,30 @@ def sign_in(account) -> None:
     session.permanent = True
     login_user(account)
     session[PASSWORD_FINGERPRINT] = auth.password_fingerprint(account)
+    session[SESSION_ID] = auth.open_web_session(account)
+
+
+def sign_out() -> None:
+    """End this browser's session on the server too: a copy of the cookie opens nothing after."""
+    auth.close_web_session(session.get(SESSION_ID))
+    logout_user()
+    session.clear()
 
 
 # Sessions are signed cookies the server cannot list; this ties each to the password it was
 # opened with, so a reset (a lost or shared phone) signs every other browser out too.
 PASSWORD_FINGERPRINT = "pwf"
+# The random id of this browser's server-side session record (WebSession).
+SESSION_ID = "sid"
 
 
 @bp.before_app_request
 def _end_sessions_of_an_old_password():
     if "_user_id" not in session:
         return
-    if current_user.is_authenticated and session.get(PASSWORD_FINGERPRINT) != auth.password_fingerprint(current_user):
+    if current_user.is_authenticated and (
+            session.get(PASSWORD_FINGERPRINT) != auth.password_fingerprint(current_user)
+            or not auth.web_session_open(session.get(SESSION_ID), current_user.id)):
         logout_user()
         session.clear()
 
@@ -115,8 +127,7 @@ def signup():
 
 @bp.post("/signout")
 def signout():
-    logout_user()
-    session.clear()
+    sign_out()
     return redirect(url_for("stories.feed"))
 
 
@@ -270,7 +281,7 @@ def account_delete():
             form.password.errors = list(form.password.errors) + [Problem("bad_credentials").message]
         else:
             privacy.delete_account(current_user, current_user._get_current_object(), form.stories.data)
-            logout_user()
+            logout_user()  # the account's session records went with it (ON DELETE CASCADE)
             session.clear()
             flash(_("Your account was deleted."), "success")
             return redirect(url_for("stories.feed"))
