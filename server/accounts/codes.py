@@ -141,7 +141,7 @@ def join_with_code(code, username, secret, display_name: str = "", *, community_
     from sqlalchemy.exc import IntegrityError
 
     from ..stories.schema import clean_text
-    from .auth import close_all_web_sessions, hash_password, normalise_username
+    from .auth import hash_password, normalise_username
     username = normalise_username(username)
     secret = check_secret(secret)
     display_name = clean_text(display_name or "", "display_name", 80, multiline=False)
