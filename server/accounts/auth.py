@@ -221,20 +221,45 @@ def rate_limit_key() -> str:
 
 # --- Browser sessions kept on the server ---------------------------------------------------
 
+# last_seen_at is written at most this often: not a write on every page a phone opens.
+SESSION_SEEN_EVERY = timedelta(hours=12)
+
+
+def _session_lifetime() -> timedelta:
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
+
+
 def open_web_session(account) -> str:
-    """A new server-side record for a signed-in browser; returns the id its cookie carries."""
+    """A new server-side record for a signed-in browser; returns the id its cookie carries.
+
+    Also prunes this account's sessions idle for the whole lifetime (their cookies have
+    expired too), so the table holds only sessions that can still be used.
+    """
     raw = secrets.token_urlsafe(32)
     with write_transaction() as session:
+        session.execute(delete(WebSession).where(WebSession.account_id == account.id,
+                                                 WebSession.last_seen_at < utcnow() - _session_lifetime()))
         session.add(WebSession(id_hash=_token_hash(raw), account_id=account.id))
     return raw
 
 
 def web_session_open(raw, account_id: int) -> bool:
-    """One primary-key lookup per signed-in request."""
+    """One primary-key lookup per signed-in request (and a write at most every 12 hours)."""
     if not isinstance(raw, str) or len(raw) > 100:
         return False
     record = db.session.get(WebSession, _token_hash(raw))
-    return record is not None and record.account_id == account_id
+    if record is None or record.account_id != account_id:
+        return False
+    now = utcnow()
+    seen = as_utc(record.last_seen_at)
+    if seen < now - _session_lifetime():
+        return False  # idle longer than a cookie lives: a kept copy of it opens nothing
+    if seen < now - SESSION_SEEN_EVERY:
+        with write_transaction() as session:
+            session.execute(WebSession.__table__.update().where(WebSession.id_hash == record.id_hash)
+                            .values(last_seen_at=now))
+    return True
 
 
 def close_web_session(raw) -> None:
@@ -245,5 +270,18 @@ def close_web_session(raw) -> None:
 
 
 def close_all_web_sessions(account) -> None:
-    """Sign every browser of this account out (a password reset, "sign out everywhere")."""
+    """Sign every browser of this account out (inside the caller's write transaction)."""
     db.session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+
+
+def end_every_session(account) -> None:
+    """"Sign out everywhere": every browser session and every API token of this account end.
+
+    For a phone that was lost, lent or shared: whatever it holds (a session cookie, the token
+    of an app or a camp node) opens nothing after this.
+    """
+    with write_transaction():
+        close_all_web_sessions(account)
+        db.session.execute(ApiToken.__table__.update()
+                           .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))

@@ -138,3 +138,6 @@ class WebSession(db.Model):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # When the browser was last seen, to the day (SESSION_SEEN_EVERY): a session idle for the
+    # whole lifetime ends on the server even if its cookie is kept, and old rows are pruned.
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -72,6 +72,8 @@ def _username_key() -> str:
     (a full-width or mathematical letter) share its budget instead of opening new ones.
     """
     name = request.form.get("username")
+    if name is None and current_user.is_authenticated:
+        name = current_user.username  # a signed-in form that asks for the password (deleting the account)
     if name is None and request.is_json:
         body = peek_json(16 * 1024)  # never Flask's get_json: a deep body raised RecursionError (500)
         name = body.get("username") if isinstance(body, dict) else None
@@ -128,6 +130,17 @@ def signup():
 @bp.post("/signout")
 def signout():
     sign_out()
+    return redirect(url_for("stories.feed"))
+
+
+@bp.post("/signout/everywhere")
+@login_required
+def signout_everywhere():
+    """A phone lost, lent or shared: every session and token of this account ends, this one too."""
+    auth.end_every_session(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on every phone and computer."), "success")
     return redirect(url_for("stories.feed"))
 
 
@@ -271,8 +284,11 @@ def account_data():
 
 @bp.post("/account/delete")
 @login_required
-@limiter.limit(_signin_limit)
+@_signin_tries_by_address
+@_signin_tries_by_account
 def account_delete():
+    # Asking for the password here spends the same budget as signing in: someone holding a
+    # phone that is still signed in cannot guess the password faster through this form.
     from . import privacy
     from .forms import DeleteAccountForm, JoinCommunityForm
     form = DeleteAccountForm()
