@@ -1,17 +1,16 @@
-"""Who may do what: every permission check on stories lives here, nowhere else.
+"""Who may do what: every permission check lives here (or, for people and communities, in
+accounts/policy.py, re-exported here), nowhere else.
 
 Views, the sync API and templates ask these functions; hiding a button is never the check.
 ``viewer`` is an Account or None for someone not signed in.
 """
 from sqlalchemy import and_, false, or_
 
-from .accounts.models import ROLE_ADMIN, ROLE_FACILITATOR
+# People and communities: defined beside accounts (which must not import stories), used here too.
+from .accounts.policy import (can_manage_community, can_moderate_community, can_reset_password,  # noqa: F401
+                              is_admin, managed_community_ids, signed_in)
 from .stories.models import (STATUS_PUBLISHED, STATUS_WITHDRAWN, VISIBILITY_COMMUNITY,
                              VISIBILITY_FACILITATORS, VISIBILITY_PUBLIC, Story)
-
-
-def signed_in(viewer) -> bool:
-    return viewer is not None and getattr(viewer, "is_authenticated", False)
 
 
 def is_author(viewer, story) -> bool:
@@ -50,12 +49,6 @@ def can_read_in_feed(viewer, story) -> bool:
     if is_author(viewer, story):
         return True
     return story.status == STATUS_PUBLISHED and audience_allows(viewer, story.visibility, story.community_id)
-
-
-def can_moderate_community(viewer, community_id) -> bool:
-    if not signed_in(viewer):
-        return False
-    return viewer.role_in(community_id) in (ROLE_FACILITATOR, ROLE_ADMIN)
 
 
 def can_moderate_story(viewer, story) -> bool:
@@ -108,32 +101,6 @@ def scope_key(viewer) -> str:
 
 
 # --- People: communities, codes, managed participants, safety --------------------------
-
-def can_manage_community(viewer, community_id) -> bool:
-    """Join codes, members, reset codes, stories recorded for others: its facilitators and admins."""
-    return can_moderate_community(viewer, community_id)
-
-
-def managed_community_ids(viewer) -> set[int] | None:
-    """Communities this viewer manages; None means every community (a site admin)."""
-    if not signed_in(viewer):
-        return set()
-    if viewer.is_admin:
-        return None
-    return viewer.facilitated_community_ids()
-
-
-def can_reset_password(actor, account) -> bool:
-    """Facilitators issue reset codes to participants of their own communities; admins to anyone
-    but themselves. A facilitator cannot take over another facilitator's or an admin's account."""
-    if not signed_in(actor) or account is None or account.id == actor.id:
-        return False
-    if actor.is_admin:
-        return True
-    if account.is_admin or account.facilitated_community_ids():
-        return False
-    return bool(actor.facilitated_community_ids() & account.member_community_ids())
-
 
 def can_record_for(actor, person, community_id) -> bool:
     """A facilitator records stories for managed participants of a community they facilitate."""
@@ -228,10 +195,6 @@ def can_report_story(viewer, story) -> bool:
     """Anyone signed in who can read a published story, except its author, may report it."""
     return (signed_in(viewer) and not is_author(viewer, story) and story.status == STATUS_PUBLISHED
             and audience_allows(viewer, story.visibility, story.community_id))
-
-
-def is_admin(viewer) -> bool:
-    return signed_in(viewer) and bool(viewer.is_admin)
 
 
 def can_administer(viewer) -> bool:

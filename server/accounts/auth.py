@@ -9,14 +9,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, g, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import limits
 from ..database import write_transaction
 from ..errors import Problem
-from ..extensions import db, login_manager
+from ..extensions import csrf, db, login_manager
 from ..timeutil import as_utc, utcnow
+from ..userinput import clean_text
 from .models import Account, ApiToken, WebSession
 
 USERNAME_RE = re.compile(r"^[\w.\-]+$")
@@ -83,7 +85,6 @@ def check_password_rules(password) -> str:
 def create_account(username: str, password: str, display_name: str = "", *, is_admin: bool = False,
                    locale: str | None = None) -> Account:
     """Insert a new account; a taken name is caught by the unique constraint, not looked up first."""
-    from ..stories.schema import clean_text
     username = normalise_username(username)
     check_password_rules(password)
     display_name = clean_text(display_name or "", "display_name", limits.DISPLAY_NAME_MAX, multiline=False)
@@ -183,8 +184,6 @@ def api_requester(*, required: bool) -> Account | None:
             account = current_user._get_current_object()
             g.auth_kind = "session"
             if request.method not in ("GET", "HEAD", "OPTIONS"):
-                from flask_wtf.csrf import CSRFError
-                from ..extensions import csrf
                 try:
                     csrf.protect()
                 except CSRFError:

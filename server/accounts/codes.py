@@ -17,13 +17,17 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from .. import audit, policy
+from .. import audit
+from . import policy
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..timeutil import as_utc, utcnow
-from .models import ROLE_PARTICIPANT, Account, JoinCode, Membership, ResetCode
+from ..userinput import clean_text
+from .auth import check_password_rules, close_all_web_sessions, hash_password, normalise_username
+from .models import ROLE_PARTICIPANT, Account, ApiToken, JoinCode, Membership, ResetCode
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 GROUPS, GROUP_LEN = 3, 4
@@ -63,7 +67,6 @@ def code_hash(kind: str, raw: str) -> str:
 
 def check_secret(secret) -> str:
     """A password (the usual rules) or a 6-digit PIN, for people who find digits easier."""
-    from .auth import check_password_rules
     if isinstance(secret, str) and PIN_RE.match(secret):
         return secret
     return check_password_rules(secret)
@@ -79,7 +82,6 @@ def create_join_code(actor, community, *, days: int, max_uses: int, label: str =
         raise Problem("bad_code_settings", field="days", max=JOIN_CODE_MAX_DAYS)
     if not isinstance(max_uses, int) or not 1 <= max_uses <= JOIN_CODE_MAX_USES:
         raise Problem("bad_code_settings", field="max_uses", max=JOIN_CODE_MAX_USES)
-    from ..stories.schema import clean_text
     label = clean_text(label or "", "label", 80, multiline=False)
     code = new_code()
     now = utcnow()
@@ -138,10 +140,6 @@ def _claim_join_code(raw_code, community_slug: str | None) -> JoinCode:
 def join_with_code(code, username, secret, display_name: str = "", *, community_slug=None,
                    locale=None) -> Account:
     """Create an account and its membership with a join code; all or nothing."""
-    from sqlalchemy.exc import IntegrityError
-
-    from ..stories.schema import clean_text
-    from .auth import hash_password, normalise_username
     username = normalise_username(username)
     secret = check_secret(secret)
     display_name = clean_text(display_name or "", "display_name", 80, multiline=False)
@@ -201,8 +199,6 @@ def reset_with_code(username, code, secret) -> Account:
 
     A managed participant who does this has claimed their account and can sign in from now on.
     """
-    from .auth import close_all_web_sessions, hash_password, normalise_username
-    from .models import ApiToken
     try:
         name = normalise_username(username)
     except Problem:

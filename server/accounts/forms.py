@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import limits
-from ..stories.forms import TOO_LONG, SelectChoice
+from ..userinput import TOO_LONG, SelectChoice
 
 
 class SignInForm(FlaskForm):

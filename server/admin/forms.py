@@ -5,7 +5,7 @@ from wtforms import FieldList, Form, FormField, IntegerField, RadioField, Select
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..communities.models import MODERATION_REVIEW, MODERATION_TRUSTED
-from ..stories.forms import TOO_LONG, SelectChoice
+from ..userinput import TOO_LONG, SelectChoice
 from .service import DESCRIPTION_MAX, NAME_MAX, REPORTS_TO_HIDE_MAX
 
 # Rows for names in more languages than the interface's, shown blank below them.

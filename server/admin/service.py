@@ -17,7 +17,7 @@ from ..communities.models import MODERATION_MODES, MODERATION_REVIEW, Community
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
-from ..stories.schema import clean_language, clean_text
+from ..userinput import clean_language, clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 NAME_MAX = 80

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..stories.forms import TOO_LONG, SelectChoice
+from ..userinput import TOO_LONG, SelectChoice
 from .labels import ANSWER_LABELS, KIND_LABELS
 from .models import DIMENSIONS, EVENT_KINDS, EVENT_PLACE_MAX, EVENT_TITLE_MAX, HEAD_COUNT_MAX
 

@@ -6,7 +6,7 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import Length
 
 from .. import limits
-from ..stories.forms import TOO_LONG, SelectChoice
+from ..userinput import TOO_LONG, SelectChoice
 from .models import MODERATION_REASONS, REPORT_REASONS
 from .reasons import MODERATION_REASON_CHOICES, REPORT_REASON_LABELS
 

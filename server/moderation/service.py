@@ -21,8 +21,8 @@ from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                               Story)
-from ..stories.schema import clean_text
 from ..timeutil import utcnow
+from ..userinput import clean_text
 from .models import MODERATION_REASONS, REASON_REPORTED, REPORT_REASONS, StoryReport
 
 NOTE_MAX = limits.REPORT_NOTE_MAX

@@ -4,8 +4,8 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import limits
-from ..stories.forms import TOO_LONG, SelectChoice
 from ..accounts.codes import JOIN_CODE_MAX_DAYS, JOIN_CODE_MAX_USES
+from ..userinput import TOO_LONG, SelectChoice
 
 
 class JoinCodeForm(FlaskForm):

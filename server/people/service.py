@@ -14,8 +14,9 @@ from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories import service as stories
 from ..stories.models import Story
-from ..stories.schema import StoryContent, clean_text
+from ..stories.schema import StoryContent
 from ..timeutil import utcnow
+from ..userinput import clean_text
 
 # Not an argon2 hash: verify fails on it, and authenticate() refuses managed accounts first.
 UNUSABLE_PASSWORD = "!managed"

@@ -5,12 +5,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import Length, StopValidation
 
 from .. import limits
-
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms < 3.3 takes (value, label, render_kw) tuples, 3.3 deprecates them
-    def SelectChoice(value, label, render_kw=None):
-        return (value, label, render_kw or {})
+from ..userinput import TOO_LONG, SelectChoice
 
 # Languages offered in the write form, each named in itself (lang= so it is read and shaped
 # right); the API accepts any BCP 47 tag.
@@ -19,10 +14,6 @@ STORY_LANGUAGES = [SelectChoice(code, name, render_kw={"lang": code}) for code, 
     ("sr", "Srpski"), ("nl", "Nederlands"), ("fr", "Français"), ("fa", "فارسی"),
     ("ur", "اردو"), ("ps", "پښتو"), ("ru", "Русский"), ("tr", "Türkçe"), ("es", "Español"),
 )]
-
-
-# Our own words for WTForms' length check: its Arabic catalog lacks most plural forms of it.
-TOO_LONG = _l("At most %(max)d characters.")
 
 
 # Tells the page's script (pwa/js/compose.js) that the field stops being required once a photo

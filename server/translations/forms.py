@@ -5,7 +5,8 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from .. import limits
-from ..stories.forms import STORY_LANGUAGES, TOO_LONG, SelectChoice
+from ..stories.forms import STORY_LANGUAGES
+from ..userinput import TOO_LONG, SelectChoice
 
 
 class TranslationForm(FlaskForm):

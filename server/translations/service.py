@@ -15,9 +15,9 @@ from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories.models import AUTHOR_DISPLAYS, STATUS_WITHDRAWN, Story
-from ..stories.schema import clean_language, clean_text
 from ..stories.service import author_label
 from ..timeutil import isoformat, utcnow
+from ..userinput import clean_language, clean_text
 from .models import TRANSLATION_PENDING, TRANSLATION_PUBLISHED, StoryTranslation
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
