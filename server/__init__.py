@@ -63,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     from . import translations
     app.register_blueprint(translations.bp)
+    from . import privacy  # above every domain: a person's data across all of them
+    app.register_blueprint(privacy.bp)
     media.init_app(app)
     pwa.init_app(app)
 

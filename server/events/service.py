@@ -10,8 +10,9 @@ from ..communities.models import Community
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
-from ..stories.schema import clean_place, clean_text
+from ..stories.schema import clean_place
 from ..timeutil import utcnow
+from ..userinput import clean_text
 from .models import (DIMENSIONS, EVENT_KINDS, EVENT_PLACE_MAX, EVENT_TITLE_MAX, HEAD_COUNT_MAX, NOT_GIVEN,
                      Event, EventAttendee, EventTally)
 
@@ -315,7 +316,7 @@ def told_at(viewer, story) -> Event | None:
 
 def attended_by(person) -> list[dict]:
     """The events a person was linked to, with the answers they gave: part of their own data
-    download (accounts/privacy.py)."""
+    download (events/personal_data.py)."""
     rows = db.session.execute(
         select(Event.id, Event.kind, Event.title, Event.starts_on, Event.ends_on, Community.slug,
                EventAttendee.gender, EventAttendee.age, EventAttendee.origin)

@@ -8,6 +8,9 @@ def init_app(app) -> None:
     """Register the blueprint and the hook that deletes withdrawn stories' files."""
     from . import routes  # noqa: F401  (attach the views to bp)
     from .service import count_received, install_release_hook, story_media
+    from ..personal_data import register as register_personal_data
+    from . import personal_data as part
+    register_personal_data(part.PART)  # its share of a person's data download and account deletion
     app.register_blueprint(bp)
     install_release_hook()
     if app.config.get("MEDIA_COUNT_RECEIVED"):

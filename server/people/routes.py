@@ -1,5 +1,5 @@
 """Facilitators' pages for their communities (admins: every community). Thin: logic is in
-service.py, accounts/codes.py and accounts/privacy.py; every check is in policy.py."""
+service.py, accounts/codes.py and privacy/service.py; every check is in policy.py."""
 import uuid
 
 import segno
@@ -10,14 +10,16 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from .. import policy
-from ..accounts import codes, privacy
+from ..accounts import codes
 from ..accounts.models import JoinCode
 from ..errors import Problem
 from ..events import service as events
 from ..extensions import db
+from ..privacy import service as privacy
 from ..stories import service as stories
-from ..stories.forms import SelectChoice, StoryForm
+from ..stories.forms import StoryForm
 from ..stories.schema import parse_story_id, validate_content
+from ..userinput import SelectChoice
 from . import bp, service
 from .forms import ConsentForm, DeletePersonForm, JoinCodeForm, ManagedPersonForm
 

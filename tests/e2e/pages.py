@@ -18,7 +18,7 @@ ROLES = {"signed-out": None, "participant": "amina", "facilitator": "giulia", "a
 
 # GET endpoints with arguments that are not HTML pages (downloads, JSON, files).
 NOT_PAGES = {
-    "static", "media.serve", "i18n.client_strings", "accounts.account_data", "people.person_data",
+    "static", "media.serve", "i18n.client_strings", "privacy.account_data", "people.person_data",
     "exports.aggregates", "exports.attendance", "exports.audit", "exports.events", "exports.stories",
 }
 # GET endpoints without arguments that answer something other than a page are found by their

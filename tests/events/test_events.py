@@ -275,7 +275,7 @@ def test_the_attendance_form_without_javascript(app, world):
 
 
 def test_deleting_an_account_keeps_the_events_numbers(app, world):
-    from kultialogo.accounts import privacy
+    from kultialogo.privacy import service as privacy
     event = _event(world["giulia"])
     oksana_like = world["yusuf"]
     service.record_attendance(world["giulia"], event, _attendance(4, {oksana_like.id: {"gender": "man", "age": "18_25"}}))

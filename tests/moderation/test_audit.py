@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from kultialogo.accounts import privacy
+from kultialogo.privacy import service as privacy
 from kultialogo.audit import ACTION_LABELS, record
 from kultialogo.database import write_transaction
 from kultialogo.extensions import db

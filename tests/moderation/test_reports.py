@@ -204,7 +204,7 @@ def test_the_html_form_and_the_api_share_one_limit(client, web, cast):
 
 
 def test_a_deleted_reporters_report_still_counts_without_their_id(client, app, cast):
-    from kultialogo.accounts import privacy
+    from kultialogo.privacy import service as privacy
     app.config["REPORTS_TO_HIDE"] = 2
     story_id = story_in("published", cast["author"].account, cast["facilitator"].account)
     [gone, stays] = readers(2)

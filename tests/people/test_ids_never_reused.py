@@ -2,7 +2,8 @@
 names people and events by id, and must never point at someone or something else."""
 from datetime import date
 
-from kultialogo.accounts import auth, privacy
+from kultialogo.accounts import auth
+from kultialogo.privacy import service as privacy
 from kultialogo.audit import AuditEvent
 from kultialogo.events import service as events
 from kultialogo.extensions import db

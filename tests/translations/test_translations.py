@@ -274,7 +274,7 @@ def test_withdrawal_deletes_the_translations_for_real(client, cast):
 
 @pytest.mark.parametrize("choice", ["delete", "anonymise"])
 def test_a_persons_data_holds_their_translations_and_deletion_follows_their_choice(web, cast, choice):
-    from kultialogo.accounts import privacy
+    from kultialogo.privacy import service as privacy
     story_id = published_story(cast)
     bilal = cast["other_participant"].account
     translations.put(bilal, story_id, "it", {**ITALIAN, "translator_display": "name"})
