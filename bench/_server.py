@@ -189,7 +189,7 @@ class ThrowawayPostgres:
         self.executor = PostgreSQLExecutor(
             executable=executable, host="127.0.0.1", port=self.port, datadir=str(self.folder / "data"),
             unixsocketdir=str(self.folder), logfile=str(self.folder / "postgresql.log"),
-            startparams="-w", dbname="postgres", user="postgres",
+            startparams="-w -t 300", dbname="postgres", user="postgres", timeout=300,  # a loaded machine is slow, not broken
             postgres_options="-c listen_addresses=127.0.0.1 -c fsync=off")
 
     def _as_postgres_user(self, pg_ctl: str) -> str:
