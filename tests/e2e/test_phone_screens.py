@@ -1,0 +1,97 @@
+"""What a 360 x 740 phone shows, in English and in Arabic (right to left): the main navigation
+in one row for every role, with a "More" menu that works without JavaScript; dashboard tables
+that show they scroll; the facilitators' people pages; joining with a code from the sign-in and
+sign-up pages; one true status after Send; the first-visit notice leaving the controls
+uncovered; and a voice story's card in the feed."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import ARTIFACTS, PHONE, SQLITE_ONLY
+from tests.e2e.pages import load_site, open_as
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+LANGS = ["en", "ar"]
+
+
+def _shot(page, name, full_page=False):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=full_page)
+
+
+def _fits_the_screen(page):
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+
+
+# --- 1. The main navigation ---------------------------------------------------------------
+
+NAV_ROWS = """() => {
+    const items = [...document.querySelectorAll('header nav > ul > li')];
+    const tops = items.map((li) => Math.round(li.getBoundingClientRect().top));
+    const controls = items.map((li) => li.querySelector(':scope > a, :scope > form > button, :scope > details > summary'));
+    return {
+        tops, height: document.querySelector('header nav').getBoundingClientRect().height,
+        sizes: controls.map((c) => { const r = c.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; }),
+        labels: controls.map((c) => c.innerText.trim()),
+        icons: controls.map((c) => Boolean(c.querySelector('svg.icon'))),
+    };
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_main_navigation_is_one_row_for_every_role(app, live_server, new_context, lang):
+    load_site(app)
+    for role, more in [("signed-out", False), ("participant", False), ("facilitator", True), ("admin", True)]:
+        context, page = open_as(new_context, live_server.url, role, lang)
+        page.goto(live_server.url + "/")
+        nav = page.evaluate(NAV_ROWS)
+        assert len(set(nav["tops"])) == 1, f"{role} {lang}: the navigation wraps: {nav}"
+        assert nav["height"] <= 80, f"{role} {lang}: the navigation is {nav['height']} px high"
+        assert all(w >= 44 and h >= 44 for w, h in nav["sizes"]), f"{role} {lang}: {nav['sizes']}"
+        assert all(nav["labels"]) and all(nav["icons"]), f"{role} {lang}: every item has an icon and words: {nav}"
+        assert (page.locator("header details.nav-more").count() == 1) == more
+        _fits_the_screen(page)
+        _shot(page, f"nav-{role}-{lang}")
+        if more:
+            page.locator("details.nav-more > summary").click()
+            panel = page.locator("details.nav-more > ul")
+            expect(panel).to_be_visible()
+            box = panel.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+            assert page.locator("details.nav-more > ul svg.icon").count() >= 5
+            for link in panel.locator("a, button").all():
+                size = link.bounding_box()
+                assert size["height"] >= 44, link.inner_text()
+            _shot(page, f"nav-more-{role}-{lang}")
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_more_menu_opens_and_leads_on_without_javascript(app, live_server, new_context, lang):
+    load_site(app)
+    context, page = open_as(new_context, live_server.url, "admin", lang, java_script_enabled=False)
+    page.goto(live_server.url + "/")
+    more = page.locator("details.nav-more")
+    dashboard = more.locator("a[href='/dashboard']")
+    expect(dashboard).to_be_hidden()
+    # By keyboard: Tab reaches "More", Enter opens it, Tab goes into it, Enter follows a link.
+    page.locator("details.nav-more > summary").focus()
+    page.keyboard.press("Enter")
+    expect(dashboard).to_be_visible()
+    dashboard.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/dashboard")
+    # The current place is marked, on the "More" it is under too.
+    expect(page.locator("details.nav-more a[aria-current=page]")).to_have_attribute("href", "/dashboard")
+    # By touch: every link under "More" goes where it says.
+    for href in ["/review/reports", "/communities", "/admin/", "/account"]:
+        page.locator("details.nav-more > summary").click()
+        with page.expect_navigation():
+            page.locator(f"details.nav-more a[href='{href}']").click()
+        assert page.url.endswith(href), (href, page.url)
+    page.locator("details.nav-more > summary").click()
+    with page.expect_navigation():
+        page.locator("details.nav-more button[data-icon=signout]").click()
+    expect(page.locator("header nav a[href='/signin']")).to_be_visible()
