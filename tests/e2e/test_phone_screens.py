@@ -95,3 +95,58 @@ def test_the_more_menu_opens_and_leads_on_without_javascript(app, live_server, n
     with page.expect_navigation():
         page.locator("details.nav-more button[data-icon=signout]").click()
     expect(page.locator("header nav a[href='/signin']")).to_be_visible()
+
+
+# --- 2. Dashboard tables ------------------------------------------------------------------
+
+def _edge_darkness(page, box):
+    """How much darker than the page the outermost pixels of a box are, on its left and right."""
+    import io
+
+    from PIL import Image
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box, scale="css"))).convert("L")
+    width, height = shot.size
+    background = 250  # --bg, #fbfaf7, in grey
+
+    def darkness(x):
+        column = sorted(shot.getpixel((x, y)) for y in range(height))
+        return background - column[len(column) // 2]  # the median: not a border or a letter
+    return darkness(1), darkness(width - 2)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dashboard_tables_scroll_in_a_box_that_shows_it(app, live_server, new_context, lang):
+    load_site(app)
+    context, page = open_as(new_context, live_server.url, "facilitator", lang)
+    page.goto(live_server.url + "/dashboard")
+    for summary in page.locator("details.numbers-details > summary").all():
+        summary.click()
+    _fits_the_screen(page)
+    boxes = page.locator(".table-scroll")
+    overflowing = 0
+    for n in range(boxes.count()):
+        region = boxes.nth(n)
+        assert region.get_attribute("role") == "region" and region.get_attribute("tabindex") == "0"
+        assert region.get_attribute("aria-labelledby") or region.get_attribute("aria-label")
+        region.scroll_into_view_if_needed()
+        wide = region.evaluate("(el) => el.scrollWidth > el.clientWidth + 1")
+        box = region.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
+        start, end = _edge_darkness(page, box)
+        left, right = (start, end)
+        # More to see towards the end of the reading direction: a shadow on that side only.
+        ahead, behind = (right, left) if lang == "en" else (left, right)
+        if wide:
+            overflowing += 1
+            assert ahead >= 25 and behind < 10, (n, lang, left, right)
+            if overflowing == 1:
+                region.screenshot(path=str(ARTIFACTS / f"phone-dashboard-table-{lang}.png"))
+            # Scrolled to its far end, the shadow moves to the other side.
+            region.evaluate("(el) => { el.scrollLeft = getComputedStyle(el).direction === 'rtl' ? -el.scrollWidth : el.scrollWidth; }")
+            start, end = _edge_darkness(page, box)
+            ahead, behind = (end, start) if lang == "en" else (start, end)
+            assert behind >= 25 and ahead < 10, (n, lang, start, end)
+        else:
+            assert left < 10 and right < 10, (n, lang, left, right)
+    assert overflowing, "no table was wider than the phone: the test proves nothing"
+    _shot(page, f"dashboard-{lang}", full_page=True)
