@@ -150,3 +150,45 @@ def test_dashboard_tables_scroll_in_a_box_that_shows_it(app, live_server, new_co
             assert left < 10 and right < 10, (n, lang, left, right)
     assert overflowing, "no table was wider than the phone: the test proves nothing"
     _shot(page, f"dashboard-{lang}", full_page=True)
+
+
+# --- 3. The facilitators' people pages ----------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_people_lists_communities_with_counts_and_the_join_code_form_has_room(app, live_server, new_context, lang):
+    load_site(app)  # giulia facilitates siena: 5 members (one recorded by her), one join code
+    context, page = open_as(new_context, live_server.url, "facilitator", lang)
+    page.goto(live_server.url + "/communities")
+    card = page.locator(".community-card")
+    expect(card).to_have_count(1)
+    counts = card.locator("dl.counts dd")
+    expect(counts).to_have_count(3)
+    members, codes = counts.nth(0).inner_text(), counts.nth(1).inner_text()
+    assert members in ("5", "٥") and codes in ("1", "١"), (members, codes)
+    _fits_the_screen(page)
+    _shot(page, f"people-{lang}", full_page=True)
+    with page.expect_navigation():
+        card.locator("a.button[href='/communities/siena/people']").click()
+
+    form = page.locator("#join-code-form")
+    form_box = form.bounding_box()
+    style = form.evaluate("(f) => { const s = getComputedStyle(f); return { pad: parseFloat(s.paddingTop), gap: parseFloat(s.rowGap) }; }")
+    assert style["pad"] >= 12 and style["gap"] >= 16, style
+    fields = form.locator(".field")
+    assert fields.count() == 3
+    for n in range(3):
+        label = fields.nth(n).locator("label").bounding_box()
+        field = fields.nth(n).locator("input").bounding_box()
+        assert label["y"] + label["height"] <= field["y"] + 1, "the label is above its field"
+        assert field["height"] >= 44 and field["width"] >= form_box["width"] - 2 * style["pad"] - 2, field
+    button = form.locator("button[type=submit]").bounding_box()
+    assert button["height"] >= 44
+    # Room after the form: the next heading is not glued to the button.
+    following = page.locator("#people-h").bounding_box()
+    assert following["y"] - (form_box["y"] + form_box["height"]) >= 24
+    # Every person's actions are buttons with room between them.
+    for row in page.locator(".card-list.people > li").all():
+        boxes = [b.bounding_box() for b in row.locator(".card-links a, .card-links button").all()]
+        assert all(b["height"] >= 44 for b in boxes)
+    _fits_the_screen(page)
+    _shot(page, f"community-{lang}", full_page=True)
