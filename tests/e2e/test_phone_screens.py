@@ -192,3 +192,69 @@ def test_people_lists_communities_with_counts_and_the_join_code_form_has_room(ap
         assert all(b["height"] >= 44 for b in boxes)
     _fits_the_screen(page)
     _shot(page, f"community-{lang}", full_page=True)
+
+
+# --- 4. Joining with a code from the sign-up and sign-in pages -----------------------------
+
+def _join_code(app):
+    from kultialogo.accounts import codes
+    from kultialogo.accounts.models import Account
+    from kultialogo.communities.models import Community
+    from kultialogo.extensions import db
+    giulia = db.session.query(Account).filter_by(username="giulia").one()
+    siena = db.session.query(Community).filter_by(slug="siena").one()
+    code, _record = codes.create_join_code(giulia, siena, days=7, max_uses=5, label="Wall")
+    db.session.remove()
+    return code
+
+
+def _member_of(username):
+    from kultialogo.accounts.models import Account
+    from kultialogo.extensions import db
+    db.session.remove()
+    account = db.session.query(Account).filter_by(username=username).one_or_none()
+    slugs = sorted(m.community.slug for m in account.memberships) if account else None
+    db.session.remove()
+    return slugs
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_join_code_can_be_used_from_sign_up_and_sign_in_without_javascript(app, live_server, new_context, lang):
+    load_site(app)
+    code = _join_code(app)
+    context, page = open_as(new_context, live_server.url, "signed-out", lang, java_script_enabled=False)
+
+    # From the menu's "Join": a field for the code, before the form for an account without one.
+    page.goto(live_server.url + "/")
+    with page.expect_navigation():
+        page.locator("header nav a[data-icon=join]").click()
+    field = page.locator("#have-code")
+    expect(field).to_be_visible()
+    assert field.bounding_box()["y"] < page.locator("#username").bounding_box()["y"]
+    assert field.bounding_box()["y"] + 44 < 740, "the code field is on the first screen"
+    _fits_the_screen(page)
+    _shot(page, f"signup-{lang}")
+    field.fill(code)
+    with page.expect_navigation():
+        page.locator("#have-code-form button[type=submit]").click()
+    assert "/join" in page.url
+    expect(page.locator("#join-form #code")).to_have_value(code)
+    page.fill("#username", f"newcomer-{lang}")
+    page.fill("#password", "246813")
+    page.fill("#confirm", "246813")
+    with page.expect_navigation():
+        page.locator("#join-form button[type=submit]").click()
+    assert _member_of(f"newcomer-{lang}") == ["siena"]
+    with page.expect_navigation():
+        page.locator("button[data-icon=signout]").click()
+
+    # From the sign-in page: a link that stands out, to the same form.
+    page.goto(live_server.url + "/signin")
+    link = page.locator(".have-code a.button[href='/join']")
+    expect(link).to_be_visible()
+    assert link.bounding_box()["y"] + 44 < 740, "the way to join with a code is on the first screen"
+    _fits_the_screen(page)
+    _shot(page, f"signin-{lang}")
+    with page.expect_navigation():
+        link.click()
+    expect(page.locator("#join-form #code")).to_be_visible()
