@@ -6,7 +6,7 @@ uncovered; and a voice story's card in the feed."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import ARTIFACTS, PHONE, SQLITE_ONLY
+from tests.e2e.browser import ARTIFACTS, PHONE, SQLITE_ONLY, eventually, sign_in
 from tests.e2e.pages import load_site, open_as
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
@@ -258,3 +258,55 @@ def test_a_join_code_can_be_used_from_sign_up_and_sign_in_without_javascript(app
     with page.expect_navigation():
         link.click()
     expect(page.locator("#join-form #code")).to_be_visible()
+
+
+# --- 5. One true status after Send --------------------------------------------------------
+
+SHOWN_STATUS = """() => [...document.querySelectorAll('#compose .compose-status, .voice-done')]
+    .filter((el) => !el.hidden && el.getClientRects().length && el.textContent.trim())
+    .map((el) => el.textContent.trim())"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_after_send_the_write_page_says_one_true_thing(app, people, live_server, new_context, lang):
+    context = new_context()
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/write")
+    sent = "Your story was sent." if lang == "en" else "أُرسلت قصتك."
+
+    # Online: sent at once; one message, and it says so.
+    page.locator("form#compose[data-enhanced]").wait_for(state="attached")
+    page.fill("#title", "By the river")
+    page.fill("#body", "We walked by the river and talked about home.")
+    page.locator("form#compose button[type=submit]").click()
+    expect(page.locator(".mine-item", has_text="By the river")).to_have_attribute("data-state", "review")
+    eventually(page, f"async () => ({SHOWN_STATUS})().length === 1 && ({SHOWN_STATUS})()[0].includes({sent!r})")
+    assert page.evaluate(SHOWN_STATUS) == [sent], page.evaluate(SHOWN_STATUS)
+    page.locator(".voice-done").scroll_into_view_if_needed()
+    _shot(page, f"sent-{lang}")
+
+    # Offline: kept on the phone, to be sent later; still one message.
+    context.set_offline(True)
+    page.fill("#title", "On the bus")
+    page.fill("#body", "The bus driver greeted us in Arabic.")
+    page.locator("form#compose button[type=submit]").click()
+    expect(page.locator(".mine-item", has_text="On the bus")).to_be_visible()
+    shown = page.evaluate(SHOWN_STATUS)
+    assert len(shown) == 1 and sent not in shown[0], shown
+    assert ("saved on this phone" if lang == "en" else "على هذا الهاتف") in shown[0].lower(), shown
+    page.locator(".voice-done").scroll_into_view_if_needed()
+    _shot(page, f"saved-offline-{lang}")
+    context.set_offline(False)
+    expect(page.locator(".mine-item", has_text="On the bus")).to_have_attribute("data-state", "review")
+    eventually(page, f"async () => ({SHOWN_STATUS})().length === 1 && ({SHOWN_STATUS})()[0].includes({sent!r})")
+
+    # Where voice.js does not run (no recorder), the form's own line is the one message, and it
+    # too ends at "sent".
+    page.evaluate("document.querySelector('.voice-done').remove()")
+    page.fill("#title", "At the market")
+    page.fill("#body", "We bought figs and bread.")
+    page.locator("form#compose button[type=submit]").click()
+    expect(page.locator(".mine-item", has_text="At the market")).to_have_attribute("data-state", "review")
+    eventually(page, f"async () => ({SHOWN_STATUS})().length === 1 && ({SHOWN_STATUS})()[0].includes({sent!r})")
