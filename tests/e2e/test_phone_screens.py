@@ -310,3 +310,45 @@ def test_after_send_the_write_page_says_one_true_thing(app, people, live_server,
     page.locator("form#compose button[type=submit]").click()
     expect(page.locator(".mine-item", has_text="At the market")).to_have_attribute("data-state", "review")
     eventually(page, f"async () => ({SHOWN_STATUS})().length === 1 && ({SHOWN_STATUS})()[0].includes({sent!r})")
+
+
+# --- 6. The first-visit notice ------------------------------------------------------------
+
+UNCOVERED = """(selector) => {
+    const el = document.querySelector(selector);
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return Boolean(hit) && (hit === el || el.contains(hit));
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_first_visit_notice_covers_no_control(app, people, live_server, new_context, lang):
+    context = new_context()
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    # Signed in without a page (so /write is the first page this phone shows, where the
+    # service worker installs and the notice appears).
+    from tests import factories as f
+    form = context.request.get(live_server.url + "/signin").text()
+    context.request.post(live_server.url + "/signin", form={
+        "username": "amina", "password": f.PASSWORD, "csrf_token": f.csrf_from(form)})
+    page = context.new_page()
+    page.goto(live_server.url + "/write")
+    assert page.locator("html").get_attribute("data-user"), "not signed in"
+    notice = page.locator("[data-banner=ready]")
+    expect(notice).to_be_visible(timeout=30_000)  # when the service worker has installed
+    controls = ["form#compose button[type=submit]", "#lang-select", "form.lang button[type=submit]",
+                "header nav a[data-icon=write]"]
+    for selector in controls:
+        # Wherever the page is scrolled to: the control at the bottom of the screen, or the page's end.
+        for where in ["end", "center", "start"]:
+            page.locator(selector).evaluate(f"(el) => el.scrollIntoView({{ block: '{where}' }})")
+            assert page.evaluate(UNCOVERED, selector), f"{selector} is covered ({where})"
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    for selector in controls[:3]:
+        assert page.evaluate(UNCOVERED, selector), f"{selector} is covered at the end of the page"
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, f"first-visit-{lang}")
+    # Still closed with its button, and the page is as before.
+    notice.get_by_role("button").click()
+    expect(notice).to_have_count(0)
