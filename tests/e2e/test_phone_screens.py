@@ -352,3 +352,28 @@ def test_the_first_visit_notice_covers_no_control(app, people, live_server, new_
     # Still closed with its button, and the page is as before.
     notice.get_by_role("button").click()
     expect(notice).to_have_count(0)
+
+
+# --- 7. A voice story's card in the feed --------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_voice_story_card_shows_a_microphone_its_length_and_a_player(app, live_server, new_context, lang):
+    load_site(app)  # the demo has a story told by voice alone: six seconds
+    context, page = open_as(new_context, live_server.url, "signed-out", lang)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "/media/" in request.url else None)
+    page.goto(live_server.url + "/")
+    card = page.locator(".story-card", has=page.locator("audio"))
+    expect(card).to_have_count(1)
+    expect(card.locator(".voice-card svg.icon use")).to_have_attribute("href", "#i-mic")
+    assert page.locator("symbol#i-mic").count() == 1
+    expect(card.locator(".voice-card time.duration")).to_have_text("0:06")
+    expect(card.locator(".voice-card time.duration")).to_have_attribute("datetime", "PT6S")
+    audio = card.locator("audio")
+    expect(audio).to_have_attribute("preload", "none")
+    assert audio.get_attribute("controls") is not None
+    assert audio.bounding_box()["height"] >= 44
+    card.scroll_into_view_if_needed()
+    _fits_the_screen(page)
+    _shot(page, f"voice-card-{lang}")
+    assert not fetched, f"the recording was fetched before anyone pressed play: {fetched}"
