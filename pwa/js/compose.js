@@ -110,6 +110,21 @@ export async function enhance(form, { owner, onQueued }) {
     status.classList.remove('compose-status-problem');
   };
   let save = async () => {};
+  // Until the story just queued is acknowledged: then "sent", the one true thing to say.
+  let following = null;
+  const follow = (id) => {
+    following = id;
+    say(t('Your story is saved on this phone. It is sent as soon as there is signal.'));
+  };
+  outbox.onChange(async () => {
+    if (!following) return;
+    const id = following;
+    const { sent } = await outbox.list(owner);
+    if (following === id && sent.some((s) => s.id === id)) {
+      following = null;
+      say(t('Your story was sent.'));
+    }
+  });
   const media = await mountAttachments(form, { owner, changed: () => save(), full });
   const hasContent = () => hasText(form) || media.has();
 
@@ -222,10 +237,14 @@ export async function enhance(form, { owner, onQueued }) {
     idField.value = outbox.newId();
     if (etagField) etagField.value = '';
     if (location.hash) history.replaceState(null, '', location.pathname);
-    say(t('Your story is saved on this phone. It is sent as soon as there is signal.'));
     askToKeepData();
-    // voice.js shows and speaks the big "saved on this phone / sent" state.
+    // voice.js shows and speaks the big "saved on this phone / sent" state where it runs; then
+    // that is the one message, and this line stays empty (two lines once said both "will be
+    // sent" and "sent"). Without it, this line says the same and follows the story until sent.
     form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { id: item.id } }));
+    const done = document.querySelector('.voice-done');
+    if (done && !done.hidden) say('');
+    else follow(item.id);
     if (onQueued) onQueued(item);
   });
 

@@ -39,7 +39,9 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
     worker.addEventListener('statechange', () => {
       if (worker.state !== 'installed') return;
       if (navigator.serviceWorker.controller) offer(worker);
-      else showBanner('ready', t('Kultialogo now works on this phone without signal.'), { dismiss: true, toast: true });
+      // In the page's flow, above its content: floating at the bottom it covered Send and the
+      // footer until closed. Said once, on the first visit.
+      else showBanner('ready', t('Kultialogo now works on this phone without signal.'), { dismiss: true });
     });
   };
 

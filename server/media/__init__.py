@@ -7,7 +7,7 @@ bp = Blueprint("media", __name__)
 def init_app(app) -> None:
     """Register the blueprint and the hook that deletes withdrawn stories' files."""
     from . import routes  # noqa: F401  (attach the views to bp)
-    from .service import count_received, install_release_hook, story_media
+    from .service import count_received, duration_seconds, format_duration, install_release_hook, story_media
     from ..personal_data import register as register_personal_data
     from . import personal_data as part
     register_personal_data(part.PART)  # its share of a person's data download and account deletion
@@ -16,6 +16,8 @@ def init_app(app) -> None:
     if app.config.get("MEDIA_COUNT_RECEIVED"):
         count_received(app)
     app.jinja_env.globals["story_media"] = story_media
+    app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["duration_seconds"] = duration_seconds
     # First in line: CSRFProtect (registered earlier) parses the form, under the app-wide
     # body limit, before any view runs; the write form may carry a photo and a recording.
     app.before_request_funcs.setdefault(None, []).insert(0, _allow_form_media)

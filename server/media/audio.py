@@ -24,10 +24,12 @@ _FORMATS = {
 _CONTAINER = {"fflags": "+bitexact"}
 
 
-def strip_metadata(source: Path, target: Path, content_type: str) -> None:
+def strip_metadata(source: Path, target: Path, content_type: str) -> int | None:
     """Copy the first audio stream of ``source`` into ``target``, a new file of the same type
     with no container or stream metadata, chapters, cover art or other streams.
 
+    Returns the recording's length in milliseconds, from the packets' timestamps (a browser's
+    WebM recording carries no duration in its header), or None when they do not say.
     Raises Problem("corrupt_media", 422) when FFmpeg cannot read it or it holds no audio.
     """
     demuxer, muxer, options = _FORMATS[content_type]
@@ -40,13 +42,22 @@ def strip_metadata(source: Path, target: Path, content_type: str) -> None:
                 copy = out.add_stream_from_template(audio)
                 copy.metadata.clear()
                 copied = 0
+                first = last = None
                 for packet in inp.demux(audio):
                     if packet.dts is None:  # the demuxer's end-of-stream marker
                         continue
+                    start = packet.pts if packet.pts is not None else packet.dts
+                    first = start if first is None else min(first, start)
+                    end = start + (packet.duration or 0)
+                    last = end if last is None else max(last, end)
                     packet.stream = copy
                     out.mux(packet)
                     copied += 1
                 if not copied:
                     raise Problem("corrupt_media", status=422)
+                time_base = audio.time_base
     except (av.error.FFmpegError, ValueError, OSError):  # not readable as the type it claims
         raise Problem("corrupt_media", status=422) from None
+    if time_base is None or first is None or last <= first:
+        return None
+    return round(float((last - first) * time_base) * 1000)

@@ -77,6 +77,7 @@ class Checked:
     path: Path            # the bytes to store (images re-encoded, audio re-muxed without metadata)
     width: int | None = None
     height: int | None = None
+    duration_ms: int | None = None  # a recording's length
 
 
 def check_file(path: Path, scratch: Path) -> Checked:
@@ -98,8 +99,8 @@ def check_file(path: Path, scratch: Path) -> Checked:
     if content_type in AUDIO_TYPES:
         from .audio import strip_metadata  # late: PyAV (FFmpeg) loads only when audio comes
         with _DECODING:
-            strip_metadata(path, scratch, content_type)
-        return Checked(content_type, scratch)
+            duration_ms = strip_metadata(path, scratch, content_type)
+        return Checked(content_type, scratch, duration_ms=duration_ms)
     with _DECODING:
         width, height = reencode_image(path, scratch, IMAGE_TYPES[content_type])
     return Checked(content_type, scratch, width, height)

@@ -22,6 +22,9 @@ class MediaFile(db.Model):
     uploaded_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A recording's length, measured when it was stored (the feed shows it before any byte of it
+    # is fetched); None for photos, and for recordings stored before it was kept.
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The first uploader; later uploaders of the same bytes are known by their MediaUpload.
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

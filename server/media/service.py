@@ -349,7 +349,7 @@ def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size:
         scratch.unlink(missing_ok=True)
     media = MediaFile(sha256=sha256, content_type=checked.content_type, size=size,
                       uploaded_size=uploaded_size, width=checked.width, height=checked.height,
-                      uploader_id=owner_id, created_at=utcnow())
+                      duration_ms=checked.duration_ms, uploader_id=owner_id, created_at=utcnow())
     try:
         with write_transaction():
             db.session.merge(media) if existing is not None else db.session.add(media)
@@ -512,5 +512,16 @@ def story_media(story) -> list[dict]:
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
-             "width": rows[h].width, "height": rows[h].height}
+             "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms}
             for h in hashes if h in rows]
+
+
+def duration_seconds(ms: int) -> int:
+    return max(1, round(ms / 1000))
+
+
+def format_duration(ms: int) -> str:
+    """A recording's length as a player shows it (m:ss), in the reader's digits."""
+    from ..i18n import native_digits
+    seconds = duration_seconds(ms)
+    return native_digits(f"{seconds // 60}:{seconds % 60:02d}")

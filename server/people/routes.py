@@ -40,7 +40,7 @@ def qr_svg(text: str, title: str) -> Markup:
 @bp.get("/communities")
 @login_required
 def index():
-    communities = service.managed_communities(current_user)
+    communities = service.overview(current_user)
     if not communities:
         raise Problem("forbidden", status=403)
     return render_template("people/index.html", communities=communities)

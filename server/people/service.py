@@ -2,18 +2,18 @@
 import secrets
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
-from ..accounts.models import ROLE_PARTICIPANT, Account, Membership
+from ..accounts.models import ROLE_PARTICIPANT, Account, JoinCode, Membership
 from ..communities.models import Community, communities_among
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories import service as stories
-from ..stories.models import Story
+from ..stories.models import STATUS_PENDING, Story
 from ..stories.schema import StoryContent
 from ..timeutil import utcnow
 from ..userinput import clean_text
@@ -32,6 +32,26 @@ def community_for(actor, slug: str) -> Community:
 
 def managed_communities(actor) -> list[Community]:
     return communities_among(policy.managed_community_ids(actor))
+
+
+def overview(actor) -> list[dict]:
+    """The communities this actor manages, each with how many members it has, how many join
+    codes still let people in, and how many stories wait for review (three grouped counts)."""
+    communities = managed_communities(actor)
+    ids = [c.id for c in communities]
+    if not ids:
+        return []
+    now = utcnow()
+
+    def per_community(column, *where):
+        return dict(db.session.execute(select(column, func.count()).where(column.in_(ids), *where)
+                                       .group_by(column)).all())
+    members = per_community(Membership.community_id)
+    codes = per_community(JoinCode.community_id, JoinCode.revoked_at.is_(None), JoinCode.expires_at > now,
+                          JoinCode.uses < JoinCode.max_uses)
+    waiting = per_community(Story.community_id, Story.status == STATUS_PENDING)
+    return [{"community": c, "members": members.get(c.id, 0), "join_codes": codes.get(c.id, 0),
+             "waiting": waiting.get(c.id, 0)} for c in communities]
 
 
 def members(actor, community) -> list[Membership]:

@@ -40,6 +40,10 @@ def _join(username, community="siena"):
 
 
 def _sign_out(page):
+    # A facilitator's "Sign out" is under "More" (a <details>: it opens without JavaScript).
+    more = page.locator("details.nav-more:not([open]) > summary")
+    if more.count():
+        more.click()
     with page.expect_navigation():
         page.get_by_role("button", name="Sign out").click()
 

@@ -92,3 +92,15 @@ def test_a_file_that_only_looks_like_audio_is_refused_and_not_kept(app, client, 
     assert response.status_code == 422 and response.get_json()["code"] == "corrupt_media"
     assert tus.counts() == (0, 0)
     assert tus.stored_files(app) == []
+
+
+@pytest.mark.parametrize("kind", ["mp4", "ogg", "webm", "mp3", "wav"])
+def test_a_recording_s_length_is_kept_when_it_is_stored(app, client, amina, kind):
+    """The feed shows how long a voice story is without fetching it (voice_player)."""
+    from kultialogo.media.models import MediaFile
+    content_type, name, data = recordings()[kind]
+    assert tus.upload(client, amina, data, content_type, name).status_code == 204
+    db.session.rollback()
+    stored = db.session.get(MediaFile, tus.sha256(data))
+    duration = tus.audio_info(data)[0] / 1_000_000  # microseconds
+    assert stored.duration_ms is not None and abs(stored.duration_ms / 1000 - duration) < 0.1, (stored.duration_ms, duration)
