@@ -160,7 +160,9 @@ def openapi_document() -> dict:
                                              "items": ref("PushItem")}}}}}},
                 "responses": {"200": _json({"type": "object", "properties": {
                     "results": {"type": "array", "items": ref("PushResult")},
-                    "server_time": {"type": "string", "format": "date-time"}}}), **errors}}},
+                    "server_time": {"type": "string", "format": "date-time"},
+                    "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
+                    **errors}}},
             "/api/v1/sync/pull": {"get": {
                 "summary": "Stories visible to the requester changed after the cursor, oldest first",
                 "security": [{}, {"bearer": []}, {"session": []}],
@@ -172,7 +174,8 @@ def openapi_document() -> dict:
                     {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "items": {"type": "array", "items": {"oneOf": [ref("Story"), ref("Tombstone")]}},
-                    "cursor": {"type": "string"}, "more": {"type": "boolean"}}}),
+                    "cursor": {"type": "string"}, "more": {"type": "boolean"},
+                    "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
                     "304": {"description": "Feed unchanged for this If-None-Match"},
                     "400": errors["400"], "401": errors["401"]}}},
             "/api/v1/stories/{story_id}/translations/{language}": {

@@ -23,7 +23,8 @@ def push():
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem("bad_request", status=400, field="items")
     results = service.push(actor, body["items"])
-    return jsonify({"results": [r.to_dict(actor) for r in results], "server_time": isoformat(utcnow())})
+    return jsonify({"results": [r.to_dict(actor) for r in results], "server_time": isoformat(utcnow()),
+                    "protocol": service.PROTOCOL_VERSION})
 
 
 @bp.get("/pull")
@@ -36,7 +37,8 @@ def pull():
         response = current_app.response_class(status=304)
     else:
         page = service.pull(viewer, since, limit, head=head)
-        response = jsonify({"items": page.items, "cursor": page.cursor, "more": page.more})
+        response = jsonify({"items": page.items, "cursor": page.cursor, "more": page.more,
+                            "protocol": service.PROTOCOL_VERSION})
     response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.no_cache = True

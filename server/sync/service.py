@@ -228,8 +228,16 @@ class PullPage:
     etag: str = ""
 
 
+# The version of the contract in docs/sync.md that push and pull speak; both report it, so a
+# client (a phone's cached shell, a camp node) can tell what the server understands.
+# 1: the original story contract; 2: with media, moderation, reports and translations.
+PROTOCOL_VERSION = 2
+
+
 def feed_etag(viewer, since: int, limit: int, head: int) -> str:
-    digest = hashlib.sha256(f"{policy.scope_key(viewer)}|{since}|{limit}|{head}".encode()).hexdigest()[:24]
+    # The protocol is part of it: a page cached under another version is never reused (304).
+    key = f"{PROTOCOL_VERSION}|{policy.scope_key(viewer)}|{since}|{limit}|{head}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return digest
 
 
