@@ -50,7 +50,7 @@ self.addEventListener('message', (event) => {
 
 async function warm(urls, force) {
   for (const url of urls) {
-    // Pages in the pages cache; the interface strings (/i18n/<lang>.json) with the static files.
+    // Pages in the pages cache; the interface strings (/i18n/<lang>/<bundle>.json) with the static files.
     const cache = await caches.open(url.startsWith('/i18n/') ? RUNTIME_CACHE : PAGES_CACHE);
     if (!force && await cache.match(url, { ignoreVary: true })) continue;
     try {

@@ -4,10 +4,13 @@
 // only on the write page); without it the plain file field does the job. What is recorded is
 // kept on the phone as it records (takes.js): a recording cut short by a call, a locked screen
 // or a closed tab is offered again here, to keep or discard.
-import { numberFormat, t } from './i18n.js';
+import { loadStrings, numberFormat, t } from './i18n.js';
 import * as takes from './takes.js';
 import { el, formatBytes, iconButton } from './ui.js';
 import { withDuration } from './webm.js';
+
+// Its strings come with it, only where it runs (server/i18n CLIENT_BUNDLES).
+await loadStrings('recorder');
 
 const BITRATE = 24000;  // bit/s: clear speech, about 180 KB a minute
 const TIMESLICE = 1000;  // ms: the recorder hands over data every second, not all at the end
