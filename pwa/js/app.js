@@ -72,7 +72,10 @@ async function main() {
       // Keep the pages a person needs without signal; again when who or which language changes.
       if (navigator.onLine === false) return;
       const key = `${user}|${root.lang}`;
-      const force = (await db.getMeta('warmed')) !== key;
+      const before = await db.getMeta('warmed');
+      // Again only when who or the language changed since the last time: on the first visit the
+      // worker's install has just fetched the offline page as it is now.
+      const force = before !== undefined && before !== key;
       const pages = user ? ['/', '/write'] : ['/'];
       // And their strings: the feed's (also the offline page's), the write page's, this page's.
       const bundles = new Set(['feed', bundle]);
