@@ -7,7 +7,12 @@ For a visitor and for a signed-in participant (demo content, fresh SQLite): the 
 of `/` (until the page's load event), the same with the service worker's install (until the
 worker has stored the shell and the pages), and a repeat visit of `/` (reload, nothing
 changed) down and up. Goals: first page 30 KB, repeat visit 2 KB.
+
+"again" is what the install downloaded of files the page had already downloaded (by URL, the
+response bytes on the wire), and which: the worker's own imports come through Chromium's
+script loader, which never uses the HTTP cache for a new worker.
 """
+import re
 import socket
 import sys
 import tempfile
@@ -31,25 +36,34 @@ class CountingProxy:
         self.port = free_port()
         self.down = self.up = 0
         self.lock = threading.Lock()
+        self.answers = []  # [path, bytes down], in the order requests were sent
         self.sock = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self._accept, daemon=True).start()
 
     def reset(self):
         with self.lock:
             self.down = self.up = 0
+            self.answers = []
 
     def _accept(self):
         while True:
             client, _ = self.sock.accept()
             server = socket.create_connection(self.target)
-            threading.Thread(target=self._pipe, args=(client, server, "up"), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, "down"), daemon=True).start()
+            current = []  # this connection's answer being received (HTTP/1.1: one at a time)
+            threading.Thread(target=self._pipe, args=(client, server, "up", current), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, "down", current), daemon=True).start()
 
-    def _pipe(self, source, sink, way):
+    def _pipe(self, source, sink, way, current):
         try:
             while data := source.recv(65536):
                 with self.lock:
                     setattr(self, way, getattr(self, way) + len(data))
+                    if way == "up":
+                        for match in re.finditer(rb"^(?:GET|HEAD|POST|PUT|PATCH) (\S+) HTTP/1", data, re.M):
+                            current[:] = [[match.group(1).decode(), 0]]
+                            self.answers.append(current[0])
+                    elif current:
+                        current[0][1] += len(data)
                 sink.sendall(data)
         except OSError:
             pass
@@ -85,18 +99,13 @@ def measure(browser, proxy, signed_in: bool) -> dict:
                                   locale="en-GB")
     page = context.new_page()
     if signed_in:
-        context.add_init_script("")  # nothing: the sign-in is not counted
-        page.goto(base + "/signin")
-        page.fill("input[name=username]", "amina")
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        with page.expect_navigation():
-            page.locator("main form button[type=submit]").click()
-        # A fresh page with only the session cookie, no worker yet: unregister what signing in set up.
-        page.evaluate("""async () => { for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
-            for (const n of await caches.keys()) await caches.delete(n); }""")
-        page.goto("about:blank")
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.clearBrowserCache")
+        # Signed in through the context's request API, which shares its cookies: no page of
+        # this profile has run yet, so no worker, no Cache Storage and an empty HTTP cache.
+        form = context.request.get(base + "/signin").text()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        answer = context.request.post(base + "/signin", form={
+            "username": "amina", "password": DEMO_PASSWORD, "csrf_token": token})
+        assert answer.ok and "/signin" not in answer.url, "sign-in failed"
     settle(page)
     proxy.reset()
     page.goto(base + "/", wait_until="load")
@@ -104,13 +113,22 @@ def measure(browser, proxy, signed_in: bool) -> dict:
     page.evaluate(WORKER_READY)
     settle(page)
     with_sw = proxy.down + proxy.up
+    loaded = set(page.evaluate("""() => [location.pathname, ...performance.getEntriesByType('resource')
+        .map((e) => new URL(e.name)).filter((u) => u.origin === location.origin).map((u) => u.pathname + u.search)]"""))
+    seen, again = set(), {}
+    install = [(path, size) for path, size in proxy.answers]
+    for path, size in proxy.answers:
+        if path in seen and path in loaded:
+            again[path] = again.get(path, 0) + size
+        seen.add(path)
     page.reload()
     page.evaluate("async () => { while (!navigator.serviceWorker.controller) await new Promise((r) => setTimeout(r, 100)); }")
     settle(page)
     proxy.reset()
     page.reload(wait_until="load")
     settle(page)
-    result = {"first": first, "with_sw": with_sw, "repeat_down": proxy.down, "repeat_up": proxy.up}
+    result = {"first": first, "with_sw": with_sw, "repeat_down": proxy.down, "repeat_up": proxy.up,
+              "again": again, "answers": list(install)}
     context.close()
     return result
 
@@ -128,6 +146,11 @@ def main() -> int:
                 print(f"{label:11} first page {r['first']:7} B (goal {FIRST_GOAL})  "
                       f"with worker install {r['with_sw']:7} B  "
                       f"repeat visit down {r['repeat_down']:6} B up {r['repeat_up']:6} B (goal {REPEAT_GOAL} down)")
+                print(f"{'':11} install downloaded again {sum(r['again'].values()):6} B: "
+                      + (", ".join(f"{p.rsplit('/', 1)[-1] or p} {n}" for p, n in sorted(r["again"].items())) or "nothing"))
+                if "--detail" in sys.argv:
+                    for path, size in r["answers"]:
+                        print(f"{'':13}{size:7} {path}")
             browser.close()
     finally:
         server.stop()

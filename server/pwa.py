@@ -138,6 +138,23 @@ def _imports(text: str, base: str) -> list[str]:
     return [_resolve(base, m.group("spec")) for m in _IMPORT_RE.finditer(text)]
 
 
+def module_closure(root: Path, names, *, routers=(), stop=()) -> set[str]:
+    """The modules `names` ("js/feed.js") and every module they import, statically or with
+    import(), as logical names. A module in `routers` counts itself but its imports are not
+    followed (app.js imports per page what that page needs); one in `stop` is left out."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or (name in stop and name not in names):
+            continue
+        seen.add(name)
+        path = root / name
+        if name not in routers and path.is_file():
+            todo += _imports(path.read_text(encoding="utf-8"), name.rsplit("/", 1)[0] + "/")
+    return seen
+
+
 def _module_order(sources: dict[str, str]) -> list[str]:
     """Modules leaves first, so each is hashed after everything it imports."""
     order, state = [], {}

@@ -41,6 +41,17 @@ class _SessionInterface(SecureCookieSessionInterface):
                     and request.method == "GET" and request.accept_mimetypes.accept_html
                     and request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate")
 
+    def save_session(self, app, session, response) -> None:
+        """A public answer (the shell's hashed files, the icons, the client's strings) is the
+        same for everyone, whoever's session asked: no Set-Cookie on it (a shared cache would
+        hand it to the next person) and no `Vary: Cookie`, with which the service worker's
+        install could not reuse what the page had just downloaded once the cookie changed (a
+        renewed session, a new cookie): it asked for the whole shell again. A change to the
+        session made while answering one (Flask-Login's "not fresh") waits for the next page."""
+        if response.cache_control.public:
+            return
+        super().save_session(app, session, response)
+
 
 def init_app(app) -> None:
     if app.config.get("TRUST_PROXY"):

@@ -3,7 +3,9 @@
 // A module worker: it shares sync.js with the pages (no DOM in it), never any page module.
 //
 // - Install: precache the shell (hashed CSS and JS, icons, the offline page) with addAll, so a
-//   half-downloaded shell never goes live.
+//   half-downloaded shell never goes live. addAll goes through the HTTP cache: what the page
+//   has just loaded (immutable, public, no Vary: Cookie: server/pwa.py, security.py) is not
+//   downloaded again; only the files the page did not need are.
 // - Activate: delete the older kultialogo-shell-v* caches; leave other caches alone.
 // - Fetch: GET only. Shell files cache-first; pages network-first (a slow 2G answer falls back
 //   to the saved page after a few seconds) and then the offline page; API calls untouched.
@@ -50,11 +52,14 @@ self.addEventListener('message', (event) => {
 
 async function warm(urls, force) {
   for (const url of urls) {
-    // Pages in the pages cache; the interface strings (/i18n/<lang>.json) with the static files.
-    const cache = await caches.open(url.startsWith('/i18n/') ? RUNTIME_CACHE : PAGES_CACHE);
+    // Pages in the pages cache; the interface strings (/i18n/<lang>/<bundle>.json) with the static files.
+    const strings = url.startsWith('/i18n/');
+    const cache = await caches.open(strings ? RUNTIME_CACHE : PAGES_CACHE);
     if (!force && await cache.match(url, { ignoreVary: true })) continue;
     try {
-      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+      // The strings the page has just loaded come from the HTTP cache (public, a day); a page
+      // is revalidated with its ETag (no-cache), a 304 with no body when the HTTP cache has it.
+      const response = await fetch(url, { credentials: 'same-origin', cache: strings ? 'default' : 'no-cache' });
       if (response.ok && !response.redirected) await cache.put(url, response);
     } catch (err) {
       return;  // no signal: next time
@@ -62,7 +67,7 @@ async function warm(urls, force) {
   }
   if (force) {
     try {
-      const response = await fetch(OFFLINE_URL, { credentials: 'same-origin', cache: 'no-store' });
+      const response = await fetch(OFFLINE_URL, { credentials: 'same-origin', cache: 'no-cache' });
       if (response.ok) await (await caches.open(SHELL_CACHE)).put(OFFLINE_URL, response);
     } catch (err) {
       // keep the offline page we have

@@ -1,7 +1,7 @@
 // The entry point on every page. It imports only i18n.js statically; the rest loads after
 // the first paint, and only what the page needs. Without IndexedDB (or JavaScript) the
 // server's pages and forms work on their own.
-import { loadStrings, t } from './i18n.js';
+import { loadStrings, stringsUrl, t } from './i18n.js';
 
 const root = document.documentElement;
 
@@ -19,11 +19,14 @@ async function main() {
   const offlinePage = Boolean(document.querySelector('[data-offline]'));
   const form = document.getElementById('compose');
   const onFeed = location.pathname === '/' || offlinePage;
+  const writing = Boolean(form && user);
+  // The page's own strings only (server/i18n CLIENT_BUNDLES lists each bundle's modules).
+  const bundle = writing ? 'write' : onFeed ? 'feed' : 'page';
   // Every module this page needs, fetched at once rather than one import after another.
   const [sync, ui, update, db, compose, feed, voice] = await Promise.all([
     import('./sync.js'), import('./ui.js'), import('./update.js'), import('./db.js'),
-    form && user ? import('./compose.js') : null, onFeed ? import('./feed.js') : null,
-    form && user ? import('./voice.js') : null, loadStrings()]);
+    writing ? import('./compose.js') : null, onFeed ? import('./feed.js') : null,
+    writing ? import('./voice.js') : null, loadStrings(bundle)]);
   try {
     await sync.setSession({ user, csrf: csrfToken() });
   } catch (err) {
@@ -69,9 +72,16 @@ async function main() {
       // Keep the pages a person needs without signal; again when who or which language changes.
       if (navigator.onLine === false) return;
       const key = `${user}|${root.lang}`;
-      const force = (await db.getMeta('warmed')) !== key;
+      const before = await db.getMeta('warmed');
+      // Again only when who or the language changed since the last time: on the first visit the
+      // worker's install has just fetched the offline page as it is now.
+      const force = before !== undefined && before !== key;
       const pages = user ? ['/', '/write'] : ['/'];
-      if (root.lang !== 'en') pages.push(`/i18n/${root.lang}.json`);
+      // And their strings: the feed's (also the offline page's), the write page's, this page's.
+      const bundles = new Set(['feed', bundle]);
+      if (user) bundles.add('write');
+      if (user && typeof MediaRecorder === 'function') bundles.add('recorder');
+      for (const name of bundles) if (stringsUrl(name)) pages.push(stringsUrl(name));
       await update.warmPages(pages, force);
       await db.setMeta('warmed', key);
     },

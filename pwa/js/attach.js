@@ -169,6 +169,7 @@ export async function mountAttachments(form, { owner, changed, full }) {
     if (module && module.canRecord()) {
       recorder = module.mount(inputs.audio.closest('.field'), {
         maxSeconds,
+        owner,
         onRecorded: (file, seconds) => track(attach('audio', file, { seconds })),
         onDiscarded: () => track(detach('audio', { fromRecorder: true })),
       });

@@ -11,12 +11,15 @@
 //   meta     small records {key, value}: session, feed cursor, limits, communities
 //   media    photos and recordings of waiting stories, by SHA-256: {sha256, owner, type, name,
 //            size, data (ArrayBuffer: Safari cannot store Blobs everywhere), url, done}
+//   takes    a voice recording in progress, kept as it records (takes.js): {id, owner, type,
+//            ext, seconds, startedAt, updatedAt}; gone once it is finished or discarded
+//   chunks   its data, a piece a second, keyed [take id, seq]: {take, seq, data (ArrayBuffer)}
 
 const NAME = 'kultialogo';
-const VERSION = 2;
+const VERSION = 3;
 
 // Stepwise, like database migrations: step N only adds what version N needs and never
-// deletes a store or record that holds someone's words. Add `if (oldVersion < 2) {...}`
+// deletes a store or record that holds someone's words. Add `if (oldVersion < 4) {...}`
 // below; never edit a step that has shipped.
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -28,6 +31,10 @@ function upgrade(db, oldVersion) {
   }
   if (oldVersion < 2) {
     db.createObjectStore('media', { keyPath: 'sha256' }).createIndex('owner', 'owner');
+  }
+  if (oldVersion < 3) {
+    db.createObjectStore('takes', { keyPath: 'id' }).createIndex('owner', 'owner');
+    db.createObjectStore('chunks', { keyPath: ['take', 'seq'] });
   }
 }
 
@@ -94,8 +101,14 @@ export function get(store, key) {
   return run(store, 'readonly', (s) => settle(s[store].get(key)));
 }
 
-export function getAll(store) {
-  return run(store, 'readonly', (s) => settle(s[store].getAll()));
+// query: a key or a range from between(); all records when left out.
+export function getAll(store, query) {
+  return run(store, 'readonly', (s) => settle(s[store].getAll(query)));
+}
+
+// The keys from lower to upper (both included), for getAll() and batch() deletes.
+export function between(lower, upper) {
+  return IDBKeyRange.bound(lower, upper);
 }
 
 export function getAllBy(store, index, value) {
@@ -141,7 +154,7 @@ export function updateMany(store, keys, fn) {
 }
 
 // Several changes over several stores, all or nothing:
-// batch({ outbox: { put: [item] }, drafts: { delete: [id] } }, { strict: true })
+// batch({ outbox: { put: [item] }, drafts: { delete: [id] } }, { strict: true }); a delete may be a range.
 export function batch(changes, { strict = false } = {}) {
   const names = Object.keys(changes);
   return run(names, 'readwrite', (s) => {

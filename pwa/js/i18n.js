@@ -1,8 +1,12 @@
 // Interface strings for the client, from the same gettext catalogs as the server.
-// The server compiles only the strings that appear in pwa/js and service-worker/ into a small
-// JSON per locale (GET /i18n/<locale>.json); only the page's own locale is ever loaded.
-// Shape: {"locale": "ar", "messages": {msgid: "text" | [plural forms]}, "plural": "0123…"}.
+// The server compiles the strings of pwa/js into small JSON bundles per locale and kind of
+// page (GET /i18n/<locale>/<bundle>.json; server/i18n CLIENT_BUNDLES says which modules each
+// covers): a page loads its own bundle in its own locale only, and a module loaded only where
+// it runs may add its own (recorder.js). Shape: {"locale": "ar", "messages": {msgid: "text" |
+// [plural forms]}, "plural": "0123…"}.
 let strings = {};
+let loaded = false;
+const missing = new Set();
 // plural[n] is the catalog's form index for n < 200, and plural[100 + n % 100] above: exact for
 // gettext rules that use n and n % 100 (ours do), and no eval(), which the CSP forbids.
 let pluralTable = '';
@@ -51,19 +55,36 @@ export function languageName(tag) {
   }
 }
 
-export async function loadStrings() {
+// The address of a bundle of strings in the page's language (null in English).
+export function stringsUrl(bundle) {
   const lang = locale();
-  if (lang === 'en') return;  // msgids are English
+  return lang === 'en' ? null : `/i18n/${encodeURIComponent(lang)}/${bundle}.json`;
+}
+
+// Add a bundle's strings to those loaded: 'page', 'feed', 'write' (app.js picks one per page),
+// or a module's own ('recorder').
+export async function loadStrings(bundle = 'page') {
+  const url = stringsUrl(bundle);
+  if (!url) return;  // msgids are English
   try {
-    const response = await fetch(`/i18n/${encodeURIComponent(lang)}.json`, { credentials: 'same-origin' });
+    const response = await fetch(url, { credentials: 'same-origin' });
     if (response.ok) {
       const catalog = await response.json();
-      strings = catalog.messages || {};
-      pluralTable = catalog.plural || '';
+      strings = { ...strings, ...(catalog.messages || {}) };
+      pluralTable = catalog.plural || pluralTable;
+      loaded = true;
     }
   } catch (err) {
     // Offline and not cached yet: English is better than nothing; never block the page.
   }
+}
+
+// A string asked for that the page's bundles lack: its module is missing from its page's
+// bundle (server/i18n CLIENT_BUNDLES) or it has no translation. Said once, for developers.
+function lacking(msgid) {
+  if (!loaded || missing.has(msgid)) return;
+  missing.add(msgid);
+  console.warn(`kultialogo i18n: no ${locale()} string for "${msgid}"`);  // eslint-disable-line no-console
 }
 
 function fill(text, params) {
@@ -74,6 +95,7 @@ function fill(text, params) {
 // t('Saved on this phone') or t('Sent to %(name)s', { name }), same placeholders as Python.
 export function t(msgid, params) {
   const text = strings[msgid];
+  if (typeof text !== 'string' || !text) lacking(msgid);
   return fill(typeof text === 'string' && text ? text : msgid, params);
 }
 
@@ -89,5 +111,6 @@ export function nt(singular, plural, n, params) {
   const values = { num: n, ...params };
   const forms = strings[singular];
   if (Array.isArray(forms) && forms[pluralIndex(n)]) return fill(forms[pluralIndex(n)], values);
+  lacking(singular);
   return fill(Number(n) === 1 ? singular : plural, values);  // untranslated: the English rule
 }

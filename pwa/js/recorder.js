@@ -1,10 +1,16 @@
 // The voice recorder on the write page: Record, Pause/Resume, Stop, listen back, record again,
 // the length shown as it grows, and a longest length after which it stops by itself. Opus at a
 // speech bitrate, so a minute is about 180 KB. Loaded only where MediaRecorder exists (and
-// only on the write page); without it the plain file field does the job.
-import { numberFormat, t } from './i18n.js';
+// only on the write page); without it the plain file field does the job. What is recorded is
+// kept on the phone as it records (takes.js): a recording cut short by a call, a locked screen
+// or a closed tab is offered again here, to keep or discard.
+import { loadStrings, numberFormat, t } from './i18n.js';
+import * as takes from './takes.js';
 import { el, formatBytes, iconButton } from './ui.js';
 import { withDuration } from './webm.js';
+
+// Its strings come with it, only where it runs (server/i18n CLIENT_BUNDLES).
+await loadStrings('recorder');
 
 const BITRATE = 24000;  // bit/s: clear speech, about 180 KB a minute
 const TIMESLICE = 1000;  // ms: the recorder hands over data every second, not all at the end
@@ -35,10 +41,18 @@ export function clock(seconds) {
   return `${two.format(Math.floor(whole / 60))}:${two.format(whole % 60)}`;
 }
 
+// The recording as a file: its length written in (WebM), named by its type.
+async function toFile(blob, type, ext, seconds) {
+  let data = await blob.arrayBuffer();
+  if (type === 'audio/webm') data = withDuration(data, seconds * 1000);
+  return new File([data], `recording.${ext || type.split('/')[1] || 'webm'}`, { type });
+}
+
 // Put the recorder into `field` (the .field that holds the audio file input), before the input.
-// onRecorded(file, seconds) runs when a recording is finished; onDiscarded() when the person
-// deletes it. Returns {show(file, seconds), reset()} for a recording kept from before.
-export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
+// onRecorded(file, seconds) runs when a recording is finished (a promise: the recording is
+// kept); onDiscarded() when the person deletes it. owner: whose interrupted recordings to
+// offer. Returns {show(file, seconds), reset()} for a recording kept from before.
+export function mount(field, { maxSeconds, owner, onRecorded, onDiscarded }) {
   const input = field.querySelector('input[type=file]');
   const label = field.querySelector('label');
   const heading = el('p', { class: 'recorder-title', id: 'recorder-title', text: t('Tell it with your voice (optional)') });
@@ -59,8 +73,14 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
   player.addEventListener('play', () => { listenLabel.textContent = t('Pause'); listen.setAttribute('data-icon', 'pause'); listen.querySelector('use').setAttribute('href', '#i-pause'); });
   player.addEventListener('pause', () => { listenLabel.textContent = t('Listen'); listen.setAttribute('data-icon', 'play'); listen.querySelector('use').setAttribute('href', '#i-play'); });
   const result = el('div', { class: 'recorder-result', hidden: true }, listen, player, size, again);
+  // A recording left behind by a call, a locked screen or a closed tab: keep it or discard it.
+  const offerText = el('p', { class: 'recorder-offer-text' });
+  const keepButton = el('button', { type: 'button', class: 'primary keep', text: t('Keep it') });
+  const discardButton = el('button', { type: 'button', class: 'discard', text: t('Discard') });
+  const offerBox = el('div', { class: 'recorder-offer', role: 'group', hidden: true },
+    offerText, el('div', { class: 'recorder-buttons' }, keepButton, discardButton));
   const box = el('div', { class: 'recorder', role: 'group', 'aria-labelledby': 'recorder-title', 'data-state': 'idle' },
-    heading, el('div', { class: 'recorder-buttons' }, record, pause, stop), time, status, result);
+    heading, offerBox, el('div', { class: 'recorder-buttons' }, record, pause, stop), time, status, result);
   field.prepend(box);
   // With the app's recorder here, the file field is for a recording made elsewhere.
   if (label) label.textContent = t('Or choose a recording file');
@@ -75,11 +95,13 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
   let ticker = null;
   let warned = false;
   let url = null;
+  let take = null;      // this recording as kept on the phone (takes.js), while it records
+  let offering = false; // an interrupted recording waits for "Keep it" or "Discard"
 
   const seconds = () => (before + (recorder && recorder.state === 'recording' ? performance.now() - startedAt : 0)) / 1000;
   const setState = (state) => {
     box.dataset.state = state;
-    record.hidden = state !== 'idle';
+    record.hidden = state !== 'idle' || offering;
     pause.hidden = !['recording', 'paused'].includes(state) || typeof MediaRecorder.prototype.pause !== 'function';
     stop.hidden = !['recording', 'paused'].includes(state);
     time.hidden = state === 'done';
@@ -121,19 +143,21 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
     recorder.stop();
     release();
     await done;
-    const type = kind.type || (recorder.mimeType || 'audio/webm').split(';')[0];
-    let data = await new Blob(chunks, { type }).arrayBuffer();
-    if (type === 'audio/webm') data = withDuration(data, length * 1000);
+    const type = typeOf(recorder);
+    const file = await toFile(new Blob(chunks, { type }), type, kind.ext, length);
     chunks = [];
     recorder = null;
-    const ext = kind.ext || (type.split('/')[1] || 'webm');
-    const file = new File([data], `recording.${ext}`, { type });
+    const kept = take;
+    take = null;
     show(file, length);
     say(automatic ? t('The longest recording is %(max)s: it stopped there.', { max: clock(maxSeconds) })
       : t('Recording finished.'));
     player.focus();
-    if (onRecorded) onRecorded(file, length);
+    if (onRecorded) await onRecorded(file, length);
+    if (kept) await kept.drop().catch(() => {});  // now kept with the draft instead
   }
+
+  const typeOf = (current) => kind.type || ((current && current.mimeType) || 'audio/webm').split(';')[0];
 
   record.addEventListener('click', async () => {
     record.disabled = true;
@@ -155,7 +179,14 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
     chunks = [];
     before = 0;
     warned = false;
-    recorder.addEventListener('dataavailable', (event) => { if (event.data && event.data.size) chunks.push(event.data); });
+    // Kept as it records; a phone that cannot keep it (full, private mode) still records.
+    take = owner ? await takes.begin(owner, { type: typeOf(recorder), ext: kind.ext }).catch(() => null) : null;
+    const mine = take;
+    recorder.addEventListener('dataavailable', (event) => {
+      if (!event.data || !event.data.size) return;
+      chunks.push(event.data);
+      if (mine) mine.append(event.data, Math.min(seconds(), maxSeconds)).catch(() => {});
+    });
     recorder.start(TIMESLICE);
     startedAt = performance.now();
     ticker = setInterval(tick, 250);
@@ -193,6 +224,8 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
   function reset() {
     if (recorder && recorder.state !== 'inactive') recorder.stop();
     recorder = null;
+    if (take) take.drop().catch(() => {});
+    take = null;
     chunks = [];
     release();
     player.removeAttribute('src');
@@ -202,6 +235,50 @@ export function mount(field, { maxSeconds, onRecorded, onDiscarded }) {
     setState('idle');
   }
 
+  // The page is being hidden (a call, the screen locking) or left: hand over what the recorder
+  // holds now, so that at most this moment is lost if the tab does not come back.
+  const flush = () => { if (recorder && recorder.state === 'recording') recorder.requestData(); };
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+  addEventListener('pagehide', flush);
+
+  // One interrupted recording after another, newest first: "Keep it" makes it the story's
+  // recording, as if it had been stopped; "Discard" deletes it from the phone.
+  const choose = (length) => new Promise((resolve) => {
+    offerText.textContent = t('A recording was interrupted (%(time)s). Keep it?', { time: clock(length) });
+    offering = true;
+    offerBox.hidden = false;
+    setState(box.dataset.state);
+    const pick = (choice) => () => {
+      keepButton.removeEventListener('click', onKeep);
+      discardButton.removeEventListener('click', onDiscard);
+      offering = false;
+      offerBox.hidden = true;
+      setState(box.dataset.state);
+      resolve(choice);
+    };
+    const onKeep = pick('keep');
+    const onDiscard = pick('discard');
+    keepButton.addEventListener('click', onKeep);
+    discardButton.addEventListener('click', onDiscard);
+  });
+  async function offerInterrupted() {
+    for (const left of await takes.interrupted(owner)) {
+      const choice = await choose(left.seconds);
+      if (choice === 'keep') {
+        const file = await toFile(await takes.assemble(left), left.type, left.ext, left.seconds);
+        show(file, left.seconds);
+        say(t('The interrupted recording was kept.'));
+        player.focus();
+        if (onRecorded) await onRecorded(file, left.seconds);
+      } else {
+        say(t('The interrupted recording was discarded.'));
+        record.focus();
+      }
+      await takes.forget(left.id);
+    }
+  }
+
   setState('idle');
+  if (owner) offerInterrupted().catch(() => {});  // IndexedDB refused: nothing to offer
   return { show, reset: () => { reset(); say(''); } };
 }

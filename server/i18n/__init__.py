@@ -1,5 +1,5 @@
 """Languages: which locale a request gets, its direction, the language switcher, and the
-client's strings (GET /i18n/<locale>.json)."""
+client's strings (GET /i18n/<locale>/<bundle>.json, one bundle per kind of page)."""
 import gettext
 import hashlib
 import json
@@ -156,6 +156,36 @@ CLIENT_SOURCES = ("pwa/js/", "service-worker/")
 PLURAL_TABLE_SIZE = 200
 
 
+# A page loads one bundle of client strings, not all of them: pwa/js/app.js picks the bundle
+# (loadStrings(name) in i18n.js) as it picks the modules. A bundle holds the strings of the
+# modules listed for it and of every module they import (statically or with import()); app.js's
+# own imports are not followed, it is the router. A module loaded only where it can run may
+# load its own bundle on top of its page's (recorder.js: `await loadStrings('recorder')`): its
+# bundle holds what the page's does not, and the page's stops at that module. A module added
+# to a page must be listed here (tests/e2e/test_string_bundles.py checks every module a page
+# loads, in every language).
+_EVERY_PAGE = ("js/app.js", "js/sync.js", "js/ui.js", "js/update.js", "js/db.js", "js/speak.js")
+CLIENT_BUNDLES = {  # name: (modules, the bundle it is loaded on top of)
+    "page": (_EVERY_PAGE, None),                                 # story pages, sign-in, account...
+    "feed": ((*_EVERY_PAGE, "js/feed.js"), None),                # / and the offline page
+    "write": ((*_EVERY_PAGE, "js/compose.js", "js/voice.js"), None),  # /write
+    "recorder": (("js/recorder.js",), "write"),                  # /write where MediaRecorder exists
+}
+ROUTERS = ("js/app.js",)
+OWN_BUNDLES = tuple(modules[0] for modules, parent in CLIENT_BUNDLES.values() if parent)
+
+
+def bundle_sources(app, bundle: str) -> set[str]:
+    """The source files ("pwa/js/feed.js") whose strings a bundle holds."""
+    from ..pwa import module_closure, shell_dir
+    root = Path(app.config.get("PWA_DIR") or shell_dir())
+    modules, parent = CLIENT_BUNDLES[bundle]
+    files = module_closure(root, modules, routers=ROUTERS, stop=OWN_BUNDLES)
+    if parent:
+        files -= module_closure(root, CLIENT_BUNDLES[parent][0], routers=ROUTERS, stop=OWN_BUNDLES)
+    return {"pwa/" + name for name in files}
+
+
 def _catalog_path(app, locale: str) -> Path:
     """The locale's messages.po in the first translations directory that has one (like
     Flask-Babel, BABEL_TRANSLATION_DIRECTORIES may list several, separated by ';')."""
@@ -164,11 +194,13 @@ def _catalog_path(app, locale: str) -> Path:
     return next((path for path in paths if path.is_file()), paths[0])
 
 
-def client_catalog(app, locale: str) -> tuple[bytes, str]:
-    """The client's strings for one locale as compact JSON, and its content hash (read once)."""
+def client_catalog(app, locale: str, bundle: str | None = None) -> tuple[bytes, str]:
+    """The client's strings for one locale as compact JSON, and its content hash (read once):
+    all of them, or one page's bundle (CLIENT_BUNDLES)."""
     cache = app.extensions.setdefault("kultialogo_client_catalogs", {})
-    if locale in cache:
-        return cache[locale]
+    if (locale, bundle) in cache:
+        return cache[locale, bundle]
+    sources = bundle_sources(app, bundle) if bundle else None
     path = _catalog_path(app, locale)
     if path.is_file():
         with path.open("rb") as fh:
@@ -181,6 +213,8 @@ def client_catalog(app, locale: str) -> tuple[bytes, str]:
             continue
         if not any(filename.startswith(CLIENT_SOURCES) for filename, _line in message.locations):
             continue
+        if sources is not None and not any(filename in sources for filename, _line in message.locations):
+            continue
         if message.pluralizable:
             if all(message.string):
                 messages[message.id[0]] = list(message.string)
@@ -189,16 +223,19 @@ def client_catalog(app, locale: str) -> tuple[bytes, str]:
     plural = gettext.c2py(catalog.plural_expr)
     body = json.dumps({"locale": locale, "plural": "".join(str(plural(n)) for n in range(PLURAL_TABLE_SIZE)),
                        "messages": messages}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    cache[locale] = (body, hashlib.sha256(body).hexdigest()[:20])
-    return cache[locale]
+    cache[locale, bundle] = (body, hashlib.sha256(body).hexdigest()[:20])
+    return cache[locale, bundle]
 
 
 @bp.get("/i18n/<locale>.json")
-def client_strings(locale):
+@bp.get("/i18n/<locale>/<bundle>.json")
+def client_strings(locale, bundle=None):
+    """One page's strings (/i18n/ar/write.json, what pages load), or all the client's
+    strings (/i18n/ar.json, for a shell from before the bundles)."""
     locale = from_tag(locale)  # the page asks with its lang attribute: "sr-Latn"
-    if not locale:
+    if not locale or (bundle is not None and bundle not in CLIENT_BUNDLES):
         abort(404)
-    body, digest = client_catalog(current_app, locale)
+    body, digest = client_catalog(current_app, locale, bundle)
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(digest)
     if request.args.get("v") == digest:

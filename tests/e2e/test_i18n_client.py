@@ -19,7 +19,7 @@ def test_t_and_nt_use_the_catalog_and_its_six_arabic_plural_forms(app, live_serv
     context = new_context(locale="ar")
     context.add_cookies([{"name": "lang", "value": "ar", "url": live_server.url}])
     page = context.new_page()
-    page.route("**/i18n/ar.json", lambda route: route.fulfill(
+    page.route("**/i18n/ar/page.json", lambda route: route.fulfill(
         status=200, content_type="application/json", body=json.dumps(catalog)))
     page.goto(live_server.url + "/signin")
     result = page.evaluate("""async () => {

@@ -1,4 +1,5 @@
-"""GET /i18n/<locale>.json: the client's strings only, cached by content hash."""
+"""GET /i18n/<locale>/<bundle>.json and /i18n/<locale>.json: the client's strings only, one page's
+bundle or all of them, cached by content hash."""
 import json
 
 import pytest
@@ -21,6 +22,8 @@ def catalog_app(tmp_path):
     catalog.add("Sign in", "تسجيل الدخول", locations=[("server/templates/base.html", 1)])
     catalog.add("Half done", "نصف", locations=[("pwa/js/app.js", 5)], flags=["fuzzy"])
     catalog.add("Not yet", "", locations=[("pwa/js/app.js", 6)])
+    catalog.add("Recording finished.", "انتهى التسجيل.", locations=[("pwa/js/recorder.js", 7)])
+    catalog.add("Older stories", "قصص أقدم", locations=[("pwa/js/feed.js", 8)])
     catalog.add(("%(num)s story waiting", "%(num)s stories waiting"),
                 ("لا قصص", "قصة واحدة", "قصتان", "%(num)s قصص", "%(num)s قصة", "%(num)s قصة"),
                 locations=[("pwa/js/outbox.js", 12)])
@@ -42,8 +45,26 @@ def test_only_client_messages_are_served(catalog_app):
     assert body["messages"] == {
         "Saved on this phone": "محفوظة على هذا الهاتف",
         "Sending…": "جارٍ الإرسال…",
+        "Recording finished.": "انتهى التسجيل.",
+        "Older stories": "قصص أقدم",
         "%(num)s story waiting": ["لا قصص", "قصة واحدة", "قصتان", "%(num)s قصص", "%(num)s قصة", "%(num)s قصة"],
     }
+
+
+def test_each_page_bundle_holds_the_strings_of_its_modules_only(catalog_app):
+    """/i18n/ar/<bundle>.json: the modules app.js loads on that kind of page and what they import
+    (outbox.js through sync.js); the recorder's strings only in its own bundle, not the page's."""
+    client = catalog_app.test_client()
+    shared = {"Saved on this phone", "%(num)s story waiting"}
+    messages = {name: set(client.get(f"/i18n/ar/{name}.json").get_json()["messages"])
+                for name in ("page", "feed", "write", "recorder")}
+    assert messages == {"page": shared, "feed": shared | {"Older stories"}, "write": shared,
+                        "recorder": {"Recording finished."}}
+    body = client.get("/i18n/ar/write.json").get_json()
+    assert body["locale"] == "ar" and len(body["plural"]) == 200
+    assert client.get("/i18n/ar/nothing.json").status_code == 404
+    assert client.get("/i18n/xx/page.json").status_code == 404
+    assert client.get("/i18n/en/feed.json").get_json()["messages"] == {}
 
 
 def test_plural_table_reproduces_the_catalog_rule(catalog_app):
