@@ -8,7 +8,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import and_, insert, or_, select, union_all
+from sqlalchemy import insert, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import policy
@@ -477,10 +477,12 @@ def _feed_rows(viewer, where, after: tuple | None, newer: bool, limit: int) -> l
         query = select(Story.id, Story.received_at).where(policy.scope_stories_clause(scope), *where)
         if after is not None:
             at, story_id = after
+            # The plain bound first: both planners make it the index range (the OR alone is a filter,
+            # and a deep page would scan every newer entry).
             if newer:
-                query = query.where(or_(Story.received_at > at, and_(Story.received_at == at, Story.id > story_id)))
+                query = query.where(Story.received_at >= at, or_(Story.received_at > at, Story.id > story_id))
             else:
-                query = query.where(or_(Story.received_at < at, and_(Story.received_at == at, Story.id < story_id)))
+                query = query.where(Story.received_at <= at, or_(Story.received_at < at, Story.id < story_id))
         parts.append(query.order_by(*order).limit(limit).subquery())
     union = union_all(*(select(part.c.id, part.c.received_at) for part in parts))
     rows = {row.id: (as_utc(row.received_at), row.id) for row in db.session.execute(union)}
