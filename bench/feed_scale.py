@@ -14,9 +14,7 @@ The seed is plain SQL, so the same script measures another version of the app fo
 after: ``--code main`` exports that git revision and runs the benchmark (and its servers) with it.
 """
 import argparse
-import os
 import re
-import subprocess
 import statistics
 import sys
 import tempfile
@@ -28,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 from sqlalchemy import inspect, text  # noqa: E402
 
-from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres  # noqa: E402
+from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres, rerun_with_code  # noqa: E402
 
 COMMUNITIES = 4
 AUTHORS = 40
@@ -171,27 +169,6 @@ def run_one(name: str, database_url: str, data_dir: Path, count: int, samples: i
     return results
 
 
-def rerun_with(revision: str) -> None:
-    """Run this benchmark again with the app of another git revision first on the path."""
-    root = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="kultialogo-code-") as tmp:
-        source = Path(tmp) / "source"
-        source.mkdir()
-        archive = subprocess.run(["git", "-C", str(root), "archive", revision], check=True, capture_output=True)
-        subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
-        package = Path(tmp) / "path" / "kultialogo"  # the installed layout (setup.py FOLDERS)
-        package.mkdir(parents=True)
-        for item in (source / "server").iterdir():
-            (package / item.name).symlink_to(item)
-        for name, folder in (("migrations", "migrations"), ("pwa", "pwa"), ("service_worker", "service-worker")):
-            (package / name).symlink_to(source / folder)
-        argv = [a for i, a in enumerate(sys.argv) if a != "--code" and sys.argv[i - 1] != "--code"
-                and not a.startswith("--code=")]
-        env = {**os.environ, "PYTHONPATH": f"{package.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-        print(f"Measuring the app of {revision}", flush=True)
-        raise SystemExit(subprocess.run([sys.executable, *argv], env=env).returncode)
-
-
 def sizes(value: str) -> list[int]:
     return [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
 
@@ -207,7 +184,7 @@ def main() -> None:
     parser.add_argument("--code", default="", help="a git revision whose app to measure (default: this checkout)")
     args = parser.parse_args()
     if args.code:
-        rerun_with(args.code)
+        rerun_with_code(args.code)
     table = []
     with tempfile.TemporaryDirectory(prefix="kultialogo-feed-") as tmp:
         for count in args.sqlite:
