@@ -10,9 +10,9 @@ simulated phones each loop for ``--seconds`` without pause over what a phone doe
 It prints the server's RSS from /proc at the start (after the first requests), its peak and at
 the end, and the requests served per kind with their median and p95.
 
-``--tracemalloc`` runs the server under tracemalloc and prints the 15 source lines whose Python
-allocations grew most between the start and the end (slow: for finding what grows, not for the
-figures). ``--env`` passes settings to the server, e.g. ``--env KULTIALOGO_MALLOC_ARENAS=0`` for glibc's
+``--tracemalloc`` traces the server's Python allocations from the start of the soak and prints
+the 15 source lines holding the most memory allocated since (slow: for finding what grows, not
+for the figures). ``--env`` passes settings to the server, e.g. ``--env KULTIALOGO_MALLOC_ARENAS=0`` for glibc's
 default of one malloc arena per thread (the run command bounds them otherwise).
 ``--code main`` measures the app of another git revision (before and after).
 The camp target is 128 MiB on a Raspberry Pi.
@@ -48,16 +48,17 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-# The server under tracemalloc: SIGUSR1 writes a snapshot (signal handlers run in the main
-# thread, which is waitress's event loop, so it answers promptly).
+# The server with tracemalloc on call: the first SIGUSR1 starts tracing (after start-up, which
+# traced would take minutes), the second writes a snapshot of what was allocated since and is
+# still alive: what grew. Signal handlers run in the main thread, waitress's event loop.
 TRACED = """
 import os, signal, sys, tracemalloc
-tracemalloc.start(8)
-taken = [0]
-def dump(*_):
-    taken[0] += 1
-    tracemalloc.take_snapshot().dump(os.path.join(os.environ["SOAK_SNAPSHOTS"], f"snap{taken[0]}.bin"))
-signal.signal(signal.SIGUSR1, dump)
+def on_signal(*_):
+    if not tracemalloc.is_tracing():
+        tracemalloc.start(6)
+        return
+    tracemalloc.take_snapshot().dump(os.path.join(os.environ["SOAK_SNAPSHOTS"], "snapshot.bin"))
+signal.signal(signal.SIGUSR1, on_signal)
 from kultialogo.cli import main
 sys.argv = ["kultialogo", *sys.argv[1:]]
 main()
@@ -132,11 +133,13 @@ def main() -> None:
                 proc.kill()
 
 
-def snapshot(proc: subprocess.Popen, folder: Path, n: int):
+def snapshot(proc: subprocess.Popen, folder: Path):
+    """The tracemalloc snapshot the server writes on SIGUSR1 (see TRACED)."""
+    import signal
     import tracemalloc
-    proc.send_signal(__import__("signal").SIGUSR1)
-    path = folder / f"snap{n}.bin"
-    deadline = time.monotonic() + 120
+    proc.send_signal(signal.SIGUSR1)
+    path = folder / "snapshot.bin"
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if path.exists():
             size = -1
@@ -161,7 +164,8 @@ def run(proc: subprocess.Popen, base: str, args, folder: Path) -> None:
         raise SystemExit("no story pages on the feed")
     started_rss = rss_mib(proc.pid)
     samples = [started_rss]
-    first = snapshot(proc, folder, 1) if args.tracemalloc else None
+    if args.tracemalloc:
+        proc.send_signal(__import__("signal").SIGUSR1)  # start tracing now
     stop = threading.Event()
 
     def sample():
@@ -212,7 +216,7 @@ def run(proc: subprocess.Popen, base: str, args, folder: Path) -> None:
         thread.join(30)
     end_rss = rss_mib(proc.pid)
     samples.append(end_rss)
-    last = snapshot(proc, folder, 2) if args.tracemalloc else None
+    grown = snapshot(proc, folder) if args.tracemalloc else None
     served = sum(len(v) for v in timings.values())
     print(f"{args.phones} phones for {args.seconds:g} s, waitress threads {args.threads}, server on "
           f"{'CPU ' + str(args.cpu) if args.cpu >= 0 else 'any CPU'}"
@@ -227,13 +231,12 @@ def run(proc: subprocess.Popen, base: str, args, folder: Path) -> None:
             print(f"  {kind:<6} {len(values):6d}   median {statistics.median(values) * 1000:7.1f} ms   "
                   f"p95 {values[int(len(values) * 0.95) - 1] * 1000:7.1f} ms")
 
-    if first is not None:
-        print("Python allocations that grew most (tracemalloc, start to end):")
-        for stat in last.compare_to(first, "lineno")[:15]:
-            print(f"  {stat.size_diff / 1024:+9.0f} KiB  {stat.count_diff:+7d} blocks  {stat.traceback}")
-        total = sum(s.size for s in last.statistics("filename")) - sum(s.size for s in first.statistics("filename"))
-        print(f"  total Python allocations {total / 1048576:+.1f} MiB")
-
+    if grown is not None:
+        stats = grown.statistics("lineno")
+        print(f"Python allocations made during the soak and still alive: "
+              f"{sum(s.size for s in stats) / 1048576:.1f} MiB; the largest:")
+        for stat in stats[:15]:
+            print(f"  {stat.size / 1024:9.0f} KiB  {stat.count:7d} blocks  {stat.traceback}")
 
 if __name__ == "__main__":
     main()

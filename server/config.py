@@ -113,6 +113,10 @@ class Config:
     MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
     RETRY_AFTER_SECONDS = 30  # told to clients on 503
     TRUST_PROXY = 0  # number of proxies in front (ProxyFix); 0 = serve directly
+    # How `kultialogo run` keeps glibc's malloc from holding freed memory (cli.tune_malloc):
+    # at most this many arenas (0: glibc's defaults, no tuning), malloc_trim() this often.
+    MALLOC_ARENAS = 2
+    MALLOC_TRIM_SECONDS = 5
 
 
 def load_environment(app) -> None:
