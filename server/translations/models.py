@@ -46,7 +46,7 @@ class StoryTranslation(db.Model):
 class FeedLanguageCount(db.Model):
     """How many stories a language has per audience, for the feed's language menu.
 
-    Kept by database triggers (migration 0010), never written by the app: ``audience`` is the
+    Kept by database triggers (migration 0011), never written by the app: ``audience`` is the
     visibility of published stories in community ``owner_id``, or "author" for the stories of
     account ``owner_id`` that are not withdrawn. A story counts once for its original language
     and once for each published translation. Rows that reach 0 are deleted.

@@ -139,7 +139,7 @@ def language_clause(tag: str):
 def feed_languages(viewer) -> list[str]:
     """Languages present among the stories this viewer may read: originals and published translations.
 
-    Read from the counts the database keeps per audience (FeedLanguageCount, migration 0010): a
+    Read from the counts the database keeps per audience (FeedLanguageCount, migration 0011): a
     few rows per community and language, however many stories there are.
     """
     scopes = []
@@ -160,7 +160,7 @@ def feed_languages_by_scanning(viewer) -> list[str]:
     return sorted(originals | translated)
 
 
-# The counts from scratch (as migration 0010 fills them): the tests compare the kept ones with it.
+# The counts from scratch (as migration 0011 fills them): the tests compare the kept ones with it.
 RECOUNT = """
 SELECT audience, owner_id, language, count(*) FROM (
   SELECT s.visibility AS audience, s.community_id AS owner_id, s.language AS language FROM stories s

@@ -1,4 +1,4 @@
-"""The feed's language menu comes from counts the database keeps (migration 0010): after every
+"""The feed's language menu comes from counts the database keeps (migration 0011): after every
 kind of change they equal a recount, and each reader's menu equals the old SELECT DISTINCT over
 the stories they may read. The feed's keyset pages hold exactly the readable stories, in order.
 """
@@ -7,7 +7,7 @@ from datetime import timezone
 from sqlalchemy import select, text
 
 from kultialogo import policy
-from kultialogo.accounts import privacy
+from kultialogo.privacy import service as privacy
 from kultialogo.accounts.models import Account
 from kultialogo.extensions import db
 from kultialogo.moderation import service as moderation
@@ -176,7 +176,7 @@ def test_the_migration_fills_the_counts_from_the_stories_and_goes_down_cleanly(a
     story_in("hidden", author, facilitator, language="nl")
     kept = check(cast)
     db.session.remove()
-    downgrade(revision="0009")
+    downgrade(revision="0010")
     try:
         with db.engine.connect() as conn:
             assert "feed_language_counts" not in db.inspect(conn).get_table_names()

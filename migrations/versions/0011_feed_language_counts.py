@@ -18,8 +18,8 @@ of the other table, so the counts equal a full recount after every row change.
 The feed index gains ``id`` (the keyset pager orders by received_at, id) and the community
 index gains visibility, received_at and id, so each part of a member's feed is read in order.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 05:30:00
 
 """
@@ -27,8 +27,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
