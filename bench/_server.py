@@ -224,3 +224,25 @@ class ThrowawayPostgres:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def rerun_with_code(revision: str) -> None:
+    """Run this benchmark again (same arguments but --code) with the app of another git revision
+    first on the path: a before/after comparison from one checkout. Does not return."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="kultialogo-code-") as tmp:
+        source = Path(tmp) / "source"
+        source.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", revision], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+        package = Path(tmp) / "path" / "kultialogo"  # the installed layout (setup.py FOLDERS)
+        package.mkdir(parents=True)
+        for item in (source / "server").iterdir():
+            (package / item.name).symlink_to(item)
+        for name, folder in (("migrations", "migrations"), ("pwa", "pwa"), ("service_worker", "service-worker")):
+            (package / name).symlink_to(source / folder)
+        argv = [a for i, a in enumerate(sys.argv) if a != "--code" and sys.argv[i - 1] != "--code"
+                and not a.startswith("--code=")]
+        env = {**os.environ, "PYTHONPATH": f"{package.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+        print(f"Measuring the app of {revision}", flush=True)
+        raise SystemExit(subprocess.run([sys.executable, *argv], env=env).returncode)

@@ -5,7 +5,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import Config, load_environment, sqlite_file_ready
+from .config import Config, load_environment, sqlite_engine_options, sqlite_file_ready
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:  # explicit test settings win over the environment
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_file_ready(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(app.config)
 
     from . import database, errors, extensions, i18n, security
     from .accounts import models as _accounts  # noqa: F401  (register models)

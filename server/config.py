@@ -68,6 +68,16 @@ def sqlite_file_ready(url: str) -> str:
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 
+def sqlite_engine_options(config) -> dict:
+    """The engine options, with SQLite's statement cache size when the database is SQLite."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        connect = dict(options.get("connect_args") or {})
+        connect.setdefault("cached_statements", int(config["SQLITE_CACHED_STATEMENTS"]))
+        options["connect_args"] = connect
+    return options
+
+
 class Config:
     SUPPORTED_LOCALES = ["en", "it", "sr_Latn", "sr_Cyrl", "nl", "uk", "ar", "fa", "ur", "ps", "fr"]
     RTL_LOCALES = {"ar", "fa", "ur", "ps", "he"}
@@ -83,6 +93,9 @@ class Config:
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # Prepared statements each SQLite connection keeps (Python's default 128): memory in C that
+    # grows with every kind of query served, times every pooled connection (bench/memory_soak.py).
+    SQLITE_CACHED_STATEMENTS = 32
 
     # Sign-in and API rate limits (Flask-Limiter syntax). Redis when REDIS_URL is set.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -113,6 +126,10 @@ class Config:
     MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
     RETRY_AFTER_SECONDS = 30  # told to clients on 503
     TRUST_PROXY = 0  # number of proxies in front (ProxyFix); 0 = serve directly
+    # How `kultialogo run` keeps glibc's malloc from holding freed memory (cli.tune_malloc):
+    # at most this many arenas (0: glibc's defaults, no tuning), malloc_trim() this often.
+    MALLOC_ARENAS = 2
+    MALLOC_TRIM_SECONDS = 5
 
 
 def load_environment(app) -> None:

@@ -92,6 +92,35 @@ def readable_stories_clause(viewer):
     return or_(and_(published, audience), own)
 
 
+AUTHOR_SCOPE = "author"
+
+
+def read_scopes(viewer) -> list[tuple[str, int | None]]:
+    """readable_stories_clause() as a list of audiences, each read on its own (the feed's keyset
+    pages, the language menu): (visibility, community id) of published stories, a community
+    of None meaning every community, and (AUTHOR_SCOPE, their id) for a person's own stories
+    that are not withdrawn. Stories in any of them are exactly the readable ones."""
+    if not signed_in(viewer):
+        return [(VISIBILITY_PUBLIC, None)]
+    if viewer.is_admin:
+        scopes = [(visibility, None) for visibility in (VISIBILITY_PUBLIC, VISIBILITY_COMMUNITY,
+                                                         VISIBILITY_FACILITATORS)]
+    else:
+        scopes = [(VISIBILITY_PUBLIC, None)]
+        scopes += [(VISIBILITY_COMMUNITY, c) for c in sorted(viewer.member_community_ids())]
+        scopes += [(VISIBILITY_FACILITATORS, c) for c in sorted(viewer.facilitated_community_ids())]
+    return scopes + [(AUTHOR_SCOPE, viewer.id)]
+
+
+def scope_stories_clause(scope):
+    """SQL condition for the stories of one of read_scopes()."""
+    audience, owner = scope
+    if audience == AUTHOR_SCOPE:
+        return and_(Story.author_id == owner, Story.status != STATUS_WITHDRAWN)
+    clause = and_(Story.status == STATUS_PUBLISHED, Story.visibility == audience)
+    return clause if owner is None else and_(Story.community_id == owner, clause)
+
+
 def scope_key(viewer) -> str:
     """What decides a viewer's read access; part of the pull feed's ETag."""
     if not signed_in(viewer):

@@ -28,8 +28,9 @@ class Story(db.Model):
     """A story. Its id is made on the device; the primary key makes every upload idempotent."""
     __tablename__ = "stories"
     __table_args__ = (
-        Index("ix_stories_feed", "status", "visibility", "received_at"),
-        Index("ix_stories_community_status", "community_id", "status"),
+        # The feed's keyset pages, one audience at a time, in (received_at, id) order (migration 0012).
+        Index("ix_stories_feed", "status", "visibility", "received_at", "id"),
+        Index("ix_stories_community_feed", "community_id", "status", "visibility", "received_at", "id"),
         # The dashboard's counts by week read this index alone (migration 0005).
         Index("ix_stories_received", "received_at", "status", "community_id", "language"),
         Index("ix_stories_waiting", "status", "community_id", "received_at"),

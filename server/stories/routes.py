@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import policy
 from ..errors import Problem
@@ -13,7 +13,6 @@ from ..extensions import db
 from ..media.service import ingest_form_files
 from . import bp, service
 from .forms import SelectChoice, StoryForm
-from .models import Story
 from ..translations import service as translations
 from .schema import clean_language, parse_story_id, validate_content
 
@@ -25,25 +24,20 @@ def _viewer():
 @bp.get("/")
 def feed():
     viewer = _viewer()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    size = current_app.config["FEED_PAGE_SIZE"]
     language = request.args.get("language") or None
     if language:
         try:
             language = clean_language(language)
         except Problem:
             language = None  # an unknown tag filters nothing rather than failing the page
-    query = select(Story).where(policy.readable_stories_clause(viewer))
-    if language:
-        # The original or a published translation in that language (translations/).
-        query = query.where(translations.language_clause(language))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    stories = db.session.scalars(
-        query.order_by(Story.received_at.desc(), Story.id).offset((page - 1) * size).limit(size)).all()
-    return render_template("stories/feed.html", stories=stories, page=page,
-                           has_next=page * size < total, language=language,
-                           languages=translations.feed_languages(viewer),
-                           translated=translations.for_feed(stories, language or None))
+    # The original or a published translation in that language (translations/).
+    where = (translations.language_clause(language),) if language else ()
+    # Keyset pages (?older=, ?newer=); an old ?page=N link shows the newest page.
+    page = service.feed_page(viewer, current_app.config["FEED_PAGE_SIZE"], where=where,
+                             older=request.args.get("older"), newer=request.args.get("newer"))
+    return render_template("stories/feed.html", stories=page.stories, newer=page.newer, older=page.older,
+                           language=language, languages=translations.feed_languages(viewer),
+                           translated=translations.for_feed(page.stories, language or None))
 
 
 @bp.get("/stories/<uuid:story_id>")

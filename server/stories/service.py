@@ -3,11 +3,12 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import policy
@@ -16,7 +17,7 @@ from ..database import forget_traces, insert_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
-from ..timeutil import isoformat, utcnow
+from ..timeutil import as_utc, isoformat, utcnow
 from .models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                      STATUS_WITHDRAWN, Story, StoryConflict)
 from .schema import StoryContent, parse_time
@@ -435,6 +436,80 @@ def withdraw_one(actor, story_id: uuid.UUID) -> Outcome:
         outcome = withdraw(actor, story_id, revs=revs)
         revs.flush()
     return outcome
+
+
+# --- The feed ---------------------------------------------------------------------------
+
+@dataclass
+class FeedPage:
+    stories: list
+    newer: str | None  # cursor for the page of newer stories; None on the newest page
+    older: str | None  # cursor for the page of older stories; None on the last page
+
+
+_CURSOR_TIME = "%Y%m%dT%H%M%S%fZ"
+
+
+def feed_cursor(story) -> str:
+    """A place in the feed, after or before this story: its (received_at, id), in a URL."""
+    return f"{as_utc(story.received_at).strftime(_CURSOR_TIME)}-{story.id.hex}"
+
+
+def parse_feed_cursor(value) -> tuple | None:
+    """(received_at, id) from feed_cursor(); None for anything else (a page then starts at the top)."""
+    try:
+        stamp, hex_id = value.split("-")
+        return datetime.strptime(stamp, _CURSOR_TIME).replace(tzinfo=timezone.utc), uuid.UUID(hex=hex_id)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _feed_rows(viewer, where, after: tuple | None, newer: bool, limit: int) -> list:
+    """(id, received_at) of up to ``limit`` readable stories beyond ``after``, nearest first.
+
+    One small query per audience of the viewer (policy.read_scopes), each an index range in
+    (received_at, id) order that stops after ``limit`` rows; then merged. One query with the
+    whole readable_stories_clause() made the database find every readable story to sort them.
+    """
+    order = (Story.received_at.asc(), Story.id.asc()) if newer else (Story.received_at.desc(), Story.id.desc())
+    parts = []
+    for scope in policy.read_scopes(viewer):
+        query = select(Story.id, Story.received_at).where(policy.scope_stories_clause(scope), *where)
+        if after is not None:
+            at, story_id = after
+            # The plain bound first: both planners make it the index range (the OR alone is a filter,
+            # and a deep page would scan every newer entry).
+            if newer:
+                query = query.where(Story.received_at >= at, or_(Story.received_at > at, Story.id > story_id))
+            else:
+                query = query.where(Story.received_at <= at, or_(Story.received_at < at, Story.id < story_id))
+        parts.append(query.order_by(*order).limit(limit).subquery())
+    union = union_all(*(select(part.c.id, part.c.received_at) for part in parts))
+    rows = {row.id: (as_utc(row.received_at), row.id) for row in db.session.execute(union)}
+    return sorted(rows.values(), reverse=not newer)[:limit]
+
+
+def feed_page(viewer, size: int, *, older=None, newer=None, where=()) -> FeedPage:
+    """One page of the stories this viewer may read, newest first: the first page, the one
+    older than cursor ``older``, or the one newer than cursor ``newer`` (keyset pages: the
+    cost does not grow with the number of stories, unlike OFFSET and a count)."""
+    after = parse_feed_cursor(newer) if newer else None
+    if after is not None:
+        rows = _feed_rows(viewer, where, after, True, size + 1)
+        if len(rows) > size:
+            rows = list(reversed(rows[:size]))
+            has_newer, has_older = True, True
+        else:
+            after = None  # the newest page is reached: show it whole
+    if after is None:
+        after = parse_feed_cursor(older) if older else None
+        rows = _feed_rows(viewer, where, after, False, size + 1)
+        has_newer, has_older = after is not None, len(rows) > size
+        rows = rows[:size]
+    by_id = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_([i for _, i in rows])))}
+    stories = [by_id[i] for _, i in rows if i in by_id]
+    return FeedPage(stories, feed_cursor(stories[0]) if stories and has_newer else None,
+                    feed_cursor(stories[-1]) if stories and has_older else None)
 
 
 def get_story_for(viewer, story_id) -> Story:

@@ -41,3 +41,18 @@ class StoryTranslation(db.Model):
 
     translator = relationship("Account", foreign_keys=[translator_id], lazy="joined")
     story = relationship("Story", back_populates="translations")
+
+
+class FeedLanguageCount(db.Model):
+    """How many stories a language has per audience, for the feed's language menu.
+
+    Kept by database triggers (migration 0012), never written by the app: ``audience`` is the
+    visibility of published stories in community ``owner_id``, or "author" for the stories of
+    account ``owner_id`` that are not withdrawn. A story counts once for its original language
+    and once for each published translation. Rows that reach 0 are deleted.
+    """
+    __tablename__ = "feed_language_counts"
+    audience: Mapped[str] = mapped_column(String(16), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    stories: Mapped[int] = mapped_column(Integer, nullable=False)
