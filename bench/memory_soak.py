@@ -3,7 +3,8 @@
     python bench/memory_soak.py [--phones 100] [--seconds 60] [--threads 8] [--cpu 0]
                                 [--env NAME=VALUE ...]
 
-Starts ``kultialogo run --demo`` as a subprocess on a fresh SQLite database (pinned to one CPU,
+Loads the demo content (``kultialogo demo``) into a fresh SQLite database, then starts
+``kultialogo run`` on it as a subprocess (pinned to one CPU,
 as on a Raspberry Pi under load; this client runs on the others), then has ``--phones``
 simulated phones each loop for ``--seconds`` without pause over what a phone does: the feed
 ``/`` (signed out), a story page, a pull (bearer token) and a push of one to three new stories.
@@ -76,7 +77,14 @@ def start_server(data_dir: Path, port: int, threads: int, cpu: int | None, env_e
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     env["SOAK_SNAPSHOTS"] = str(data_dir)
     launcher = ["-c", TRACED] if traced else ["-m", "kultialogo.cli"]
-    proc = subprocess.Popen([sys.executable, *launcher, "run", "--demo", "--host", "127.0.0.1",
+    # The demo content is loaded by its own process first, as an operator's data would already
+    # be there: loaded inside the server (run --demo) it left ~35 MiB of Pillow, PyAV and demo
+    # objects in the measured process that a camp node never carries.
+    seed = subprocess.run([sys.executable, "-m", "kultialogo.cli", "demo"], env=env, stdout=log,
+                          stderr=subprocess.STDOUT)
+    if seed.returncode != 0:
+        raise SystemExit(f"demo content failed: {(data_dir / 'server.log').read_text(errors='replace')}")
+    proc = subprocess.Popen([sys.executable, *launcher, "run", "--host", "127.0.0.1",
                              "--port", str(port), "--threads", str(threads)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
     deadline = time.monotonic() + 120
