@@ -220,11 +220,13 @@ def test_a_voice_story_recorded_offline_survives_a_reload_and_arrives_once_and_p
     # The same recording, re-muxed without the browser's container tags (issue #13).
     from tests.media.tus import audio_info
     assert info["content_type"] == "audio/webm"
-    (duration, samples, _tags), (sent_duration, sent_samples, _sent) = (
+    (duration, samples, _tags), (_sent_duration, sent_samples, _sent) = (
         audio_info(data), audio_info(base64.b64decode(kept["data"])))
-    # Every sample is kept. The header's length is now counted from the packets; the app's own
-    # (written from its timer) differs by a few milliseconds.
-    assert samples == sent_samples and abs(duration - sent_duration) < 50_000
+    # Every sample is kept, and the stored header's length is the packets' own (Opus decodes at
+    # 48 kHz; the codec's delay and one frame make up the rest). The app writes its length from
+    # its timer, which a loaded phone runs late by tens of milliseconds: the server's re-mux
+    # replaces it, so that one is not compared.
+    assert samples == sent_samples and abs(duration - samples * 1_000_000 / 48_000) < 30_000
     played = plays(page, f"/media/{kept['sha256']}")
     assert played["status"] == 200 and played["type"] == "audio/webm" and played["bytes"] == info["size"]
     assert 1.5 < played["duration"] < 10  # the length the recorder wrote into the file
