@@ -224,11 +224,6 @@ def rate_limit_key() -> str:
 SESSION_SEEN_EVERY = timedelta(hours=12)
 
 
-def _session_lifetime() -> timedelta:
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
-
-
 def open_web_session(account) -> str:
     """A new server-side record for a signed-in browser; returns the id its cookie carries.
 
@@ -236,9 +231,10 @@ def open_web_session(account) -> str:
     expired too), so the table holds only sessions that can still be used.
     """
     raw = secrets.token_urlsafe(32)
+    idle_since = utcnow() - current_app.permanent_session_lifetime
     with write_transaction() as session:
         session.execute(delete(WebSession).where(WebSession.account_id == account.id,
-                                                 WebSession.last_seen_at < utcnow() - _session_lifetime()))
+                                                 WebSession.last_seen_at < idle_since))
         session.add(WebSession(id_hash=_token_hash(raw), account_id=account.id))
     return raw
 
@@ -252,7 +248,7 @@ def web_session_open(raw, account_id: int) -> bool:
         return False
     now = utcnow()
     seen = as_utc(record.last_seen_at)
-    if seen < now - _session_lifetime():
+    if seen < now - current_app.permanent_session_lifetime:
         return False  # idle longer than a cookie lives: a kept copy of it opens nothing
     if seen < now - SESSION_SEEN_EVERY:
         with write_transaction() as session:
