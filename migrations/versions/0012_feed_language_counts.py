@@ -156,7 +156,7 @@ PG_TRIGGERS = {
     "flc_translation_delete": "AFTER DELETE ON story_translations FOR EACH ROW EXECUTE FUNCTION flc_translation()",
 }
 
-# The same counts from scratch (also translations.languages.RECOUNT, which the tests compare with).
+# The same counts from scratch (tests/translations/test_language_counts.py recounts them the same way).
 BACKFILL = """
 INSERT INTO feed_language_counts (audience, owner_id, language, stories)
 SELECT audience, owner_id, language, count(*) FROM (

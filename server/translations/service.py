@@ -7,7 +7,7 @@ write transaction, under the revision counter lock), so phones get it on their n
 import uuid
 
 from flask_babel import get_locale
-from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy import and_, exists, or_, select
 
 from .. import audit, limits, policy
 from ..database import write_transaction
@@ -148,43 +148,6 @@ def feed_languages(viewer) -> list[str]:
         scopes.append(clause if owner is None else and_(clause, FeedLanguageCount.owner_id == owner))
     return sorted(set(db.session.scalars(select(FeedLanguageCount.language)
                                          .where(or_(*scopes), FeedLanguageCount.stories > 0).distinct())))
-
-
-def feed_languages_by_scanning(viewer) -> list[str]:
-    """feed_languages() the slow way, from every readable story: what the counts must equal."""
-    readable = policy.readable_stories_clause(viewer)
-    originals = set(db.session.scalars(select(Story.language).where(readable).distinct()))
-    translated = set(db.session.scalars(
-        select(StoryTranslation.language).join(Story, Story.id == StoryTranslation.story_id)
-        .where(readable, StoryTranslation.status == TRANSLATION_PUBLISHED).distinct()))
-    return sorted(originals | translated)
-
-
-# The counts from scratch (as migration 0012 fills them): the tests compare the kept ones with it.
-RECOUNT = """
-SELECT audience, owner_id, language, count(*) FROM (
-  SELECT s.visibility AS audience, s.community_id AS owner_id, s.language AS language FROM stories s
-   WHERE s.status = 'published' AND s.community_id IS NOT NULL
-  UNION ALL
-  SELECT 'author', s.author_id, s.language FROM stories s
-   WHERE s.status <> 'withdrawn' AND s.author_id IS NOT NULL
-  UNION ALL
-  SELECT s.visibility, s.community_id, t.language FROM story_translations t JOIN stories s ON s.id = t.story_id
-   WHERE t.status = 'published' AND s.status = 'published' AND s.community_id IS NOT NULL
-  UNION ALL
-  SELECT 'author', s.author_id, t.language FROM story_translations t JOIN stories s ON s.id = t.story_id
-   WHERE t.status = 'published' AND s.status <> 'withdrawn' AND s.author_id IS NOT NULL
-) AS x GROUP BY audience, owner_id, language"""
-
-
-def language_counts(recount: bool = False) -> dict:
-    """{(audience, owner_id, language): stories} as kept, or recounted from the stories."""
-    if recount:
-        rows = db.session.execute(text(RECOUNT))
-    else:
-        rows = db.session.execute(select(FeedLanguageCount.audience, FeedLanguageCount.owner_id,
-                                         FeedLanguageCount.language, FeedLanguageCount.stories))
-    return {(a, o, lang): n for a, o, lang, n in rows}
 
 
 def find(story_id, language: str) -> StoryTranslation | None:
