@@ -1,0 +1,190 @@
+"""Record kinds: what the sync moves, each declared by its own domain in one module.
+
+A kind (stories, translations, event attendance, reports, ...) says how to check a pushed
+item, how to apply it, who may push and pull it, and what a pull of it returns; it registers
+here when its package is imported (``records.register(MyKind())``). The sync engine
+(kultialogo.sync) goes through the registry and knows no kind by name, so a kind added later
+is pushed and pulled without editing the engine. A person's data download and deletion have
+their own registry beside this one (personal_data.py).
+
+Shared plumbing: it imports no domain. It also keeps the tombstones of records that are
+deleted for real (a translation removed, a report that went with its story): a phone that
+holds a copy learns of the deletion from them on its next pull.
+"""
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Index, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .errors import Problem
+from .extensions import db
+
+# Push results (the contract's names, docs/sync.md).
+CREATED, UPDATED, UNCHANGED, CONFLICT, REJECTED, MEDIA_MISSING = (
+    "created", "updated", "unchanged", "conflict", "rejected", "media_missing")
+ACKNOWLEDGED = (CREATED, UPDATED, UNCHANGED)
+
+UPSERT, DELETE = "upsert", "delete"
+
+
+@dataclass
+class Item:
+    """One pushed item whose envelope the engine has checked (its data is the kind's business)."""
+    index: int
+    type: str
+    op: str
+    id: uuid.UUID
+    base_etag: str | None = None
+    data: dict | None = None
+    parsed: object = None  # what Kind.parse() made of the data
+
+
+@dataclass
+class Result:
+    """What became of one item. ``record`` is the record as the pusher may now see it (its view
+    or a tombstone), set by the kind's batch before the commit."""
+    result: str
+    record: dict | None = None
+    problem: Problem | None = None
+    missing_media: tuple = ()
+
+    @classmethod
+    def rejected(cls, problem: Problem) -> "Result":
+        return cls(REJECTED, problem=problem)
+
+
+class Batch:
+    """One push's items of one kind, applied inside the push's one write transaction (which
+    holds the revision counter lock, so ids looked up are not taken by anyone else meanwhile).
+
+    apply() handles one item and must leave the others untouched when it fails: run its writes
+    in a savepoint (db.session.begin_nested()) or raise Problem before writing. A batch may
+    buffer writes; flush() writes them, and the engine calls it before an item of another kind
+    (which may read them) and at the end. A buffered item's Result may still change in flush().
+    finish() runs once, last, before the commit: fill in each Result.record there.
+    """
+
+    def __init__(self, kind: "Kind", actor, revs):
+        self.kind, self.actor, self.revs = kind, actor, revs
+
+    def apply(self, item: Item) -> Result:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class Kind:
+    """A kind of record. Subclass it in the domain that owns the records, and register one
+    instance. ``ops``: what a push may ask (``upsert`` and ``delete``; a kind may name others).
+    ``owner_of``: the story a record hangs on, for the docs and the tests (None if none).
+    """
+    name: str = ""
+    ops: tuple = (UPSERT, DELETE)
+    data_keys: frozenset = frozenset()
+
+    def parse(self, item: Item) -> object:
+        """Check item.data without the database; raise Problem, or return what apply() needs."""
+        if item.op == DELETE:
+            return None
+        data = item.data
+        if data is None:
+            raise Problem("missing_field", field="data")
+        if not isinstance(data, dict):
+            raise Problem("bad_type", field="data")
+        unknown = set(data) - set(self.data_keys)
+        if unknown:
+            raise Problem("unknown_field", field=sorted(map(str, unknown))[0][:40])
+        return data
+
+    def batch(self, actor, revs) -> Batch:
+        raise NotImplementedError
+
+    def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
+        """Up to ``limit`` (revision, view or tombstone) with revision > since that this viewer
+        may see, in revision order. Views carry "type": self.name."""
+        raise NotImplementedError
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    if not kind.name:
+        raise ValueError("a record kind needs a name")
+    if kind.name in _kinds and _kinds[kind.name] is not kind:
+        raise ValueError(f"a record kind named {kind.name!r} is already registered")
+    _kinds[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    _kinds.pop(name, None)
+
+
+def get(name: str) -> Kind | None:
+    return _kinds.get(name)
+
+
+def names() -> list[str]:
+    return sorted(_kinds)
+
+
+# --- Tombstones of records deleted for real ---------------------------------------------------
+
+class Tombstone(db.Model):
+    """A deleted record of some kind: only its id and revision stay, for the phones' pulls.
+
+    Who may receive it is decided by the kind from ``community_id``, ``owner_id`` and
+    ``audience`` (a word the kind chooses, such as "public" or "facilitators"): the tombstone
+    tells nothing but the id, yet nobody gets ids of records they could never see.
+    Stories keep their own tombstone row (the withdrawn story); these are for the other kinds.
+    """
+    __tablename__ = "record_tombstones"
+    __table_args__ = (Index("ix_record_tombstones_kind_revision", "kind", "revision"),)
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    community_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audience: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+
+
+def bury(kind: str, record_id, revs, *, community_id=None, owner_id=None, audience: str = "") -> int:
+    """Record that ``record_id`` of ``kind`` is gone; returns the tombstone's revision.
+
+    Idempotent: burying again gives the tombstone a new revision (phones that saw the record
+    come back, say a re-created translation, learn of the second deletion too).
+    """
+    revision = revs.next()
+    key = str(record_id)
+    db.session.execute(delete(Tombstone).where(Tombstone.kind == kind, Tombstone.record_id == key)
+                       .execution_options(synchronize_session=False))
+    db.session.add(Tombstone(kind=kind, record_id=key, revision=revision, community_id=community_id,
+                             owner_id=owner_id, audience=audience))
+    return revision
+
+
+def unbury(kind: str, record_id) -> None:
+    """The record exists again (same id re-created): its tombstone goes."""
+    db.session.execute(delete(Tombstone).where(Tombstone.kind == kind, Tombstone.record_id == str(record_id))
+                       .execution_options(synchronize_session=False))
+
+
+def tombstones(kind: str, since: int, limit: int, visible) -> list[tuple[int, dict]]:
+    """(revision, tombstone) of ``kind`` after ``since`` for which the SQL clause ``visible``
+    (over Tombstone's columns) holds, oldest first."""
+    rows = db.session.execute(
+        select(Tombstone.record_id, Tombstone.revision)
+        .where(Tombstone.kind == kind, Tombstone.revision > since, visible)
+        .order_by(Tombstone.revision).limit(limit))
+    return [(row.revision, tombstone_view(kind, row.record_id, row.revision)) for row in rows]
+
+
+def tombstone_view(kind: str, record_id, revision: int) -> dict:
+    return {"type": kind, "id": str(record_id), "deleted": True, "revision": revision}
