@@ -9,7 +9,7 @@ account can never report again, so the constraint still holds for every living a
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,6 +29,8 @@ class StoryReport(db.Model):
         UniqueConstraint("story_id", "reporter_id"),
         # The reports queue and the auto-hide count read the open reports of a story.
         Index("ix_story_reports_open", "resolved_at", "story_id"),
+        Index("uq_story_reports_sync_id", "sync_id", unique=True),  # migration 0013
+        Index("ix_story_reports_revision", "revision"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -39,5 +41,8 @@ class StoryReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    # As a sync record (moderation/records.py): the id phones know it by, and its revision.
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=True, default=uuid.uuid4)
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     story = relationship("Story", lazy="joined")

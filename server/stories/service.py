@@ -255,7 +255,7 @@ class PendingInserts:
     box, against 10,000 for a 100-row INSERT). Items stay independent: if the batch INSERT
     fails, it is undone as a whole and the caller redoes each of those items on its own, in
     its own savepoint, so one bad row still affects only itself. Flush before anything in
-    the transaction reads a buffered id (sync.service does).
+    the transaction reads a buffered id (stories.records does).
     """
 
     def __init__(self):

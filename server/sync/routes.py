@@ -23,7 +23,7 @@ def push():
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem("bad_request", status=400, field="items")
     results = service.push(actor, body["items"])
-    return jsonify({"results": [r.to_dict(actor) for r in results], "server_time": isoformat(utcnow()),
+    return jsonify({"results": results, "server_time": isoformat(utcnow()),
                     "protocol": service.PROTOCOL_VERSION})
 
 
@@ -32,11 +32,12 @@ def pull():
     viewer = api_requester(required=False)
     since = service.decode_cursor(request.args.get("cursor"))
     limit = service.parse_limit(request.args.get("limit"))
-    head, etag = service.pull_head(viewer, since, limit)
+    kinds = service.parse_kinds(request.args.get("kinds"))
+    head, etag = service.pull_head(viewer, since, limit, kinds)
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        page = service.pull(viewer, since, limit, head=head)
+        page = service.pull(viewer, since, limit, head=head, kinds=kinds)
         response = jsonify({"items": page.items, "cursor": page.cursor, "more": page.more,
                             "protocol": service.PROTOCOL_VERSION})
     response.set_etag(etag)

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,6 +24,8 @@ class StoryTranslation(db.Model):
         # The feed's language filter and the review queue read by these.
         Index("ix_story_translations_language", "language", "status"),
         Index("ix_story_translations_status", "status", "created_at"),
+        Index("uq_story_translations_sync_id", "sync_id", unique=True),  # migration 0013
+        Index("ix_story_translations_revision", "revision"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,6 +40,9 @@ class StoryTranslation(db.Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=TRANSLATION_PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # As a sync record (translations/records.py): the id phones know it by, and its revision.
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=True, default=uuid.uuid4)
+    revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     translator = relationship("Account", foreign_keys=[translator_id], lazy="joined")
     story = relationship("Story", back_populates="translations")

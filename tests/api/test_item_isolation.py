@@ -95,11 +95,15 @@ def test_a_refused_batch_insert_is_redone_item_by_item(app, amina, monkeypatch):
     """New stories of a push go in one INSERT; if it fails (here: one id was stored behind
     the lock, so the lookup missed it), each item is redone on its own: the others are still
     created and the stored one is compared, not failed."""
+    from kultialogo.stories.records import StoryBatch
     from kultialogo.sync import service as sync
     stored = f.item()
-    assert sync.push(amina, [stored])[0].result == "created"
-    monkeypatch.setattr(sync, "_load_existing", lambda ids: {})  # the lookup misses it
+    assert sync.push(amina, [stored])[0]["result"] == "created"
+
+    def missing(self, items):  # the lookup misses it
+        self.existing.update({item.id: None for item in items})
+    monkeypatch.setattr(StoryBatch, "preload", missing)
     before, after = f.item(), f.item()
     results = sync.push(amina, [before, stored, after])
-    assert [r.result for r in results] == ["created", "unchanged", "created"]
+    assert [r["result"] for r in results] == ["created", "unchanged", "created"]
     assert count_rows() == 3

@@ -105,7 +105,7 @@ def test_pull_pages_by_revision_with_the_limit(client, people):
     assert [i["id"] for p in pages for i in p["items"]] == [i["id"] for i in items]
     # From the last cursor there is nothing new.
     last = client.get(PULL, query_string={"cursor": cursor}).get_json()
-    assert last == {"items": [], "cursor": cursor, "more": False, "protocol": 2}
+    assert last == {"items": [], "cursor": cursor, "more": False, "protocol": 3}
 
 
 def test_pull_limit_defaults_to_50(client, people):

@@ -1,0 +1,164 @@
+"""Stories as a record kind of the sync (kultialogo.records): push and pull of stories.
+
+The rules are the contract's (docs/sync.md, Stories): the author owns the content, a replay
+is "unchanged", an edit on a stale base keeps the losing text as a conflict, a withdrawal
+leaves a tombstone. The work itself is stories.service's; this module batches it for a push.
+"""
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import policy, records
+from ..errors import Problem
+from ..extensions import db
+from . import service
+from .models import Story
+from .schema import parse_time, validate_content
+
+WITHDRAW = "withdraw"
+
+
+@dataclass
+class StoryResult(records.Result):
+    story: object = None  # the stored story (or the values just inserted), to render the answer
+
+
+class StoryBatch(records.Batch):
+    """One push's stories: new ones are INSERTed together (service.PendingInserts), so a batch
+    of 100 new stories is one statement; an item that reads a buffered story flushes first."""
+
+    def __init__(self, kind, actor, revs):
+        super().__init__(kind, actor, revs)
+        self.communities = service.Communities()
+        self.existing: dict = {}
+        self.inserts = service.PendingInserts()
+        self.pending: dict[uuid.UUID, tuple[records.Item, StoryResult]] = {}
+        self.applied: list[tuple[records.Item, StoryResult]] = []
+
+    def preload(self, items) -> None:
+        """One query for every story the push names. We hold the counter lock, so no other
+        writer can store one of these ids before we commit: an id absent here is new."""
+        ids = [item.id for item in items if item.id not in self.existing]
+        if ids:
+            found = {s.id: s for s in db.session.scalars(
+                select(Story).where(Story.id.in_(ids)).options(selectinload(Story.conflicts)))}
+            for story_id in ids:
+                self.existing[story_id] = found.get(story_id)
+
+    def apply(self, item: records.Item) -> records.Result:
+        if item.id not in self.existing:
+            self.preload([item])
+        if item.id in self.pending:  # this item reads a story still in the buffer
+            self.flush()
+        result = StoryResult(records.REJECTED)
+        self._apply(item, result, self.inserts)
+        self.applied.append((item, result))
+        if item.op != WITHDRAW and item.id in self.inserts:
+            self.pending[item.id] = (item, result)
+        return result
+
+    def _apply(self, item, result: StoryResult, inserts=None) -> None:
+        found = self.existing.get(item.id, service.LOOKUP)
+        if isinstance(found, service.NewStory):
+            found = service.LOOKUP  # inserted earlier in this push: load the real row to change it
+        try:
+            if item.op == WITHDRAW:
+                with db.session.begin_nested():
+                    outcome = service.withdraw(self.actor, item.id, revs=self.revs, existing=found)
+            else:
+                content, created_at = item.parsed
+                outcome = service.upsert_in_savepoint(
+                    self.actor, item.id, content, base_etag=item.base_etag, created_at=created_at,
+                    revs=self.revs, communities=self.communities, existing=found, inserts=inserts)
+        except Problem as problem:
+            result.result, result.problem, result.story = records.REJECTED, problem, None
+            return
+        if outcome.story is not None:
+            self.existing[item.id] = outcome.story
+        keep = outcome.result != records.REJECTED or outcome.problem.code == "withdrawn"
+        result.result, result.problem = outcome.result, outcome.problem
+        result.missing_media = outcome.missing_media
+        result.story = outcome.story if keep else None
+
+    def flush(self) -> None:
+        """Write the buffered new stories; redo, each on its own, any the batch INSERT refused."""
+        for story_id in self.inserts.flush():
+            self.existing[story_id] = service.LOOKUP  # maybe stored by someone else: compare with it
+            item, result = self.pending[story_id]
+            self._apply(item, result)
+        self.pending.clear()
+
+    def finish(self) -> None:
+        # Consent records of the stories this push created, once each (after the batch INSERT,
+        # which may have redone some items one by one).
+        for item, result in self.applied:
+            if item.op != WITHDRAW and result.result == records.CREATED:
+                service.audit_consent(self.actor, item.id, result.story.community_id, item.parsed[0], "sync")
+        # The answer is built now, inside the transaction: exactly what is being committed,
+        # and nothing is reloaded row by row after the commit expired it.
+        for _item, result in self.applied:
+            story = result.story
+            if story is None:
+                result.record = None
+            elif story.status == "withdrawn":
+                result.record = service.tombstone(story)
+            else:
+                result.record = service.story_view(story, self.actor)
+
+
+class StoryKind(records.Kind):
+    name = "story"
+    ops = (records.UPSERT, WITHDRAW)  # a story is withdrawn (its consent taken back), never "deleted"
+
+    def parse(self, item: records.Item):
+        if item.id.version not in (4, 7):  # client-made ids only (stories never get server-made ones)
+            raise Problem("bad_id", field="id")
+        if item.op == WITHDRAW:
+            return None
+        data = item.data
+        if data is None:
+            raise Problem("missing_field", field="data")
+        if not isinstance(data, dict):
+            raise Problem("bad_type", field="data")
+        if "id" in data:
+            if not isinstance(data["id"], str):
+                raise Problem("id_mismatch", field="data.id")
+            try:
+                if uuid.UUID(data["id"]) != item.id:
+                    raise Problem("id_mismatch", field="data.id")
+            except ValueError:
+                raise Problem("id_mismatch", field="data.id") from None
+        data = {k: v for k, v in data.items() if k != "type"}  # a pulled view sent back as it came
+        return validate_content(data), parse_time(data.get("created_at"), "created_at")
+
+    def batch(self, actor, revs) -> StoryBatch:
+        return StoryBatch(self, actor, revs)
+
+    def answer(self, item: records.Item, result: records.Result) -> dict:
+        """Phones whose cached shell predates record kinds read the story as "story"."""
+        return {"story": result.record}
+
+    def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
+        readable = policy.readable_stories_clause(viewer)
+        # Devices may hold copies of stories once published (or their own): those get tombstones.
+        may_hold = Story.ever_published.is_(True)
+        if policy.signed_in(viewer):
+            may_hold = or_(may_hold, Story.author_id == viewer.id)
+        query = (select(Story).where(and_(Story.revision > since, or_(readable, may_hold)))
+                 .order_by(Story.revision).limit(limit)
+                 .options(selectinload(Story.translations)))  # published ones ride along with each story
+        if policy.signed_in(viewer):
+            # Authors get their stories' conflicts: one query for the page, not one per story.
+            query = query.options(selectinload(Story.conflicts))
+        out = []
+        for story in db.session.scalars(query):
+            if policy.can_read_in_feed(viewer, story):
+                out.append((story.revision, {"type": self.name, **service.story_view(story, viewer)}))
+            else:
+                out.append((story.revision, {"type": self.name, **service.tombstone(story)}))
+        return out
+
+
+KIND = StoryKind()

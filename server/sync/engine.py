@@ -1,0 +1,151 @@
+"""The sync engine: push and pull for every registered record kind (kultialogo.records).
+
+It knows no kind by name. Push checks each item's envelope, lets its kind check the data,
+then applies the whole batch in one write transaction, each item on its own (a bad item never
+spoils the others), and answers per item. Pull asks every requested kind for its changes after
+the cursor and merges them in revision order: revisions come from one counter shared by every
+kind, so one cursor covers them all.
+"""
+import uuid
+
+from .. import limits, records
+from ..database import write_transaction
+from ..errors import Problem
+from ..extensions import db
+from ..revisions import RevisionBlock
+
+ENVELOPE_KEYS = frozenset({"type", "op", "id", "base_etag", "data"})
+DEFAULT_TYPE = "story"  # phones whose cached shell predates record kinds send no "type"
+
+
+def parse_item(index: int, raw) -> records.Item:
+    """Check one item without touching the database; raise Problem."""
+    if not isinstance(raw, dict):
+        raise Problem("bad_item", field="item")
+    unknown = set(raw) - ENVELOPE_KEYS
+    if unknown:
+        raise Problem("unknown_field", field=sorted(map(str, unknown))[0][:40])
+    record_id = parse_id(raw.get("id"))
+    type_ = raw.get("type", DEFAULT_TYPE)
+    kind = records.get(type_) if isinstance(type_, str) else None
+    if kind is None:
+        raise Problem("bad_type", field="type")
+    op = raw.get("op", records.UPSERT)
+    if op not in kind.ops:
+        raise Problem("bad_op", field="op")
+    base_etag = raw.get("base_etag")
+    if base_etag is not None and not isinstance(base_etag, str):
+        raise Problem("bad_type", field="base_etag")
+    item = records.Item(index, kind.name, op, record_id, base_etag, raw.get("data"))
+    item.parsed = kind.parse(item)
+    return item
+
+
+def parse_id(value) -> uuid.UUID:
+    """A record id: a UUID in canonical text (the story schema's rule, for every kind)."""
+    if not isinstance(value, str) or len(value) != 36:
+        raise Problem("bad_id", field="id")
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise Problem("bad_id", field="id") from None
+    if str(parsed) != value.lower():
+        raise Problem("bad_id", field="id")
+    return parsed
+
+
+def push(actor, raw_items: list) -> list[tuple]:
+    """Apply a batch in order, each item on its own; commit before answering.
+
+    Returns (item, result) per item, in the order sent; answer() turns one into JSON. A
+    rejected item's "item" is only what it said its type and id were.
+    """
+    if len(raw_items) > limits.PUSH_MAX_ITEMS:
+        raise Problem("too_many_items", status=413, max=limits.PUSH_MAX_ITEMS)
+    answers: list = [None] * len(raw_items)
+    items: list[records.Item] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append(parse_item(index, raw))
+        except Problem as problem:
+            answers[index] = (_raw_envelope(raw), records.Result.rejected(problem))
+    if items:
+        with write_transaction():
+            revs = RevisionBlock(db.session)
+            batches: dict[str, records.Batch] = {}
+            current = None
+            for name in dict.fromkeys(item.type for item in items):
+                batches[name] = records.get(name).batch(actor, revs)
+                preload = getattr(batches[name], "preload", None)
+                if preload is not None:  # one query for the whole push, where a kind can
+                    preload([item for item in items if item.type == name])
+            for item in items:
+                if current is not None and current != item.type:
+                    batches[current].flush()  # the next item may read what that kind buffered
+                current = item.type
+                answers[item.index] = (item, batches[item.type].apply(item))
+            for batch in batches.values():
+                batch.flush()
+            for batch in batches.values():
+                batch.finish()
+            revs.flush()
+    return answers
+
+
+def _raw_envelope(raw):
+    """The type and id of a rejected item as sent, to answer with (never trusted further)."""
+    if not isinstance(raw, dict):
+        return None
+    return {"type": raw.get("type", DEFAULT_TYPE), "id": raw.get("id")}
+
+
+def answer(entry) -> dict:
+    item, result = entry
+    if isinstance(item, records.Item):
+        type_, record_id = item.type, str(item.id)
+    else:
+        sent = item or {}
+        type_ = sent.get("type") if isinstance(sent.get("type"), str) and len(sent.get("type")) <= 32 else None
+        record_id = sent.get("id") if isinstance(sent.get("id"), str) and len(sent.get("id")) <= 64 else None
+    out = {"type": type_, "id": record_id, "result": result.result, "record": result.record,
+           "error": result.problem.to_dict() if result.problem else None,
+           "missing_media": list(result.missing_media)}
+    kind = records.get(type_) if type_ else None
+    if kind is None:
+        out["story"] = None  # refused before its kind was known: answered as the story contract did
+    elif hasattr(kind, "answer"):
+        out.update(kind.answer(item, result))
+    return out
+
+
+# --- Pull -----------------------------------------------------------------------------------
+
+def parse_kinds(value) -> tuple[str, ...] | None:
+    """?kinds=story,translation: which kinds to pull. None when absent: stories only, in the
+    shape phones whose cached shell predates record kinds know (no "type")."""
+    if value in (None, ""):
+        return None
+    names = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not names or len(names) > 32 or any(records.get(name) is None for name in names):
+        raise Problem("bad_kinds", field="kinds")
+    return tuple(sorted(names))
+
+
+def pull(viewer, since: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[dict], bool, int]:
+    """The first ``limit`` changes after ``since`` of these kinds that the viewer may see, in
+    revision order; whether there are more; and the revision of the last one (``since`` if none).
+
+    Each kind returns its own first limit + 1 changes, so the merged first ``limit`` are the
+    first ``limit`` overall, and one more tells that there is a next page.
+    """
+    changes = []
+    for name in kinds or (DEFAULT_TYPE,):
+        changes.extend(records.get(name).changes(viewer, since, limit + 1))
+    changes.sort(key=lambda change: change[0])
+    more = len(changes) > limit
+    page = changes[:limit]
+    items = [view for _revision, view in page]
+    if kinds is None:
+        for view in items:
+            del view["type"]
+    return items, more, (page[-1][0] if page else since)
