@@ -30,6 +30,8 @@ MESSAGES = {
     "bad_date": _l("The date %(field)s is not a valid ISO 8601 time."),
     "forbidden": _l("You are not allowed to do this."),
     "withdrawn": _l("This story was withdrawn and cannot be changed."),
+    "deleted": _l("This was deleted and cannot be sent again."),
+    "bad_kinds": _l("Ask for kinds of records this server knows, separated by commas."),
     "bad_op": _l("Unknown operation."),
     "bad_item": _l("Each item must be an object with type, op, id and data."),
     "bad_json": _l("The request body is not valid JSON."),

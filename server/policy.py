@@ -4,7 +4,7 @@ accounts/policy.py, re-exported here), nowhere else.
 Views, the sync API and templates ask these functions; hiding a button is never the check.
 ``viewer`` is an Account or None for someone not signed in.
 """
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, or_, true
 
 # People and communities: defined beside accounts (which must not import stories), used here too.
 from .accounts.policy import (can_manage_community, can_moderate_community, can_reset_password,  # noqa: F401
@@ -266,3 +266,24 @@ def can_change_translation(viewer, translation, story) -> bool:
         return True
     return (can_translate_story(viewer, story) and translation.translator_id is not None
             and translation.translator_id == viewer.id)
+
+
+# --- Tombstones of deleted records (records.Tombstone) --------------------------------------
+
+def tombstone_clause(viewer, tomb):
+    """SQL condition for tombstones this viewer may receive: those of records they could have
+    held. ``audience`` is a story visibility word (public, community, facilitators) over the
+    tombstone's community, and the record's owner always gets its tombstone."""
+    if not signed_in(viewer):
+        return tomb.audience == VISIBILITY_PUBLIC
+    if viewer.is_admin:
+        return true()
+    members = viewer.member_community_ids()
+    facilitated = viewer.facilitated_community_ids()
+    return or_(
+        tomb.audience == VISIBILITY_PUBLIC,
+        tomb.owner_id == viewer.id,
+        and_(tomb.audience == VISIBILITY_COMMUNITY, tomb.community_id.in_(members)) if members else false(),
+        and_(tomb.audience.in_((VISIBILITY_COMMUNITY, VISIBILITY_FACILITATORS)),
+             tomb.community_id.in_(facilitated)) if facilitated else false(),
+    )

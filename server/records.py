@@ -110,6 +110,30 @@ class Kind:
         raise NotImplementedError
 
 
+def parse_uuid(value, field: str) -> uuid.UUID:
+    """A record's id, or an id it names (data.story): a UUID in canonical text only, so one
+    record cannot hide behind two spellings."""
+    if not isinstance(value, str) or len(value) != 36:
+        raise Problem("bad_id" if field == "id" else "bad_type", field=field)
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != value.lower():
+        raise Problem("bad_id" if field == "id" else "bad_type", field=field)
+    return parsed
+
+
+def strip_etag(value) -> str | None:
+    """An ETag as sent ('"abc"', 'W/"abc"' or 'abc') without its quotes; None if absent."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
 _kinds: dict[str, Kind] = {}
 
 
@@ -168,6 +192,10 @@ def bury(kind: str, record_id, revs, *, community_id=None, owner_id=None, audien
     db.session.add(Tombstone(kind=kind, record_id=key, revision=revision, community_id=community_id,
                              owner_id=owner_id, audience=audience))
     return revision
+
+
+def is_buried(kind: str, record_id) -> bool:
+    return db.session.get(Tombstone, (kind, str(record_id))) is not None
 
 
 def unbury(kind: str, record_id) -> None:

@@ -70,13 +70,20 @@ def parse_reason(action: str, reason, note) -> tuple[str | None, str]:
     return code or "other", note
 
 
-def _resolve_open_reports(actor, story, decision: str, now) -> int:
-    """Mark the story's open reports resolved; return how many there were."""
-    result = db.session.execute(
-        update(StoryReport).where(StoryReport.story_id == story.id, StoryReport.resolved_at.is_(None))
-        .values(resolved_at=now, resolved_by_id=getattr(actor, "id", None))
-        .execution_options(synchronize_session=False))
-    count = result.rowcount or 0
+def _resolve_open_reports(actor, story, decision: str, now, revs: RevisionBlock) -> int:
+    """Mark the story's open reports resolved; return how many there were.
+
+    Each gets its own revision (the reporter's phones pull the change, kind "report"): one per
+    row, since a pull page may end between two rows and must not skip the second.
+    """
+    ids = list(db.session.scalars(select(StoryReport.id).where(
+        StoryReport.story_id == story.id, StoryReport.resolved_at.is_(None)).order_by(StoryReport.id)))
+    for report_id in ids:
+        db.session.execute(
+            update(StoryReport).where(StoryReport.id == report_id)
+            .values(resolved_at=now, resolved_by_id=getattr(actor, "id", None), revision=revs.next())
+            .execution_options(synchronize_session=False))
+    count = len(ids)
     if count:
         audit.record("reports.resolve", actor, story_id=story.id, community_id=story.community_id,
                      decision=decision, reports=count)
@@ -137,7 +144,7 @@ def moderate(actor, story_id: uuid.UUID, action: str, reason="", note="") -> Sto
         revs = RevisionBlock(db.session)
         now = utcnow()
         if _transition(actor, story, action, code, note, revs, now):
-            _resolve_open_reports(actor, story, action, now)
+            _resolve_open_reports(actor, story, action, now, revs)
         revs.flush()
     return story
 
@@ -156,6 +163,16 @@ def reports_to_hide(community) -> int:
     return own if own else int(current_app.config["REPORTS_TO_HIDE"])
 
 
+def clean_report(reason, note) -> tuple[str, str]:
+    if not isinstance(reason, str):
+        raise Problem("missing_field" if reason is None else "bad_type", field="reason")
+    if reason not in REPORT_REASONS:
+        raise Problem("bad_reason", field="reason")
+    if note is None:
+        note = ""
+    return reason, clean_text(note, "note", NOTE_MAX, multiline=True)
+
+
 def report(actor, story_id: uuid.UUID, reason, note="") -> ReportOutcome:
     """Report a story. The same person twice counts once (the unique constraint decides).
 
@@ -164,13 +181,7 @@ def report(actor, story_id: uuid.UUID, reason, note="") -> ReportOutcome:
     """
     if not policy.signed_in(actor):
         raise Problem("unauthorized", status=401)
-    if not isinstance(reason, str):
-        raise Problem("missing_field" if reason is None else "bad_type", field="reason")
-    if reason not in REPORT_REASONS:
-        raise Problem("bad_reason", field="reason")
-    if note is None:
-        note = ""
-    note = clean_text(note, "note", NOTE_MAX, multiline=True)
+    reason, note = clean_report(reason, note)
     with write_transaction():
         story = db.session.get(Story, story_id)
         if story is None or not policy.can_view_story(actor, story):
@@ -180,30 +191,37 @@ def report(actor, story_id: uuid.UUID, reason, note="") -> ReportOutcome:
         # The counter lock first: reports of one story are then counted one after another,
         # so the N-th distinct reporter always sees the other N-1.
         revs = RevisionBlock(db.session)
-        now = utcnow()
-        try:
-            with db.session.begin_nested():
-                db.session.add(StoryReport(story_id=story.id, reporter_id=actor.id, reason=reason,
-                                           note=note, created_at=now))
-        except IntegrityError:
-            return ReportOutcome(created=False)
-        audit.record("story.report", actor, story_id=story.id, community_id=story.community_id,
-                     reason=reason)
-        count = db.session.scalar(select(func.count()).select_from(StoryReport).where(
-            StoryReport.story_id == story.id, StoryReport.resolved_at.is_(None)))
-        threshold = reports_to_hide(story.community)
-        hidden = False
-        if story.status == STATUS_PUBLISHED and count >= threshold:
-            story.status = STATUS_HIDDEN
-            story.moderation_reason_code = REASON_REPORTED
-            story.moderation_reason = ""
-            story.moderated_by_id = None
-            story.moderated_at = now
-            story.revision = revs.next()
-            audit.record("story.auto_hide", None, story_id=story.id, community_id=story.community_id,
-                         reports=count, threshold=threshold)
-            hidden = True
+        outcome = file_report(actor, story, reason, note, revs)
         revs.flush()
+    return outcome
+
+
+def file_report(actor, story: Story, reason: str, note: str, revs: RevisionBlock, sync_id=None) -> ReportOutcome:
+    """Store a checked report inside the caller's transaction (which holds the counter lock);
+    hide the story when its open reports reach the threshold. The form, the API and the sync
+    (records.py) come here."""
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.add(StoryReport(story_id=story.id, reporter_id=actor.id, reason=reason, note=note,
+                                       created_at=now, sync_id=sync_id or uuid.uuid4(), revision=revs.next()))
+    except IntegrityError:
+        return ReportOutcome(created=False)
+    audit.record("story.report", actor, story_id=story.id, community_id=story.community_id, reason=reason)
+    count = db.session.scalar(select(func.count()).select_from(StoryReport).where(
+        StoryReport.story_id == story.id, StoryReport.resolved_at.is_(None)))
+    threshold = reports_to_hide(story.community)
+    hidden = False
+    if story.status == STATUS_PUBLISHED and count >= threshold:
+        story.status = STATUS_HIDDEN
+        story.moderation_reason_code = REASON_REPORTED
+        story.moderation_reason = ""
+        story.moderated_by_id = None
+        story.moderated_at = now
+        story.revision = revs.next()
+        audit.record("story.auto_hide", None, story_id=story.id, community_id=story.community_id,
+                     reports=count, threshold=threshold)
+        hidden = True
     return ReportOutcome(created=True, hidden=hidden)
 
 
@@ -223,7 +241,7 @@ def resolve_reports(actor, story_id: uuid.UUID, decision: str, reason="", note="
         now = utcnow()
         if decision != DISMISS or story.status == STATUS_HIDDEN:
             _transition(actor, story, action, code, note, revs, now)
-        _resolve_open_reports(actor, story, decision, now)
+        _resolve_open_reports(actor, story, decision, now, revs)
         revs.flush()
     return story
 

@@ -6,8 +6,6 @@ spoils the others), and answers per item. Pull asks every requested kind for its
 the cursor and merges them in revision order: revisions come from one counter shared by every
 kind, so one cursor covers them all.
 """
-import uuid
-
 from .. import limits, records
 from ..database import write_transaction
 from ..errors import Problem
@@ -25,7 +23,7 @@ def parse_item(index: int, raw) -> records.Item:
     unknown = set(raw) - ENVELOPE_KEYS
     if unknown:
         raise Problem("unknown_field", field=sorted(map(str, unknown))[0][:40])
-    record_id = parse_id(raw.get("id"))
+    record_id = records.parse_uuid(raw.get("id"), "id")
     type_ = raw.get("type", DEFAULT_TYPE)
     kind = records.get(type_) if isinstance(type_, str) else None
     if kind is None:
@@ -39,19 +37,6 @@ def parse_item(index: int, raw) -> records.Item:
     item = records.Item(index, kind.name, op, record_id, base_etag, raw.get("data"))
     item.parsed = kind.parse(item)
     return item
-
-
-def parse_id(value) -> uuid.UUID:
-    """A record id: a UUID in canonical text (the story schema's rule, for every kind)."""
-    if not isinstance(value, str) or len(value) != 36:
-        raise Problem("bad_id", field="id")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise Problem("bad_id", field="id") from None
-    if str(parsed) != value.lower():
-        raise Problem("bad_id", field="id")
-    return parsed
 
 
 def push(actor, raw_items: list) -> list[tuple]:

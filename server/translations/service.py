@@ -9,7 +9,7 @@ import uuid
 from flask_babel import get_locale
 from sqlalchemy import and_, exists, or_, select
 
-from .. import audit, limits, policy
+from .. import audit, limits, policy, records
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -179,39 +179,60 @@ def put(actor, story_id: uuid.UUID, language, data) -> tuple[str, StoryTranslati
             raise Problem("forbidden", status=403)
         language = clean_translation_language(language, story)
         fields = clean_translation(data, story)
-        status = TRANSLATION_PUBLISHED if policy.translation_publishes_directly(actor, story) else TRANSLATION_PENDING
         revs = RevisionBlock(db.session)  # the counter lock serialises writers: no insert race
         translation = find(story.id, language)
-        now = utcnow()
-        if translation is None:
-            translation = StoryTranslation(story_id=story.id, language=language, translator_id=actor.id,
-                                           status=status, created_at=now, updated_at=now, **fields)
-            translation.translator = actor
-            story.translations.append(translation)
-            result = CREATED
-            was_published = False
-        else:
-            if not policy.can_change_translation(actor, translation, story):
-                raise Problem("translation_exists", status=409, field="language")
-            same = (all(getattr(translation, k) == v for k, v in fields.items())
-                    and translation.translator_id == actor.id and translation.status == status)
-            if same:
-                return UNCHANGED, translation
-            was_published = translation.status == TRANSLATION_PUBLISHED
-            for key, value in fields.items():
-                setattr(translation, key, value)
-            translation.translator_id = actor.id
-            translation.translator = actor
-            translation.status = status
-            translation.updated_at = now
-            result = UPDATED
-        if was_published or status == TRANSLATION_PUBLISHED:
-            story.revision = revs.next()  # phones get the new text (or lose the old) on their next pull
-        audit.record("translation.add" if result == CREATED else "translation.update", actor,
-                     story_id=story.id, community_id=story.community_id, language=language, status=status)
-        db.session.flush()
+        if translation is not None and not policy.can_change_translation(actor, translation, story):
+            raise Problem("translation_exists", status=409, field="language")
+        result = write(actor, story, language, fields, revs, translation)
         revs.flush()
-    return result, translation
+    return result, translation if translation is not None else find(story.id, language)
+
+
+def write(actor, story: Story, language: str, fields: dict, revs: RevisionBlock,
+          translation: StoryTranslation | None = None, sync_id: uuid.UUID | None = None) -> str:
+    """Create (``translation`` None) or replace a translation inside the caller's transaction,
+    permissions checked by the caller. The form and the sync (records.py) both come here."""
+    status = TRANSLATION_PUBLISHED if policy.translation_publishes_directly(actor, story) else TRANSLATION_PENDING
+    now = utcnow()
+    if translation is None:
+        translation = StoryTranslation(story_id=story.id, language=language, translator_id=actor.id,
+                                       status=status, created_at=now, updated_at=now,
+                                       sync_id=sync_id or uuid.uuid4(), **fields)
+        translation.translator = actor
+        story.translations.append(translation)
+        result = CREATED
+        was_published = False
+    else:
+        same = (all(getattr(translation, k) == v for k, v in fields.items())
+                and translation.translator_id == actor.id and translation.status == status)
+        if same:
+            return UNCHANGED
+        was_published = translation.status == TRANSLATION_PUBLISHED
+        for key, value in fields.items():
+            setattr(translation, key, value)
+        translation.translator_id = actor.id
+        translation.translator = actor
+        translation.status = status
+        translation.updated_at = now
+        result = UPDATED
+    translation.revision = revs.next()  # its own pull (kind "translation") brings it
+    if was_published or status == TRANSLATION_PUBLISHED:
+        story.revision = revs.next()  # and the story's, which carries its published translations
+    audit.record("translation.add" if result == CREATED else "translation.update", actor,
+                 story_id=story.id, community_id=story.community_id, language=language, status=status)
+    db.session.flush()
+    return result
+
+
+def bury(translation: StoryTranslation, story: Story, revs: RevisionBlock) -> None:
+    """Delete a translation for real, leaving a tombstone for the phones that hold it: those
+    who could read it (the story's audience if it was published, else its facilitators) and
+    its translator."""
+    audience = story.visibility if translation.status == TRANSLATION_PUBLISHED else "facilitators"
+    records.bury("translation", translation.sync_id, revs, community_id=story.community_id,
+                 owner_id=translation.translator_id, audience=audience)
+    if translation in story.translations:
+        story.translations.remove(translation)
 
 
 def remove(actor, story_id: uuid.UUID, language) -> None:
@@ -230,7 +251,7 @@ def remove(actor, story_id: uuid.UUID, language) -> None:
             story.revision = revs.next()
         audit.record("translation.remove", actor, story_id=story.id, community_id=story.community_id,
                      language=translation.language)
-        story.translations.remove(translation)
+        bury(translation, story, revs)
         db.session.flush()
         revs.flush()
 
@@ -254,11 +275,12 @@ def review(actor, translation_id: int, action: str) -> StoryTranslation | None:
                 return translation
             translation.status = TRANSLATION_PUBLISHED
             translation.updated_at = utcnow()
+            translation.revision = revs.next()
             story.revision = revs.next()
         else:
             if before == TRANSLATION_PUBLISHED:
                 story.revision = revs.next()
-            story.translations.remove(translation)
+            bury(translation, story, revs)
         audit.record(f"translation.{action}", actor, story_id=story.id, community_id=story.community_id,
                      language=translation.language, **{"from": before})
         db.session.flush()
@@ -302,8 +324,9 @@ def forget_translator(person, delete: bool, revs: RevisionBlock) -> None:
         if translation.status == TRANSLATION_PUBLISHED and story.revision is not None:
             story.revision = revs.next()
         if delete:
-            story.translations.remove(translation)
+            bury(translation, story, revs)
         else:
+            translation.revision = revs.next()
             translation.translator_id = None
             translation.translator = None
             translation.translator_display = "anonymous"
