@@ -10,8 +10,9 @@ attaches without editing it.
 
 Each point is a plain list, called in the order the functions were registered (the order in
 which create_app imports the domains, so the same on every run); registering a function twice
-is a no-op (init_app runs once per app). With nothing registered, each point does what a
-server without those domains would do, as its docstring says.
+is a no-op (init_app runs once per app). Functions at one point must not depend on each other's
+order: each adds its own keys, or deletes its own records. With nothing registered, each point
+does what a server without those domains would do, as its docstring says.
 
 The HTML pages (routes.py) use the page points: the feed, a story's page and the write form
 stay in stories/, and the templates include the other domains' partials (the view layer).
