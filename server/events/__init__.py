@@ -9,3 +9,13 @@ from ..personal_data import register as register_personal_data  # noqa: E402
 from . import personal_data as _part  # noqa: E402
 
 register_personal_data(_part.PART)  # its share of a person's data download and account deletion
+
+from ..stories import hooks as story_hooks  # noqa: E402
+from . import service as _service  # noqa: E402
+
+# What events add to stories (stories/hooks.py): the check of the event a story names, the
+# event on the story's page, and the write form's choice of event.
+story_hooks.register_content_check(_service.check_story_event)
+story_hooks.register_story_page_context(_service.story_page_context)
+story_hooks.register_write_page_context(_service.write_page_context)
+story_hooks.register_form_content(_service.form_content)

@@ -112,6 +112,22 @@ def event_for_story(viewer, event_id: int | None, community_id: int) -> Event | 
     return event
 
 
+def check_story_event(actor, content, community: Community) -> None:
+    """A story being written may name only an event of its own community that its author may
+    see (a stories/hooks.py content check)."""
+    event_for_story(actor, content.event, community.id)
+
+
+def write_page_context(viewer, form) -> dict:
+    """The write form's "Told at an event" choices (a stories/hooks.py write page context)."""
+    return {"event_groups": events_for_stories(viewer)}
+
+
+def form_content(actor, form) -> dict:
+    """The event chosen in the write form (a stories/hooks.py form content)."""
+    return {"event": parse_event_choice(form.event.data)}
+
+
 def members_of(community: Community) -> list[Account]:
     """Who can be linked as an attendee: the community's members, by username."""
     return list(db.session.scalars(select(Account).join(Membership, Membership.account_id == Account.id)
@@ -312,6 +328,11 @@ def told_at(viewer, story) -> Event | None:
     if event is None or not policy.can_view_events(viewer, event.community_id):
         return None
     return event
+
+
+def story_page_context(viewer, story, args) -> dict:
+    """The event a story was told at, on its page (a stories/hooks.py story page context)."""
+    return {"event": told_at(viewer, story)}
 
 
 def attended_by(person) -> list[dict]:

@@ -5,12 +5,20 @@ bp = Blueprint("media", __name__)
 
 
 def init_app(app) -> None:
-    """Register the blueprint and the hook that deletes withdrawn stories' files."""
+    """Register the blueprint, what media adds to stories and the hook that deletes withdrawn
+    stories' files."""
     from . import routes  # noqa: F401  (attach the views to bp)
+    from . import service
     from .service import count_received, duration_seconds, format_duration, install_release_hook, story_media
     from ..personal_data import register as register_personal_data
+    from ..stories import hooks as story_hooks
     from . import personal_data as part
     register_personal_data(part.PART)  # its share of a person's data download and account deletion
+    # What media adds to stories (stories/hooks.py): which files are stored, the write form's
+    # photo and recording, and the files' release when a story is withdrawn.
+    story_hooks.register_media_store(service.stored_hashes)
+    story_hooks.register_form_content(service.form_content)
+    story_hooks.register_withdrawal_hook(service.release_with_story)
     app.register_blueprint(bp)
     install_release_hook()
     if app.config.get("MEDIA_COUNT_RECEIVED"):

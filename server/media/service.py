@@ -41,7 +41,8 @@ READ_SIZE = 64 * 1024
 # --- Looking files up --------------------------------------------------------------------
 
 def stored_hashes(hashes) -> set[str]:
-    """Which of these SHA-256 the store holds (the story service's ``media_missing`` check)."""
+    """Which of these SHA-256 the store holds (the story service's ``media_missing`` check,
+    through a stories/hooks.py media store)."""
     wanted = [h for h in set(hashes) if isinstance(h, str)]
     if not wanted:
         return set()
@@ -391,12 +392,18 @@ def ingest_upload(owner, fileobj) -> str:
 def release_after_commit(hashes) -> None:
     """Delete these files once the current transaction commits, if no story references them.
 
-    Called by the story service when a story is withdrawn; after the commit so that a
+    Called when a story is withdrawn (release_with_story); after the commit so that a
     rolled-back withdrawal never loses a file.
     """
     hashes = [h for h in (hashes or []) if isinstance(h, str) and SHA256_RE.match(h)]
     if hashes:
         db.session().info.setdefault("kultialogo_media_release", set()).update(hashes)
+
+
+def release_with_story(actor, story, revs) -> None:
+    """A withdrawn story's files go once the withdrawal commits, if no other story uses them
+    (a stories/hooks.py withdrawal hook: it runs while the story still names its files)."""
+    release_after_commit(story.media)
 
 
 def install_release_hook() -> None:
@@ -502,6 +509,11 @@ def ingest_form_files(owner, **files) -> list[str]:
         if sha256 not in hashes:
             hashes.append(sha256)
     return hashes
+
+
+def form_content(actor, form) -> dict:
+    """The write form's photo and recording, stored now (a stories/hooks.py form content)."""
+    return {"media": ingest_form_files(actor, photo=form.photo.data, audio=form.audio.data)}
 
 
 def story_media(story) -> list[dict]:

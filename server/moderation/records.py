@@ -94,15 +94,4 @@ class ReportKind(records.Kind):
         return sorted(out, key=lambda change: change[0])[:limit]
 
 
-def forget_story(story, revs) -> None:
-    """The story is withdrawn: its reports go (a note may quote it), each leaving a tombstone
-    for the reporter and the community's facilitators. The audit log keeps that it was
-    reported, by whom and why, without the text."""
-    for report in db.session.scalars(select(StoryReport).where(StoryReport.story_id == story.id)):
-        records.bury(NAME, report.sync_id, revs, community_id=story.community_id,
-                     owner_id=report.reporter_id, audience="facilitators")
-        db.session.delete(report)
-    db.session.flush()
-
-
 KIND = ReportKind()

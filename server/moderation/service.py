@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit, limits, policy
+from .. import audit, limits, policy, records
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -24,6 +24,7 @@ from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, S
 from ..timeutil import utcnow
 from ..userinput import clean_text
 from .models import MODERATION_REASONS, REASON_REPORTED, REPORT_REASONS, StoryReport
+from .reasons import moderation_reason_text
 
 NOTE_MAX = limits.REPORT_NOTE_MAX
 
@@ -336,3 +337,30 @@ def has_reported(viewer, story_id) -> bool:
         return False
     return db.session.scalar(select(func.count()).select_from(StoryReport).where(
         StoryReport.story_id == story_id, StoryReport.reporter_id == viewer.id)) > 0
+
+
+# --- Attached to stories (stories/hooks.py) -------------------------------------------------
+
+def add_reason_to_story_view(story, viewer, view: dict) -> None:
+    """Why a story was rejected or hidden, in its sync view, for its author only: a code, its
+    words in the requester's language, and the facilitator's own note (moderation_reason, as
+    before codes existed). A stories/hooks.py view extender."""
+    if story.status not in (STATUS_REJECTED, STATUS_HIDDEN) or not policy.is_author(viewer, story):
+        return
+    if story.moderation_reason_code:
+        view["moderation_reason_code"] = story.moderation_reason_code
+        view["moderation_reason_text"] = moderation_reason_text(story.moderation_reason_code)
+    if story.moderation_reason:
+        view["moderation_reason"] = story.moderation_reason
+
+
+def delete_reports_with_story(actor, story: Story, revs: RevisionBlock) -> None:
+    """Reports on a story go with its content: a reporter's note may quote the story. (The
+    audit log keeps that it was reported, by whom and why, without text.) A stories/hooks.py
+    withdrawal hook. Each leaves a tombstone for the reporter's and the moderators' phones."""
+    for sync_id, reporter_id in db.session.execute(select(StoryReport.sync_id, StoryReport.reporter_id)
+                                                   .where(StoryReport.story_id == story.id)).all():
+        records.bury("report", sync_id, revs, community_id=story.community_id, owner_id=reporter_id,
+                     audience="facilitators")
+    db.session.execute(delete(StoryReport).where(StoryReport.story_id == story.id)
+                       .execution_options(synchronize_session=False))

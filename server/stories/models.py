@@ -82,7 +82,8 @@ class Story(db.Model):
     community = relationship("Community", lazy="joined")
     conflicts: Mapped[list["StoryConflict"]] = relationship(
         back_populates="story", cascade="all, delete-orphan", order_by="StoryConflict.id")
-    # People's translations (translations/models.py); erase_content deletes them with the text.
+    # People's translations (translations/models.py); they go with the text (erase_content runs
+    # the translations domain's withdrawal hook).
     translations: Mapped[list["StoryTranslation"]] = relationship(  # noqa: F821
         back_populates="story", cascade="all, delete-orphan", passive_deletes=True,
         order_by="StoryTranslation.language")

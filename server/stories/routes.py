@@ -1,3 +1,9 @@
+"""The feed, a story's page and the write form: thin views over service.py.
+
+What other domains show on these pages (the feed's language menu and translations, the event
+a story was told at, the write form's events, photo and recording) comes from the page hooks
+in hooks.py, which those domains fill in; the templates include their partials.
+"""
 import uuid
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -7,14 +13,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import policy
+from ..communities.models import Community
 from ..errors import Problem
-from ..events import service as events
 from ..extensions import db
-from ..media.service import ingest_form_files
-from . import bp, service
+from . import bp, hooks, service
 from .forms import SelectChoice, StoryForm
-from ..translations import service as translations
-from .schema import clean_language, parse_story_id, validate_content
+from .schema import parse_story_id, validate_content
+
+# What the templates read when no domain adds it (hooks.py): no language menu, no
+# translations, no event.
+FEED_DEFAULTS = {"language": None, "languages": [], "translated": {}}
+STORY_PAGE_DEFAULTS = {"event": None, "translation": None}
+WRITE_PAGE_DEFAULTS = {"event_groups": []}
 
 
 def _viewer():
@@ -24,35 +34,26 @@ def _viewer():
 @bp.get("/")
 def feed():
     viewer = _viewer()
-    language = request.args.get("language") or None
-    if language:
-        try:
-            language = clean_language(language)
-        except Problem:
-            language = None  # an unknown tag filters nothing rather than failing the page
-    # The original or a published translation in that language (translations/).
-    where = (translations.language_clause(language),) if language else ()
+    # Narrowed by the domains' filters (translations/: ?language=, original or translated).
+    where = hooks.feed_filters(viewer, request.args)
     # Keyset pages (?older=, ?newer=); an old ?page=N link shows the newest page.
     page = service.feed_page(viewer, current_app.config["FEED_PAGE_SIZE"], where=where,
                              older=request.args.get("older"), newer=request.args.get("newer"))
     return render_template("stories/feed.html", stories=page.stories, newer=page.newer, older=page.older,
-                           language=language, languages=translations.feed_languages(viewer),
-                           translated=translations.for_feed(page.stories, language or None))
+                           **{**FEED_DEFAULTS, **hooks.feed_context(viewer, page.stories, request.args)})
 
 
 @bp.get("/stories/<uuid:story_id>")
 def show(story_id):
     story = service.get_story_for(_viewer(), story_id)
-    event = events.told_at(_viewer(), story)
-    return render_template("stories/show.html", story=story, event=event,
-                           **translations.story_page(_viewer(), story, request.args),
+    return render_template("stories/show.html", story=story,
+                           **{**STORY_PAGE_DEFAULTS, **hooks.story_page_context(_viewer(), story, request.args)},
                            can_moderate=policy.can_moderate_story(_viewer(), story),
                            can_withdraw=policy.can_withdraw_story(_viewer(), story),
                            can_see_consent=policy.can_see_consent(_viewer(), story))
 
 
 def _community_choices(account):
-    from ..communities.models import Community
     locale = str(get_locale())
     if account.is_admin:
         communities = db.session.scalars(select(Community).order_by(Community.slug)).all()
@@ -63,7 +64,7 @@ def _community_choices(account):
 
 def _write_page(form, status=200):
     return render_template("stories/write.html", form=form,
-                           event_groups=events.events_for_stories(current_user)), status
+                           **{**WRITE_PAGE_DEFAULTS, **hooks.write_page_context(current_user, form)}), status
 
 
 @bp.route("/write", methods=["GET", "POST"])
@@ -80,13 +81,14 @@ def write():
     if form.validate_on_submit():
         try:
             story_id = parse_story_id(form.id.data)
-            media = ingest_form_files(current_user, photo=form.photo.data, audio=form.audio.data)
             content = validate_content({
-                "media": media, "title": form.title.data, "body": form.body.data, "language": form.language.data,
+                "media": [], "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": form.community.data, "visibility": form.visibility.data,
                 "author_display": form.author_display.data, "place": form.place.data or "",
-                "about_minor": bool(form.about_minor.data), "event": events.parse_event_choice(form.event.data),
-                "consent": {"kind": "self", "guardian": bool(form.guardian_consent.data)}})
+                "about_minor": bool(form.about_minor.data), "event": None,
+                "consent": {"kind": "self", "guardian": bool(form.guardian_consent.data)},
+                # The photo and recording (media/, stored here), the event chosen (events/).
+                **hooks.form_content(current_user, form)})
             outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
         except Problem as problem:
             field = getattr(form, (problem.field or "").split(".")[0], None)

@@ -7,19 +7,18 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .. import policy
+from .. import audit, policy
 from ..communities.models import Community
 from ..database import forget_traces, insert_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
 from ..timeutil import as_utc, isoformat, utcnow
-from .models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
-                     STATUS_WITHDRAWN, Story, StoryConflict)
+from . import hooks
+from .models import STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story, StoryConflict
 from .schema import StoryContent, parse_time
 
 # Push results (contract names).
@@ -82,18 +81,9 @@ def story_view(story: Story, viewer=None) -> dict:
     if not policy.can_see_consent(viewer, story):
         # Who recorded the consent, and when, is for the author and moderators only.
         view["consent"] = {**view["consent"], "recorded_by": None, "at": None}
-    if story.status in (STATUS_REJECTED, STATUS_HIDDEN) and policy.is_author(viewer, story):
-        # Why, for the author only: a code, its words in the requester's language, and the
-        # facilitator's own note (moderation_reason, as before codes existed).
-        if story.moderation_reason_code:
-            from ..moderation.reasons import moderation_reason_text
-            view["moderation_reason_code"] = story.moderation_reason_code
-            view["moderation_reason_text"] = moderation_reason_text(story.moderation_reason_code)
-        if story.moderation_reason:
-            view["moderation_reason"] = story.moderation_reason
-    # People's published translations (translations/): a change to one gives the story a new revision.
-    from ..translations.service import translations_view
-    view["translations"] = translations_view(story)
+    # What the domains built on stories add (hooks.py): the moderation reason for the author,
+    # people's published translations.
+    hooks.extend_view(story, viewer, view)
     if policy.is_author(viewer, story):
         view["conflicts"] = [
             {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
@@ -135,20 +125,19 @@ def check_community(actor, content: StoryContent, communities: Communities) -> C
         raise Problem("unknown_community", field="community")
     if not communities.may_post(actor, community):
         raise Problem("forbidden", status=403, field="community")
-    if content.event is not None:
-        from ..events.service import event_for_story  # late: events imports stories
-        event_for_story(actor, content.event, community.id)
+    hooks.check_content(actor, content, community)  # the event it names (events/), ...
     return community
 
 
 def missing_media(hashes) -> tuple[str, ...]:
     """Media a story names that the server does not hold yet.
 
-    The media store arrives with the tus upload endpoint; until a file is stored there,
+    The media store (media/, over tus) says which it holds; until a file is stored there,
     every referenced hash is missing, so the client knows to upload first.
     """
-    from ..media.service import stored_hashes  # late: media imports stories
-    have = stored_hashes(hashes)
+    if not hashes:
+        return ()
+    have = hooks.stored_media(hashes)
     return tuple(h for h in hashes if h not in have)
 
 
@@ -361,12 +350,9 @@ def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing=LOOKUP
         return Outcome(REJECTED, problem=Problem("forbidden", status=403, field="id"))
     if story.status == STATUS_WITHDRAWN:
         return Outcome(UNCHANGED, story)
-    from ..media.service import release_after_commit
-    release_after_commit(story.media)  # files no other story uses go once this commits
-    from .. import audit
     audit.record("story.withdraw", actor, story_id=story.id, community_id=story.community_id,
                  as_recorder=not policy.is_author(actor, story))
-    erase_content(story)
+    erase_content(actor, story, revs=revs)
     story.status = STATUS_WITHDRAWN
     story.updated_at = now
     story.revision = revs.next()
@@ -374,7 +360,12 @@ def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing=LOOKUP
     return Outcome(UPDATED, story)
 
 
-def erase_content(story: Story) -> None:
+def erase_content(actor, story: Story, *, revs: RevisionBlock) -> None:
+    """Delete a story's content for real, and what hangs on it, inside the caller's write
+    transaction: the withdrawal hooks (hooks.py) go first, while the story still names its
+    files, translations and reports (media releases its files once this commits; people's
+    translations and the reports on it are deleted, a reporter's note may quote the story)."""
+    hooks.before_erasing(actor, story, revs)
     story.title = ""
     story.body = ""
     story.media = []
@@ -387,21 +378,7 @@ def erase_content(story: Story) -> None:
     story.moderation_reason_code = None
     story.etag = ""
     story.conflicts.clear()
-    story.translations.clear()  # people's translations of it go too (delete-orphan)
-    # Reports on it go with it: a reporter's note may quote the story. (The audit log keeps
-    # that it was reported, by whom and why, without text.)
-    from ..moderation.models import StoryReport  # late: moderation imports stories
-    db.session.execute(sa_delete(StoryReport).where(StoryReport.story_id == story.id)
-                       .execution_options(synchronize_session=False))
     forget_traces()  # and SQLite's WAL is checkpointed once this commits
-
-
-# --- Moderation -------------------------------------------------------------------------
-
-def moderate(actor, story_id: uuid.UUID, action: str, reason: str = "", note: str = "") -> Story:
-    """Publish, reject, hide or unhide a story (the logic lives in moderation/service.py)."""
-    from ..moderation.service import moderate as _moderate
-    return _moderate(actor, story_id, action, reason, note)
 
 
 # --- Forms ------------------------------------------------------------------------------
@@ -412,7 +389,6 @@ def audit_consent(actor, story_id, community_id, content: StoryContent, via: str
     consent = content.consent
     if consent["kind"] == "self" and not consent.get("guardian"):
         return
-    from .. import audit
     audit.record("story.consent", actor, story_id=story_id, community_id=community_id, kind=consent["kind"],
                  guardian=bool(consent.get("guardian")), about_minor=content.about_minor, at=consent.get("at"),
                  via=via)

@@ -16,7 +16,7 @@ class StoryTranslation(db.Model):
     """One person's translation of a story into one language (one per story and language).
 
     Deleted with the story's content (withdrawal, deletion): ON DELETE CASCADE and
-    stories.service.erase_content.
+    service.delete_with_story (a withdrawal hook that stories.service.erase_content runs).
     """
     __tablename__ = "story_translations"
     __table_args__ = (

@@ -127,10 +127,4 @@ class TranslationKind(records.Kind):
         return sorted(out, key=lambda change: change[0])[:limit]
 
 
-def forget_story(story, revs) -> None:
-    """The story is withdrawn: its translations go, each leaving a tombstone."""
-    for translation in list(story.translations):
-        service.bury(translation, story, revs)
-
-
 KIND = TranslationKind()

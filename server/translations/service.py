@@ -82,6 +82,12 @@ def translations_view(story) -> list[dict]:
              "updated_at": isoformat(t.updated_at)} for t in published(story)]
 
 
+def add_to_story_view(story, viewer, view: dict) -> None:
+    """The story's sync view carries its published translations (a stories/hooks.py view
+    extender): a change to one gives the story a new revision."""
+    view["translations"] = translations_view(story)
+
+
 def reader_tag(locale=None) -> str:
     return str(locale or get_locale()).replace("_", "-")
 
@@ -148,6 +154,32 @@ def feed_languages(viewer) -> list[str]:
         scopes.append(clause if owner is None else and_(clause, FeedLanguageCount.owner_id == owner))
     return sorted(set(db.session.scalars(select(FeedLanguageCount.language)
                                          .where(or_(*scopes), FeedLanguageCount.stories > 0).distinct())))
+
+
+def feed_language(args) -> str | None:
+    """The feed's ``?language=`` as a clean tag; None for none (an unknown tag filters nothing
+    rather than failing the page)."""
+    language = args.get("language") or None
+    if language:
+        try:
+            return clean_language(language)
+        except Problem:
+            return None
+    return None
+
+
+def feed_filter(viewer, args) -> list:
+    """The feed narrowed to ``?language=`` (a stories/hooks.py feed filter): the original or a
+    published translation in that language."""
+    language = feed_language(args)
+    return [language_clause(language)] if language else []
+
+
+def feed_context(viewer, stories, args) -> dict:
+    """The feed page's language menu and, for each story, the translation in the language asked
+    for or the reader's (a stories/hooks.py feed context)."""
+    language = feed_language(args)
+    return {"language": language, "languages": feed_languages(viewer), "translated": for_feed(stories, language)}
 
 
 def find(story_id, language: str) -> StoryTranslation | None:
@@ -302,6 +334,13 @@ def review_queue(viewer, community_id: int | None = None) -> list[StoryTranslati
             return []
         query = query.where(Story.community_id.in_(ids))
     return list(db.session.scalars(query.order_by(StoryTranslation.created_at, StoryTranslation.id)))
+
+
+def delete_with_story(actor, story: Story, revs: RevisionBlock) -> None:
+    """People's translations of a story go with its content (a stories/hooks.py withdrawal
+    hook), each leaving a tombstone for the phones that hold it."""
+    for translation in list(story.translations):
+        bury(translation, story, revs)  # delete-orphan: deleted at the next flush
 
 
 # --- A person's data ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from kultialogo.extensions import db
+from kultialogo.moderation import service as moderation
 from kultialogo.revisions import RevisionBlock
 from kultialogo.stories import service as stories
 from kultialogo.stories.models import Story
@@ -29,7 +30,7 @@ CONTENT_KEYS = {"title", "body", "language", "community", "visibility", "author_
 
 
 def moderate(story_id, action, by):
-    stories.moderate(by.account, uuid.UUID(story_id), action, "reason given" if action == "reject" else "")
+    moderation.moderate(by.account, uuid.UUID(story_id), action, "reason given" if action == "reject" else "")
 
 
 @pytest.fixture

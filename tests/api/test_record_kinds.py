@@ -216,6 +216,31 @@ def test_a_deleted_translation_reaches_those_who_held_it_as_a_tombstone(client, 
     assert words["id"] not in of_type(items, "translation")  # never his to hold
 
 
+def test_a_withdrawal_reaches_the_phone_as_a_tombstone_of_every_record_on_the_story(client, people):
+    fatima, amina = people["facilitator_a"], people["participant_a"]
+    story = f.item(visibility="community")
+    words = translation(story["id"])
+    push(client, fatima, story, words)
+    complaint = report(story["id"], note="It names the school")
+    push_one(client, amina, complaint)
+    held, cursor = pull_kinds(client, fatima)
+    assert {words["id"], complaint["id"], story["id"]} <= {item["id"] for item in held}
+    withdrawn = push_one(client, fatima, f.item(story["id"], op="withdraw"))
+    assert withdrawn["result"] == "updated"
+    items, _ = pull_kinds(client, fatima, cursor=cursor)
+    gone = {(item["type"], item["id"]) for item in items if item.get("deleted")}
+    assert gone == {("story", story["id"]), ("translation", words["id"]), ("report", complaint["id"])}
+    # The reporter learns it too; someone from another community learns nothing.
+    items, _ = pull_kinds(client, amina)
+    assert ("report", complaint["id"]) in {(i["type"], i["id"]) for i in items if i.get("deleted")}
+    items, _ = pull_kinds(client, people["participant_b"])
+    assert not {words["id"], complaint["id"]} & {i["id"] for i in items}
+    assert count_rows(StoryTranslation) == 0 and count_rows(StoryReport) == 0
+    # A late replay of the report does not bring it back.
+    late = push_one(client, amina, complaint)
+    assert late["result"] == "rejected" and late["error"]["code"] == "deleted"
+
+
 # --- Many phones at once ---------------------------------------------------------------------
 
 THREADS = 8

@@ -175,7 +175,7 @@ def test_story_sent_after_the_session_ended_waits_for_sign_in_then_goes(app, peo
 def test_the_author_reads_why_a_story_was_not_published_in_their_list(app, people, live_server, context):
     import uuid
     from kultialogo.extensions import db
-    from kultialogo.stories import service
+    from kultialogo.moderation import service
     from tests import factories as f
     page = _ready_to_write(context, live_server.url)
     write_story(page, "Our street in winter")

@@ -340,8 +340,8 @@ def test_the_write_form_offers_the_events_and_stores_the_choice(app, world):
     outsider = Fresh(app)
     public_id = _story_at(world["amina"], older.id)
     db.session.rollback()
-    from kultialogo.stories import service as stories
-    stories.moderate(world["giulia"], public_id, "publish")
+    from kultialogo.moderation import service as moderation
+    moderation.moderate(world["giulia"], public_id, "publish")
     page = outsider.get(f"/stories/{public_id}").get_data(as_text=True)
     assert "Told at the library" in page and "Told at" not in page.replace("Told at the library", "")
 

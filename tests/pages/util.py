@@ -2,6 +2,7 @@
 import re
 import uuid
 
+from kultialogo.moderation import service as moderation
 from kultialogo.stories import service
 from kultialogo.stories.schema import validate_content
 from tests import factories as f
@@ -17,7 +18,7 @@ def story(author, title, *, community="siena", visibility="public", body="A day 
 
 def moderate(actor, story_obj, *actions, reason=""):
     for action in actions:
-        service.moderate(actor, story_obj.id, action, reason)
+        moderation.moderate(actor, story_obj.id, action, reason)
     return story_obj
 
 

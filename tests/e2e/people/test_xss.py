@@ -9,8 +9,8 @@ import pytest
 from kultialogo.accounts import codes
 from kultialogo.database import write_transaction
 from kultialogo.extensions import db
+from kultialogo.moderation import service as moderation
 from kultialogo.people import service as people_service
-from kultialogo.stories import service as stories
 from kultialogo.stories.models import Story
 from kultialogo.stories.schema import validate_content
 from tests import factories as f
@@ -58,7 +58,7 @@ def corpus(app):
                                body="\n\n".join(PAYLOADS), place=place[:120],
                                author_display=["name", "pseudonym", "anonymous"][n % 3]))
     rejected = make_story(author, visibility="community", status="pending", title=PAYLOADS[0])
-    stories.moderate(fac, rejected.id, "reject", "\n".join(PAYLOADS))
+    moderation.moderate(fac, rejected.id, "reject", "\n".join(PAYLOADS))
     pending = make_story(author, visibility="community", status="pending", title=PAYLOADS[3], body=PAYLOADS[5])
     for label in SHORT[:4]:
         codes.create_join_code(fac, f.community("a"), days=2, max_uses=2, label=label)
