@@ -86,6 +86,10 @@ class Kind:
     name: str = ""
     ops: tuple = (UPSERT, DELETE)
     data_keys: frozenset = frozenset()
+    # OpenAPI schemas (api/openapi.py describes every registered kind from these): what a push's
+    # "data" holds, and the record as push answers and pulls show it.
+    data_schema: dict = {"type": "object"}
+    view_schema: dict = {"type": "object"}
 
     def parse(self, item: Item) -> object:
         """Check item.data without the database; raise Problem, or return what apply() needs."""

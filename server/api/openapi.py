@@ -3,7 +3,7 @@
 tests/api/test_openapi.py checks it is valid and that every documented path and method is
 served (and every API route documented), so it cannot drift from the code.
 """
-from .. import limits
+from .. import limits, records
 from ..errors import MESSAGES
 from ..stories.models import AUTHOR_DISPLAYS, CONSENT_KINDS, STATUSES, VISIBILITIES
 from ..moderation.models import MODERATION_REASONS, REASON_REPORTED, REPORT_REASONS
@@ -30,6 +30,17 @@ def openapi_document() -> dict:
         "429": _problem_ref("Rate limited; see Retry-After"),
         "503": _problem_ref("Overloaded or in maintenance; see Retry-After"),
     }
+    # Every registered record kind, described by its own schemas (records.Kind); stories by the
+    # StoryData and Story schemas below, which grew here before kinds had schemas of their own.
+    title = lambda name: "".join(part.title() for part in name.split("_"))  # noqa: E731
+    data_ref = lambda name: ref("StoryData" if name == "story" else f"{title(name)}Data")  # noqa: E731
+    kind_schemas = {}
+    for name in records.names():
+        if name != "story":
+            kind = records.get(name)
+            kind_schemas[f"{title(name)}Data"] = kind.data_schema
+            kind_schemas[f"{title(name)}Record"] = kind.view_schema
+    record_refs = [ref("Story"), ref("Tombstone")] + [ref(f"{title(n)}Record") for n in records.names() if n != "story"]
     translation_result = {"allOf": [ref("Translation"), {"type": "object", "properties": {
         "result": {"type": "string", "enum": ["created", "updated", "unchanged"]},
         "story": {"type": "string", "format": "uuid"},
@@ -109,21 +120,29 @@ def openapi_document() -> dict:
                                    "description": "As the translator chose to be shown; null when anonymous"},
                     "updated_at": {"type": "string", "format": "date-time"}}},
                 "Tombstone": {"type": "object", "required": ["id", "deleted", "revision"], "properties": {
+                    "type": {"type": "string", "description": "The record kind (absent in the story-only shape)"},
                     "id": {"type": "string", "format": "uuid"}, "deleted": {"type": "boolean", "enum": [True]},
                     "revision": {"type": "integer"}}},
                 "PushItem": {"type": "object", "required": ["id"], "properties": {
-                    "type": {"type": "string", "enum": ["story"], "default": "story"},
-                    "op": {"type": "string", "enum": ["upsert", "withdraw"], "default": "upsert"},
+                    "type": {"type": "string", "enum": records.names(), "default": "story",
+                             "description": "The record kind (docs/sync.md, Record kinds)"},
+                    "op": {"type": "string", "enum": sorted({op for name in records.names()
+                                                              for op in records.get(name).ops}),
+                           "default": "upsert", "description": "Which a kind takes: see its *Data schema"},
                     "id": {"type": "string", "format": "uuid"},
                     "base_etag": {"type": "string", "nullable": True},
-                    "data": ref("StoryData")}},
-                "PushResult": {"type": "object", "required": ["id", "result", "story", "error", "missing_media"],
+                    "data": {"oneOf": [data_ref(name) for name in records.names()]}}},
+                "PushResult": {"type": "object", "required": ["id", "result", "record", "error", "missing_media"],
                                "properties": {
+                                   "type": {"type": "string", "nullable": True},
                                    "id": {"type": "string", "nullable": True},
                                    "result": {"type": "string", "enum": PUSH_RESULTS},
-                                   "story": {"nullable": True, "oneOf": [ref("Story"), ref("Tombstone")]},
+                                   "record": {"nullable": True, "oneOf": record_refs},
+                                   "story": {"nullable": True, "oneOf": [ref("Story"), ref("Tombstone")],
+                                             "description": "Story items only: the same as record"},
                                    "error": {"nullable": True, "allOf": [ref("Problem")]},
                                    "missing_media": {"type": "array", "items": {"type": "string"}}}},
+                **kind_schemas,
             },
         },
         "paths": {
@@ -164,16 +183,18 @@ def openapi_document() -> dict:
                     "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
                     **errors}}},
             "/api/v1/sync/pull": {"get": {
-                "summary": "Stories visible to the requester changed after the cursor, oldest first",
+                "summary": "Records of the asked kinds visible to the requester changed after the cursor, oldest first",
                 "security": [{}, {"bearer": []}, {"session": []}],
                 "parameters": [
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                  "maximum": limits.PULL_MAX_LIMIT,
                                                                  "default": limits.PULL_DEFAULT_LIMIT}},
+                    {"name": "kinds", "in": "query", "schema": {"type": "string"}, "example": ",".join(records.names()),
+                     "description": "Comma-separated record kinds; absent: stories only, without 'type'"},
                     {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
                 "responses": {"200": _json({"type": "object", "properties": {
-                    "items": {"type": "array", "items": {"oneOf": [ref("Story"), ref("Tombstone")]}},
+                    "items": {"type": "array", "items": {"oneOf": record_refs}},
                     "cursor": {"type": "string"}, "more": {"type": "boolean"},
                     "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
                     "304": {"description": "Feed unchanged for this If-None-Match"},

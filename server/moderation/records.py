@@ -9,13 +9,13 @@ quote it), each leaving a tombstone for those phones.
 """
 from sqlalchemy import or_, select
 
-from .. import policy, records
+from .. import limits, policy, records
 from ..errors import Problem
 from ..extensions import db
 from ..stories.models import Story
 from ..timeutil import isoformat
 from . import service
-from .models import StoryReport
+from .models import REPORT_REASONS, StoryReport
 
 NAME = "report"
 CONTENT_KEYS = ("story", "reason", "note")
@@ -61,10 +61,20 @@ class ReportBatch(records.Batch):
             select(StoryReport).where(StoryReport.sync_id == item.id))))
 
 
+_DATA = {"story": {"type": "string", "format": "uuid"},
+         "reason": {"type": "string", "enum": list(REPORT_REASONS)},
+         "note": {"type": "string", "maxLength": limits.REPORT_NOTE_MAX}}
+
+
 class ReportKind(records.Kind):
     name = NAME
     ops = (records.UPSERT,)  # a report is dealt with by a facilitator, not taken back
     data_keys = frozenset(CONTENT_KEYS + SERVER_KEYS)
+    data_schema = {"type": "object", "required": ["story", "reason"], "properties": _DATA}
+    view_schema = {"type": "object", "properties": {
+        "type": {"type": "string", "enum": [NAME]}, "id": {"type": "string", "format": "uuid"}, **_DATA,
+        "created_at": {"type": "string", "format": "date-time"}, "resolved": {"type": "boolean"},
+        "revision": {"type": "integer"}}}
 
     def parse(self, item: records.Item):
         data = super().parse(item)

@@ -7,7 +7,7 @@ language slot that belongs to one translation per story.
 """
 from sqlalchemy import and_, or_, select
 
-from .. import policy, records
+from .. import limits, policy, records
 from ..errors import Problem
 from ..extensions import db
 from ..stories.models import Story
@@ -96,9 +96,21 @@ def _may_pull(viewer, translation) -> bool:
     return translation.status == TRANSLATION_PUBLISHED and policy.can_read_in_feed(viewer, translation.story)
 
 
+_TEXT = {"title": {"type": "string", "maxLength": limits.STORY_TITLE_MAX},
+         "body": {"type": "string", "maxLength": limits.STORY_BODY_MAX}}
+_DATA = {"story": {"type": "string", "format": "uuid"},
+         "language": {"type": "string", "description": "BCP 47 tag, never the story's own language"},
+         **_TEXT, "translator_display": {"type": "string", "enum": ["pseudonym", "name", "anonymous"]}}
+
+
 class TranslationKind(records.Kind):
     name = NAME
     data_keys = frozenset(CONTENT_KEYS + SERVER_KEYS)
+    data_schema = {"type": "object", "required": ["story", "language", "title", "body"], "properties": _DATA}
+    view_schema = {"type": "object", "properties": {
+        "type": {"type": "string", "enum": [NAME]}, "id": {"type": "string", "format": "uuid"}, **_DATA,
+        "translator": {"type": "string", "nullable": True}, "status": {"type": "string", "enum": ["published", "pending"]},
+        "revision": {"type": "integer"}, "etag": {"type": "string"}}}
 
     def parse(self, item: records.Item):
         data = super().parse(item)

@@ -60,3 +60,16 @@ def test_every_problem_code_the_server_uses_is_in_the_documented_enum(client):
     from kultialogo.errors import MESSAGES
     doc = client.get("/api/v1/openapi.json").get_json()
     assert set(doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]) == set(MESSAGES)
+
+
+def test_every_record_kind_is_described(client):
+    from kultialogo import records
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    assert doc["components"]["schemas"]["PushItem"]["properties"]["type"]["enum"] == records.names()
+    for name in records.names():
+        if name == "story":
+            continue
+        title = "".join(part.title() for part in name.split("_"))
+        assert schemas[f"{title}Data"]["properties"], name
+        assert {"type", "id", "revision"} <= set(schemas[f"{title}Record"]["properties"]), name
