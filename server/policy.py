@@ -181,6 +181,12 @@ def can_view_events(viewer, community_id) -> bool:
     return signed_in(viewer) and viewer.role_in(community_id) is not None
 
 
+def event_records_community_ids(viewer) -> set[int] | None:
+    """Communities whose attendance records and told lines (and their tombstones) this viewer
+    pulls: those whose events they manage; None means every community (a site admin)."""
+    return managed_community_ids(viewer)
+
+
 def can_link_story_to_event(viewer, event, community_id) -> bool:
     """An author may say a story was told at an event of the story's own community."""
     return (event is not None and event.community_id == community_id

@@ -8,8 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..extensions import db
+from ..revisions import RevisionBlock
 from ..timeutil import utcnow
 from .models import Event, EventAttendee, EventTally
+from .service import stamp_attendance
 
 # community, kind, title, days ago (first day), days it lasted, place, head count,
 # linked members with the answers they gave, anonymous counts
@@ -57,6 +59,7 @@ def load_events(communities: dict, people: dict, admin) -> tuple[int, dict]:
     today = utcnow().date()
     created = 0
     by_title = {}
+    revs = RevisionBlock(db.session)
     for slug, kind, title, days_ago, days, place, head, linked, tallies in EVENTS:
         community = communities[slug]
         event = db.session.scalar(select(Event).where(Event.community_id == community.id, Event.title == title))
@@ -72,6 +75,8 @@ def load_events(communities: dict, people: dict, admin) -> tuple[int, dict]:
                     event.tallies.append(EventTally(dimension=dimension, value=value, count=count))
             db.session.add(event)
             db.session.flush()
+            stamp_attendance(event, revs)  # facilitators' phones pull it
             created += 1
         by_title[title] = event.id
+    revs.flush()  # before the caller takes the counter for its stories
     return created, {story: by_title[event] for story, event in TOLD_AT.items()}

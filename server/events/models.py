@@ -6,10 +6,15 @@ newcomer/local are counted only where the person agreed to give them: a linked a
 answers are kept per event (NULL: not given), and the facilitator may add anonymous counts.
 Everything not given is the rest of the head count, so no total can exceed the head count
 (events.service checks it before anything is stored).
+
+An event's attendance is also a record that facilitators' phones sync (events/records.py):
+its id, etag and revision live on the event. Stories told at an event, as the facilitator
+ticks them, are lines of their own (EventStory), beside the link an author gives their story.
 """
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,6 +46,8 @@ class Event(db.Model):
     # A community's events by date (its list, the write form's select, the dashboard).
     # sqlite_autoincrement: a deleted event's id, named in the audit log, is never reused (0008).
     __table_args__ = (Index("ix_events_community_starts", "community_id", "starts_on"),
+                      Index("ix_events_attendance_id", "attendance_id", unique=True),
+                      Index("ix_events_attendance_revision", "attendance_revision"),
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -55,6 +62,13 @@ class Event(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The attendance as a synced record: its id (the server hands it out on the attendance page
+    # and in pulls), the hash of its content, and the revision of its last change. The service
+    # sets the etag and revision on every change (events.service.stamp_attendance); an etag ""
+    # (a row made some other way, as test data) is computed from the rows when it is needed.
+    attendance_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, default=uuid.uuid4)
+    attendance_etag: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    attendance_revision: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
     community = relationship("Community", lazy="joined")
     attendees: Mapped[list["EventAttendee"]] = relationship(
@@ -95,3 +109,23 @@ class EventTally(db.Model):
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
     event: Mapped[Event] = relationship(back_populates="tallies")
+
+
+class EventStory(db.Model):
+    """A story told at an event, as a facilitator recorded it (the attendance page, or a phone).
+
+    Its id is the same for everyone who ticks the same story at the same event
+    (events.service.told_line_id), so two phones recording offline make one line. It goes with
+    the event and with the story (ON DELETE CASCADE; withdrawal deletes it and leaves a
+    tombstone); a deleted facilitator's lines stay, without recorded_by.
+    """
+    __tablename__ = "event_stories"
+    __table_args__ = (UniqueConstraint("event_id", "story_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    story_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True,
+                                                       index=True)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,25 +1,41 @@
-"""Events and attendance: plain functions the pages, the write form and the tests call."""
+"""Events and attendance: plain functions the pages, the write form, the sync kinds
+(events/records.py) and the tests call. One code path: the attendance form and a phone's push
+both go through save_attendance() and add_told_line() / remove_told_line()."""
+import hashlib
+import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
 
-from .. import audit, policy
+from .. import audit, policy, records
 from ..accounts.models import Account, Membership
 from ..communities.models import Community
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
+from ..revisions import RevisionBlock
+from ..stories.models import STATUS_PENDING, STATUS_PUBLISHED, Story
 from ..stories.schema import clean_place
 from ..timeutil import utcnow
 from ..userinput import clean_text
 from .models import (DIMENSIONS, EVENT_KINDS, EVENT_PLACE_MAX, EVENT_TITLE_MAX, HEAD_COUNT_MAX, NOT_GIVEN,
-                     Event, EventAttendee, EventTally)
+                     Event, EventAttendee, EventStory, EventTally)
 
 # Dates outside these years are typing mistakes (and SQLite compares dates as text).
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 # Events offered in the write form's "Told at event" select, per community, most recent first.
 FORM_EVENTS_PER_COMMUNITY = 30
+# Stories offered on the attendance page to tick as told there (the newest of the community).
+STORIES_TO_TICK = 30
+
+# The record kinds' names (events/records.py) and who may receive their tombstones.
+ATTENDANCE, TOLD = "attendance", "attendance_story"
+FOR_FACILITATORS = "facilitators"
+# Ids of "story told at event" lines are uuid5 of (event, story) in this namespace: every phone
+# and page names the same line with the same id. Never change it (lines stored keep theirs).
+TOLD_LINE_NAMESPACE = uuid.UUID("5b0f3d4e-7c1a-4e2b-9a61-2f8d0c6e4a17")
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,15 @@ class EventDetails:
     starts_on: date
     ends_on: date | None = None
     place: str = ""
+
+
+@dataclass
+class Told:
+    """The stories ticked as told on the attendance form: ``ticked`` among those it ``offered``.
+    Only an offered story that is not ticked loses its line, so a line a phone added since the
+    page was opened stays."""
+    ticked: set = field(default_factory=set)
+    offered: set = field(default_factory=set)
 
 
 @dataclass
@@ -225,9 +250,12 @@ def create_event(actor, community: Community, details: EventDetails) -> Event:
         now = utcnow()
         event = Event(community_id=community.id, kind=details.kind, title=details.title,
                       starts_on=details.starts_on, ends_on=details.ends_on, place=details.place,
-                      created_by_id=actor.id, created_at=now, updated_at=now)
+                      created_by_id=actor.id, created_at=now, updated_at=now, attendance_id=uuid.uuid4())
         db.session.add(event)
         db.session.flush()
+        revs = RevisionBlock(db.session)
+        stamp_attendance(event, revs)  # phones learn of the event, and of the id to record it by
+        revs.flush()
         audit.record("event.create", actor, community_id=community.id, event=event.id, kind=details.kind)
     return event
 
@@ -240,47 +268,237 @@ def update_event(actor, event: Event, details: EventDetails) -> Event:
         event.kind, event.title, event.place = details.kind, details.title, details.place
         event.starts_on, event.ends_on = details.starts_on, details.ends_on
         event.updated_at = utcnow()
+        revs = RevisionBlock(db.session)
+        event.attendance_revision = revs.next()  # the attendance record shows the title and date
+        revs.flush()
         audit.record("event.update", actor, community_id=event.community_id, event=event.id, kind=details.kind)
     return event
 
 
 def delete_event(actor, event: Event) -> None:
-    """Delete an event (made by mistake); stories told at it stay, without the link."""
+    """Delete an event (made by mistake); stories told at it stay, without the link. Phones
+    that hold its attendance record or its told lines get tombstones of them."""
     if not policy.can_manage_events(actor, event.community_id):
         raise Problem("forbidden", status=403)
     with write_transaction():
         event = db.session.get(Event, event.id)
+        revs = RevisionBlock(db.session)
+        for line in db.session.scalars(select(EventStory).where(EventStory.event_id == event.id)):
+            _bury_line(line.id, event.community_id, revs)
+        records.bury(ATTENDANCE, event.attendance_id, revs, community_id=event.community_id,
+                     audience=FOR_FACILITATORS)
+        revs.flush()
         audit.record("event.delete", actor, community_id=event.community_id, event=event.id)
         db.session.delete(event)
 
 
-def record_attendance(actor, event: Event, attendance: Attendance) -> Event:
-    """Replace an event's attendance with this one, after checking it (clean_attendance)."""
+def record_attendance(actor, event: Event, attendance: Attendance, told: Told | None = None) -> Event:
+    """Replace an event's attendance with this one, after checking it (clean_attendance), and
+    with ``told`` the stories told there, all in one transaction (the attendance form)."""
+    if not policy.can_manage_events(actor, event.community_id):
+        raise Problem("forbidden", status=403)
+    with write_transaction():
+        revs = RevisionBlock(db.session)
+        event = db.session.get(Event, event.id)
+        save_attendance(actor, event, attendance, revs)
+        if told is not None:
+            tell_stories(actor, event, told, revs)
+        revs.flush()
+    return event
+
+
+def save_attendance(actor, event: Event, attendance: Attendance, revs) -> Event:
+    """Inside a write transaction: check the attendance (policy, clean_attendance) and replace the
+    event's with it; when its content changed, the record gets its new etag and a revision."""
     if not policy.can_manage_events(actor, event.community_id):
         raise Problem("forbidden", status=403)
     attendance = clean_attendance(event.community, attendance)
-    with write_transaction():
-        event = db.session.get(Event, event.id)
-        event.head_count = attendance.head_count
-        event.updated_at = utcnow()
-        kept = {a.account_id: a for a in event.attendees if a.account_id is not None}
-        for account_id, row in kept.items():
-            if account_id not in attendance.attendees:
-                event.attendees.remove(row)
-        for account_id, answers in attendance.attendees.items():
-            row = kept.get(account_id)
-            if row is None:
-                row = EventAttendee(account_id=account_id)
-                event.attendees.append(row)
-            row.gender, row.age, row.origin = answers.get("gender"), answers.get("age"), answers.get("origin")
-        event.tallies.clear()
-        db.session.flush()  # the old tallies go before new ones take their (unique) place
-        for dimension, counts in attendance.tallies.items():
-            for value, count in counts.items():
-                event.tallies.append(EventTally(dimension=dimension, value=value, count=count))
-        audit.record("event.attendance", actor, community_id=event.community_id, event=event.id,
-                     head_count=attendance.head_count, linked=len(attendance.attendees))
+    before = current_etag(event)
+    after = attendance_etag(attendance_content(event.id, attendance))
+    event.head_count = attendance.head_count
+    event.updated_at = utcnow()
+    kept = {a.account_id: a for a in event.attendees if a.account_id is not None}
+    for account_id, row in kept.items():
+        if account_id not in attendance.attendees:
+            event.attendees.remove(row)
+    for account_id, answers in attendance.attendees.items():
+        row = kept.get(account_id)
+        if row is None:
+            row = EventAttendee(account_id=account_id)
+            event.attendees.append(row)
+        row.gender, row.age, row.origin = answers.get("gender"), answers.get("age"), answers.get("origin")
+    event.tallies.clear()
+    db.session.flush()  # the old tallies go before new ones take their (unique) place
+    for dimension, counts in attendance.tallies.items():
+        for value, count in counts.items():
+            event.tallies.append(EventTally(dimension=dimension, value=value, count=count))
+    if after != before:
+        event.attendance_etag, event.attendance_revision = after, revs.next()
+    audit.record("event.attendance", actor, community_id=event.community_id, event=event.id,
+                 head_count=attendance.head_count, linked=len(attendance.attendees))
     return event
+
+
+# --- Attendance as a record: its content, etag and revision ------------------------------------
+
+def attendance_content(event_id: int, attendance: Attendance | None) -> dict:
+    """The attendance as the sync exchanges it (the data a phone pushes), in one canonical
+    order: attendees by account, every dimension's tallies without zeros. None: not recorded."""
+    if attendance is None:
+        attendance = Attendance(head_count=None)
+    return {
+        "event": event_id,
+        "head_count": attendance.head_count,
+        "attendees": [{"account": account_id, **{d: (answers or {}).get(d) for d in DIMENSIONS}}
+                      for account_id, answers in sorted(attendance.attendees.items())],
+        "tallies": {d: {v: n for v in values if (n := (attendance.tallies.get(d) or {}).get(v))}
+                    for d, values in DIMENSIONS.items()},
+    }
+
+
+def stored_attendance(event: Event) -> Attendance | None:
+    """The event's attendance as stored (None when not recorded yet). Rows of deleted accounts
+    are no one's and not listed; they still count in the numbers (breakdown)."""
+    if event.head_count is None:
+        return None
+    attendees = {a.account_id: {"gender": a.gender, "age": a.age, "origin": a.origin}
+                 for a in event.attendees if a.account_id is not None}
+    tallies: dict[str, dict[str, int]] = {}
+    for tally in event.tallies:
+        tallies.setdefault(tally.dimension, {})[tally.value] = tally.count
+    return Attendance(head_count=event.head_count, attendees=attendees, tallies=tallies)
+
+
+def attendance_etag(content: dict) -> str:
+    """Hash of the content: equal content, equal etag (as a story's, stories/service.py)."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def current_etag(event: Event) -> str:
+    """The stored etag; computed from the rows for an event made without the service."""
+    return event.attendance_etag or attendance_etag(attendance_content(event.id, stored_attendance(event)))
+
+
+def quoted_etag(event: Event) -> str:
+    """The etag as pages and views give it (quoted, as a story's)."""
+    return f'"{current_etag(event)}"'
+
+
+def stamp_attendance(event: Event, revs) -> None:
+    """Give the attendance record its etag and a new revision (a new event, demo data)."""
+    event.attendance_etag = attendance_etag(attendance_content(event.id, stored_attendance(event)))
+    event.attendance_revision = revs.next()
+
+
+# --- Stories told at an event ------------------------------------------------------------------
+
+def told_line_id(event_id: int, story_id) -> uuid.UUID:
+    """The id of the line "this story was told at this event": the same on every phone and page
+    (uuid5 over a fixed namespace), marked version 4 as the contract asks of record ids."""
+    raw = uuid.uuid5(TOLD_LINE_NAMESPACE, f"{int(event_id)}/{uuid.UUID(str(story_id))}").bytes
+    return uuid.UUID(bytes=raw[:6] + bytes([0x40 | (raw[6] & 0x0F)]) + raw[7:])
+
+
+def may_tick(actor, event: Event, story: Story | None) -> bool:
+    """A story may be ticked as told at an event of its own community that the actor manages,
+    if the actor may see it."""
+    return (story is not None and story.community_id == event.community_id
+            and policy.can_manage_events(actor, event.community_id) and policy.can_view_story(actor, story))
+
+
+def add_told_line(actor, event: Event, story: Story, revs) -> EventStory:
+    """Inside a write transaction: record that ``story`` was told at ``event`` (once: the line
+    there already is returned). The transaction holds the revision counter's lock (revs), so
+    no other writer adds the same line between the look-up and the insert."""
+    if not policy.can_manage_events(actor, event.community_id):
+        raise Problem("forbidden", status=403)
+    if not may_tick(actor, event, story):
+        raise Problem("unknown_story", field="story")
+    line_id = told_line_id(event.id, story.id)
+    line = db.session.get(EventStory, line_id)
+    if line is not None:
+        return line
+    line = EventStory(id=line_id, event_id=event.id, story_id=story.id, recorded_by_id=actor.id,
+                      revision=revs.next(), created_at=utcnow())
+    db.session.add(line)
+    records.unbury(TOLD, line_id)  # ticked again after it was unticked
+    db.session.flush()
+    return line
+
+
+def remove_told_line(actor, event: Event, line: EventStory, revs) -> int:
+    """Inside a write transaction: delete a told line and leave its tombstone; its revision."""
+    if not policy.can_manage_events(actor, event.community_id):
+        raise Problem("forbidden", status=403)
+    revision = _bury_line(line.id, event.community_id, revs)
+    db.session.delete(line)
+    db.session.flush()
+    return revision
+
+
+def _bury_line(line_id, community_id, revs) -> int:
+    return records.bury(TOLD, line_id, revs, community_id=community_id, audience=FOR_FACILITATORS)
+
+
+def tell_stories(actor, event: Event, told: Told, revs) -> None:
+    """Inside a write transaction: the attendance form's ticks become lines (added or removed)."""
+    lines = {line.story_id: line for line in db.session.scalars(
+        select(EventStory).where(EventStory.event_id == event.id))}
+    for story_id in sorted(told.ticked - set(lines), key=str):
+        add_told_line(actor, event, db.session.get(Story, story_id), revs)
+    for story_id in sorted((told.offered - told.ticked) & set(lines), key=str):
+        remove_told_line(actor, event, lines[story_id], revs)
+
+
+def forget_story_lines(story, revs) -> int:
+    """A story is withdrawn: its told lines are deleted, each leaving a tombstone for the phones
+    that hold it (the story-withdrawal hook calls this inside the withdrawal's transaction).
+    Returns how many went."""
+    rows = db.session.execute(select(EventStory, Event.community_id).join(Event, Event.id == EventStory.event_id)
+                              .where(EventStory.story_id == story.id)).all()
+    for line, community_id in rows:
+        _bury_line(line.id, community_id, revs)
+        db.session.delete(line)
+    if rows:
+        db.session.flush()
+    return len(rows)
+
+
+def stories_to_tick(actor, event: Event) -> list[tuple[Story, uuid.UUID, bool]]:
+    """The attendance page's "Stories told at this event": the community's newest stories the
+    facilitator may see (published or waiting for review), and any already ticked, newest first;
+    each with its line id and whether it is ticked."""
+    ticked = set(db.session.scalars(select(EventStory.story_id).where(EventStory.event_id == event.id)))
+    recent = db.session.scalars(
+        select(Story).where(Story.community_id == event.community_id,
+                            Story.status.in_((STATUS_PUBLISHED, STATUS_PENDING)))
+        .order_by(Story.received_at.desc(), Story.id).limit(STORIES_TO_TICK)).all()
+    shown = {story.id: story for story in recent}
+    missing = ticked - set(shown)
+    if missing:
+        shown.update((story.id, story) for story in db.session.scalars(select(Story).where(Story.id.in_(missing))))
+    stories = sorted((s for s in shown.values() if may_tick(actor, event, s)),
+                     key=lambda s: (s.received_at, str(s.id)), reverse=True)
+    return [(story, told_line_id(event.id, story.id), story.id in ticked) for story in stories]
+
+
+def stories_told_at(viewer, event: Event, limit: int) -> list[Story]:
+    """The event page's "Stories told here": stories whose author linked them to the event and
+    those a facilitator ticked, that this viewer may read, newest first."""
+    ticked = select(EventStory.story_id).where(EventStory.event_id == event.id)
+    return list(db.session.scalars(
+        select(Story).where((Story.event_id == event.id) | Story.id.in_(ticked), policy.readable_stories_clause(viewer))
+        .order_by(Story.received_at.desc(), Story.id).limit(limit)))
+
+
+def lines_recorded_by(person) -> list[dict]:
+    """The told lines a person recorded: part of their data download (events/personal_data.py)."""
+    rows = db.session.execute(select(EventStory.id, EventStory.event_id, EventStory.story_id, EventStory.created_at)
+                              .where(EventStory.recorded_by_id == person.id)
+                              .order_by(EventStory.created_at, EventStory.id))
+    return [{"id": str(line_id), "event": event_id, "story": str(story_id), "recorded_at": created_at.isoformat()}
+            for line_id, event_id, story_id, created_at in rows]
 
 
 # --- Reading attendance ------------------------------------------------------------------------
