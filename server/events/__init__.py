@@ -5,6 +5,8 @@ from flask import Blueprint
 bp = Blueprint("events", __name__)
 
 from . import routes  # noqa: E402,F401
+from ..records import register as register_kind  # noqa: E402
+from . import records as _kinds  # noqa: E402
 from ..personal_data import register as register_personal_data  # noqa: E402
 from . import personal_data as _part  # noqa: E402
 
@@ -19,3 +21,5 @@ story_hooks.register_content_check(_service.check_story_event)
 story_hooks.register_story_page_context(_service.story_page_context)
 story_hooks.register_write_page_context(_service.write_page_context)
 story_hooks.register_form_content(_service.form_content)
+register_kind(_kinds.ATTENDANCE_KIND)  # an event's attendance, recorded on a phone offline
+register_kind(_kinds.TOLD_KIND)  # a story told at an event
