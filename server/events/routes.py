@@ -1,13 +1,12 @@
 """Events pages: thin views over events/service.py; every check is in policy.py."""
+import uuid
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import policy
 from ..errors import Problem
-from ..extensions import db
-from ..stories.models import Story
 from . import bp, service
 from .forms import AttendanceForm, DeleteEventForm, EventForm, tally_field_name
 from .labels import ANSWER_LABELS, DIMENSION_NAMES, KIND_LABELS
@@ -73,9 +72,7 @@ def create(slug):
 def show(event_id):
     event = service.event_for(current_user, event_id)
     can_manage = policy.can_manage_events(current_user, event.community_id)
-    told = db.session.scalars(
-        select(Story).where(Story.event_id == event.id, policy.readable_stories_clause(current_user))
-        .order_by(Story.received_at.desc()).limit(STORIES_ON_EVENT_PAGE)).all()
+    told = service.stories_told_at(current_user, event, STORIES_ON_EVENT_PAGE)
     return render_template("events/show.html", event=event, can_manage=can_manage, stories=told,
                            breakdown=service.breakdown(event) if can_manage and event.head_count is not None else None,
                            dimensions=DIMENSIONS, dimension_names=DIMENSION_NAMES, answer_labels=ANSWER_LABELS)
@@ -123,11 +120,26 @@ def _attendance_from(form, members) -> service.Attendance:
     return service.Attendance(head_count=form.head_count.data, attendees=attendees, tallies=tallies)
 
 
-def _attendance_page(event, form, members, chosen, errors=None, dimension_errors=None, status=200):
+def _story_ids(name: str) -> set[uuid.UUID]:
+    """The story ids a list of checkboxes sent; anything else is not a story and is dropped."""
+    out = set()
+    for value in request.form.getlist(name):
+        try:
+            out.add(uuid.UUID(value))
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def _attendance_page(event, form, members, chosen, errors=None, dimension_errors=None, status=200, ticked=None):
+    stories = service.stories_to_tick(current_user, event)
+    if ticked is not None:  # a form sent back with a fault: ticked as it was sent
+        stories = [(story, line_id, story.id in ticked) for story, line_id, _was in stories]
     return render_template("events/attendance.html", event=event, form=form, members=members, chosen=chosen,
                            person_errors=errors or {}, dimension_errors=dimension_errors or {},
                            dimensions=DIMENSIONS, dimension_names=DIMENSION_NAMES,
-                           answer_labels=ANSWER_LABELS, field_name=tally_field_name), status
+                           answer_labels=ANSWER_LABELS, field_name=tally_field_name, stories=stories,
+                           base_etag=service.quoted_etag(event) if event.head_count is not None else ""), status
 
 
 @bp.route("/events/<int:event_id>/attendance", methods=["GET", "POST"])
@@ -143,12 +155,14 @@ def attendance(event_id):
         chosen = {a.account_id: {"gender": a.gender, "age": a.age, "origin": a.origin}
                   for a in event.attendees if a.account_id is not None}
         return _attendance_page(event, form, members, chosen)
+    told = service.Told(ticked=_story_ids("told"), offered=_story_ids("told_offered"))
     if not form.validate_on_submit():
-        return _attendance_page(event, form, members, _attendance_from_request(members), status=400)
+        return _attendance_page(event, form, members, _attendance_from_request(members), status=400,
+                                ticked=told.ticked)
     recorded = _attendance_from(form, members)
     chosen = recorded.attendees
     try:
-        service.record_attendance(current_user, event, recorded)
+        service.record_attendance(current_user, event, recorded, told)
     except Problem as problem:
         person_errors, dimension_errors = {}, {}
         if problem.field and "-" in problem.field:  # gender-12: one person's answer
@@ -159,7 +173,8 @@ def attendance(event_id):
             _show_error(form, problem)
         if person_errors or dimension_errors:  # said where it is, and at the top of a long form
             flash(problem.message, "error")
-        return _attendance_page(event, form, members, chosen, person_errors, dimension_errors, status=problem.status)
+        return _attendance_page(event, form, members, chosen, person_errors, dimension_errors, status=problem.status,
+                                ticked=told.ticked)
     flash(_("The attendance is saved."), "success")
     return redirect(url_for("events.show", event_id=event.id))
 
