@@ -150,12 +150,26 @@ class AttendanceKind(Kind):
         return _merge(rows, gone, limit)
 
 
-class AttendanceBatch(Batch):
+class _Batch(Batch):
+    """apply() answers a refused item as rejected: the engine leaves Problems to the kinds."""
+
     def __init__(self, kind, actor, revs):
         super().__init__(kind, actor, revs)
-        self._answered: list[tuple[Result, Event]] = []
+        self._answered: list[tuple[Result, object]] = []
 
     def apply(self, item: Item) -> Result:
+        try:
+            return self._apply(item)
+        except Problem as problem:  # raised before writing, or its savepoint is rolled back
+            return Result.rejected(problem)
+
+    def _answer(self, result: Result, record) -> Result:
+        self._answered.append((result, record))
+        return result
+
+
+class AttendanceBatch(_Batch):
+    def _apply(self, item: Item) -> Result:
         pushed: _PushedAttendance = item.parsed
         event = db.session.scalar(select(Event).where(Event.attendance_id == item.id))
         event = _managed_event(self.actor, event, Problem("not_found", status=404, field="id"))
@@ -178,10 +192,6 @@ class AttendanceBatch(Batch):
         with db.session.begin_nested():
             service.save_attendance(self.actor, event, cleaned, self.revs)
         return self._answer(Result(UPDATED), event)
-
-    def _answer(self, result: Result, event: Event) -> Result:
-        self._answered.append((result, event))
-        return result
 
     def finish(self) -> None:
         # After every item: two items for one event both answer with what is committed.
@@ -231,12 +241,8 @@ class ToldKind(Kind):
         return _merge(rows, gone, limit)
 
 
-class ToldBatch(Batch):
-    def __init__(self, kind, actor, revs):
-        super().__init__(kind, actor, revs)
-        self._answered: list[tuple[Result, object]] = []
-
-    def apply(self, item: Item) -> Result:
+class ToldBatch(_Batch):
+    def _apply(self, item: Item) -> Result:
         if item.op == DELETE:
             return self._delete(item)
         event_id, story_id = item.parsed
@@ -271,10 +277,6 @@ class ToldBatch(Batch):
         if stone is None or (ids is not None and stone.community_id not in ids):
             return None
         return records.tombstone_view(self.kind.name, line_id, stone.revision)
-
-    def _answer(self, result: Result, record) -> Result:
-        self._answered.append((result, record))
-        return result
 
     def finish(self) -> None:
         for result, record in self._answered:

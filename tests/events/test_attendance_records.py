@@ -48,8 +48,8 @@ def _fresh(event_id) -> Event:
 
 
 def push(actor, kind_name, items) -> list[Result]:
-    """One push of items of one kind, as the engine runs it: parse, apply each in the push's one
-    write transaction (a Problem rejects that item only), flush, finish, commit."""
+    """One push of items of one kind, as the engine (sync/engine.py) runs it: parse each (a Problem
+    rejects that item only), apply each in the push's one write transaction, flush, finish, commit."""
     kind = records.get(kind_name)
     results = []
     with write_transaction():
@@ -62,9 +62,10 @@ def push(actor, kind_name, items) -> list[Result]:
                 if item.op not in kind.ops:
                     raise Problem("bad_op", field="op")
                 item.parsed = kind.parse(item)
-                results.append(batch.apply(item))
             except Problem as problem:
                 results.append(Result.rejected(problem))
+                continue
+            results.append(batch.apply(item))  # a refusal is a rejected Result, never an exception
         batch.flush()
         batch.finish()
         revs.flush()
