@@ -21,5 +21,7 @@ story_hooks.register_content_check(_service.check_story_event)
 story_hooks.register_story_page_context(_service.story_page_context)
 story_hooks.register_write_page_context(_service.write_page_context)
 story_hooks.register_form_content(_service.form_content)
+story_hooks.register_withdrawal_hook(_service.lines_go_with_story)  # told lines: tombstoned
+
 register_kind(_kinds.ATTENDANCE_KIND)  # an event's attendance, recorded on a phone offline
 register_kind(_kinds.TOLD_KIND)  # a story told at an event

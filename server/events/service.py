@@ -465,6 +465,11 @@ def forget_story_lines(story, revs) -> int:
     return len(rows)
 
 
+def lines_go_with_story(actor, story, revs) -> None:
+    """A stories/hooks.py withdrawal hook: the story's told lines go with its content."""
+    forget_story_lines(story, revs)
+
+
 def stories_to_tick(actor, event: Event) -> list[tuple[Story, uuid.UUID, bool]]:
     """The attendance page's "Stories told at this event": the community's newest stories the
     facilitator may see (published or waiting for review), and any already ticked, newest first;

@@ -146,3 +146,25 @@ def test_bad_items_of_these_kinds_are_refused_alone(client, people):
     assert [(r["result"], (r["error"] or {}).get("code")) for r in results] == [
         ("rejected", "attendance_over_head_count"), ("rejected", "bad_op"), ("rejected", "wrong_line_id"),
         ("rejected", "bad_op"), ("created", None)]
+
+
+def test_a_withdrawn_story_reaches_phones_as_tombstones_of_its_told_lines(client, people):
+    facilitator, author = people["facilitator_a"], people["participant_a"]
+    first, second = _event(facilitator), _event(facilitator, title="Second evening")
+    story_id = str(uuid.uuid4())
+    [created] = push(client, author, f.item(story_id, community="siena"))
+    assert created["result"] == "created"
+    db.session.rollback()
+    from kultialogo.stories.models import Story
+    story = db.session.get(Story, uuid.UUID(story_id))
+    push(client, facilitator, line(first, story), line(second, story))
+    _items, cursor = pull(client, facilitator)
+    [withdrawn] = push(client, author, {"type": "story", "op": "withdraw", "id": story_id})
+    assert withdrawn["result"] == "updated"
+    later, _ = pull(client, facilitator, kinds="story,attendance_story", cursor=cursor)
+    gone = {(i["type"], i["id"]) for i in later if i.get("deleted")}
+    # (The story itself was never published, so no phone but its author's holds it.)
+    assert gone == {("attendance_story", line(first, story)["id"]), ("attendance_story", line(second, story)["id"])}
+    db.session.rollback()
+    assert db.session.scalars(select(EventStory)).all() == []
+    assert pull(client, author, kinds="attendance_story")[0] == []  # the author is a participant
