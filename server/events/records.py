@@ -32,32 +32,10 @@ from .models import DIMENSIONS, Event, EventStory
 ATTENDEE_KEYS = frozenset({"account", *DIMENSIONS})
 
 
-def _unquote(etag) -> str | None:
-    """A base_etag as the view gives it ("abc", quoted) or bare; None when absent."""
-    if not isinstance(etag, str):
-        return None
-    etag = etag.strip()
-    if etag.startswith("W/"):
-        etag = etag[2:]
-    return etag.strip('"') or None
-
-
 def _whole(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Problem("bad_type", field=name)
     return value
-
-
-def _story_id(value) -> uuid.UUID:
-    if not isinstance(value, str):
-        raise Problem("bad_type", field="story")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise Problem("bad_type", field="story") from None
-    if str(parsed) != value.lower():  # one spelling per story
-        raise Problem("bad_type", field="story")
-    return parsed
 
 
 def _visible(viewer, column):
@@ -98,10 +76,39 @@ class _PushedAttendance:
     attendance: service.Attendance | None  # None: head_count null (not recorded)
 
 
+_COUNT = {"type": "integer", "minimum": 0, "maximum": service.HEAD_COUNT_MAX}
+_ANSWER = {dimension: {"type": "string", "nullable": True, "enum": [*values, None]}
+           for dimension, values in DIMENSIONS.items()}
+_ATTENDANCE_DATA = {
+    "event": {"type": "integer", "description": "the event's id"},
+    "head_count": {**_COUNT, "nullable": True, "description": "null: not recorded yet"},
+    "attendees": {"type": "array", "description": "members of the community who came, with the answers they gave",
+                  "items": {"type": "object", "required": ["account"], "additionalProperties": False,
+                            "properties": {"account": {"type": "integer"}, **_ANSWER}}},
+    "tallies": {"type": "object", "description": "anonymous counts of the people not linked, per answer",
+                "properties": {dimension: {"type": "object", "additionalProperties": False,
+                                           "properties": {value: _COUNT for value in values}}
+                               for dimension, values in DIMENSIONS.items()}},
+}
+_TOLD_DATA = {"event": {"type": "integer", "description": "the event's id"},
+              "story": {"type": "string", "format": "uuid"}}
+
+
+def _view_schema(name: str, data: dict, **server: dict) -> dict:
+    return {"type": "object", "properties": {
+        "type": {"type": "string", "enum": [name]}, "id": {"type": "string", "format": "uuid"}, **data,
+        **server, "revision": {"type": "integer"}}}
+
+
 class AttendanceKind(Kind):
     name = service.ATTENDANCE
     ops = (UPSERT,)
     data_keys = frozenset({"event", "head_count", "attendees", "tallies"})
+    data_schema = {"type": "object", "required": ["event", "head_count"], "properties": _ATTENDANCE_DATA}
+    view_schema = _view_schema(service.ATTENDANCE, _ATTENDANCE_DATA, title={"type": "string"},
+                               starts_on={"type": "string", "format": "date"},
+                               community={"type": "string", "description": "community slug"},
+                               etag={"type": "string", "description": "quoted, as base_etag takes it"})
     # Keys of the view a phone may send back as they came; ignored.
     server_keys = frozenset({"type", "id", "title", "starts_on", "community", "revision", "etag"})
 
@@ -186,7 +193,7 @@ class AttendanceBatch(_Batch):
             new = service.attendance_etag(service.attendance_content(event.id, cleaned))
         if new == stored:
             return self._answer(Result(UNCHANGED), event)
-        base = _unquote(item.base_etag)
+        base = records.strip_etag(item.base_etag)
         if base != stored and not (base is None and event.head_count is None):
             return self._answer(Result(CONFLICT), event)
         with db.session.begin_nested():
@@ -210,6 +217,8 @@ class ToldKind(Kind):
     name = service.TOLD
     ops = (UPSERT, DELETE)
     data_keys = frozenset({"event", "story"})
+    data_schema = {"type": "object", "required": ["event", "story"], "properties": _TOLD_DATA}
+    view_schema = _view_schema(service.TOLD, _TOLD_DATA, created_at={"type": "string", "format": "date-time"})
     server_keys = frozenset({"type", "id", "revision", "created_at"})
 
     def parse(self, item: Item) -> tuple[int, uuid.UUID] | None:
@@ -221,7 +230,7 @@ class ToldKind(Kind):
         for key in ("event", "story"):
             if key not in data:
                 raise Problem("missing_field", field=key)
-        event_id, story_id = _whole(data["event"], "event"), _story_id(data["story"])
+        event_id, story_id = _whole(data["event"], "event"), records.parse_uuid(data["story"], "story")
         if item.id != service.told_line_id(event_id, story_id):
             raise Problem("wrong_line_id", field="id")
         return event_id, story_id
