@@ -68,7 +68,11 @@ def push(actor, raw_items: list) -> list[tuple]:
                 if current is not None and current != item.type:
                     batches[current].flush()  # the next item may read what that kind buffered
                 current = item.type
-                answers[item.index] = (item, batches[item.type].apply(item))
+                try:
+                    result = batches[item.type].apply(item)
+                except Problem as problem:  # a kind may refuse before it writes (records.Batch)
+                    result = records.Result.rejected(problem)
+                answers[item.index] = (item, result)
             for batch in batches.values():
                 batch.flush()
             for batch in batches.values():

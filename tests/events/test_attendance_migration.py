@@ -1,4 +1,4 @@
-"""Migration 0099 on both databases: events recorded before it get an attendance id, the etag
+"""Migration 0014 on both databases: events recorded before it get an attendance id, the etag
 the app computes for their attendance as it is, and a revision each, so phones pull them."""
 import uuid
 

@@ -15,7 +15,7 @@ revision NOT NULL with a default; attendance_id is filled and then NOT NULL on P
 while SQLite, which cannot add a NOT NULL column without a constant default in place, keeps it
 nullable (the app always sets it; the unique index holds either way).
 
-Revision ID: 0099
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 08:40:00
 
@@ -28,7 +28,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0099'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
