@@ -4,11 +4,14 @@ import random
 import threading
 import uuid
 from collections import Counter
+from datetime import date
 
 import pytest
 import requests
 from sqlalchemy import select
 
+from kultialogo.events import service as event_service
+from kultialogo.events.models import Event, EventStory
 from kultialogo.extensions import db
 from kultialogo.moderation.models import StoryReport
 from kultialogo.stories.models import Story
@@ -17,7 +20,7 @@ from tests import factories as f
 
 from .conftest import PULL, PUSH, count_rows, direct_token, push, push_one
 
-ALL_KINDS = "story,translation,report"
+ALL_KINDS = "story,translation,report,attendance,attendance_story"
 
 
 def translation(story_id, language="it", title="Una passeggiata", body="Abbiamo camminato lungo il fiume.",
@@ -251,21 +254,31 @@ GROUPS = 30
 @pytest.mark.slow
 def test_mixed_batches_pushed_by_many_phones_at_once_store_each_record_once(app, live_server_factory):
     """8 threads each push the same mixed batches three times, in their own order, through two
-    server processes: every record is stored once and answered "created" once; a conflicting
-    replay afterwards is answered "conflict" and changes nothing."""
-    f.community("siena", moderation="trusted")
+    server processes: every record of every kind is stored once and answered "created" once; a
+    conflicting replay afterwards is answered "conflict" and changes nothing."""
+    siena = f.community("siena", moderation="trusted")
     amina = f.account("amina", community_slug="siena")
     fatima = f.account("fatima", community_slug="siena", role="facilitator")
     servers = [live_server_factory(threads=8), live_server_factory(threads=8)]
-    theirs = [f.item(title=f"Fatima's {i}") for i in range(GROUPS)]
+    # Amina's published stories, which the facilitator's phone reports and ticks as told.
+    theirs = [f.item(title=f"Amina's {i}") for i in range(GROUPS)]
     requests.post(servers[0].url + PUSH, json={"items": theirs},
-                  headers={"Authorization": f"Bearer {direct_token(fatima)}"}, timeout=120).raise_for_status()
+                  headers={"Authorization": f"Bearer {direct_token(amina)}"}, timeout=120).raise_for_status()
+    events = [event_service.create_event(fatima, siena, event_service.clean_details(
+        "storytelling", f"Evening {i}", date(2026, 10, 1 + i % 28))) for i in range(GROUPS)]
     groups = []
-    for i in range(GROUPS):
-        story = f.item(title=f"Amina's {i}", body=f"Told {i} times.")
+    for i, event in enumerate(events):
+        story = f.item(title=f"Fatima's {i}", body=f"Told {i} times.")
+        told = theirs[i]["id"]
         # A group keeps its order (the translation reads the story made just before it).
-        groups.append([story, translation(story["id"], title=f"Storia {i}"), report(theirs[i]["id"])])
-    tokens = [direct_token(amina) for _ in range(THREADS)]
+        groups.append([
+            story, translation(story["id"], title=f"Storia {i}"), report(told),
+            {"type": "attendance", "id": str(event.attendance_id),
+             "data": {"event": event.id, "head_count": 10 + i, "attendees": [], "tallies": {"gender": {"woman": 4}}}},
+            {"type": "attendance_story", "id": str(event_service.told_line_id(event.id, uuid.UUID(told))),
+             "data": {"event": event.id, "story": told}},
+        ])
+    tokens = [direct_token(fatima) for _ in range(THREADS)]
     results, failures, lock = [], [], threading.Lock()
     start = threading.Barrier(THREADS)
 
@@ -300,25 +313,35 @@ def test_mixed_batches_pushed_by_many_phones_at_once_store_each_record_once(app,
     assert failures == []
     total = THREADS * ROUNDS * GROUPS
     by_type = Counter((r["type"], r["result"]) for r in results)
-    for kind in ("story", "translation", "report"):
-        assert by_type[(kind, "created")] == GROUPS, by_type
+    # Attendance already exists (empty) with each event: its first push is an update of it.
+    firsts = {"story": "created", "translation": "created", "report": "created", "attendance": "updated",
+              "attendance_story": "created"}
+    for kind, first in firsts.items():
+        assert by_type[(kind, first)] == GROUPS, by_type
         assert by_type[(kind, "unchanged")] == total - GROUPS, by_type
-    created = Counter(r["id"] for r in results if r["result"] == "created")
-    assert set(created.values()) == {1} and len(created) == 3 * GROUPS
+    assert sum(by_type.values()) == total * len(firsts)
+    first_answers = Counter(r["id"] for r in results if r["result"] != "unchanged")
+    assert set(first_answers.values()) == {1} and len(first_answers) == len(firsts) * GROUPS
     assert count_rows(Story) == 2 * GROUPS
     assert count_rows(StoryTranslation) == GROUPS and count_rows(StoryReport) == GROUPS
-
+    assert count_rows(EventStory) == GROUPS
     db.session.rollback()
+    assert sorted(db.session.scalars(select(Event.head_count))) == [10 + i for i in range(GROUPS)]
+
     state = sorted(db.session.execute(select(StoryTranslation.sync_id, StoryTranslation.title,
                                              StoryTranslation.revision)).all())
-    story, words, complaint = groups[0]
+    attendance_state = sorted(db.session.execute(select(Event.id, Event.head_count, Event.attendance_revision)).all())
+    story, words, complaint, record, _line = groups[0]
     clash = [{**words, "data": {**words["data"], "title": "Un altro titolo"}},
-             {**complaint, "data": {**complaint["data"], "reason": "other"}}]
+             {**complaint, "data": {**complaint["data"], "reason": "other"}},
+             {**record, "base_etag": '"stale"', "data": {**record["data"], "head_count": 99}}]
     answered = requests.post(servers[1].url + PUSH, json={"items": clash},
                              headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=120).json()["results"]
-    assert [r["result"] for r in answered] == ["conflict", "conflict"]
+    assert [r["result"] for r in answered] == ["conflict", "conflict", "conflict"]
     db.session.rollback()
     assert sorted(db.session.execute(select(StoryTranslation.sync_id, StoryTranslation.title,
                                             StoryTranslation.revision)).all()) == state
+    assert sorted(db.session.execute(select(Event.id, Event.head_count, Event.attendance_revision)).all()) \
+        == attendance_state
     assert db.session.scalar(select(StoryReport.reason).where(
         StoryReport.sync_id == uuid.UUID(complaint["id"]))) == "spam"
