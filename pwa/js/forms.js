@@ -23,9 +23,11 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
   if (!kind || !kind.itemsFromForm) return null;
   const status = el('p', { class: 'compose-status', role: 'status', 'aria-live': 'polite' });
   form.prepend(status);
-  const say = (text, problem = false) => {
+  // state: 'saved' (on the phone), 'sent' or 'refused'; tests wait on it, whatever the language.
+  const say = (text, state) => {
     status.textContent = text;
-    status.classList.toggle('compose-status-problem', problem);
+    status.dataset.state = state;
+    status.classList.toggle('compose-status-problem', state === 'refused');
     if (text) status.scrollIntoView({ block: 'nearest' });
   };
   let following = [];  // the ids saved last, until all are sent or one is refused
@@ -38,13 +40,13 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     const refused = waiting.find((item) => item.state === 'attention');
     if (refused) {
       following = [];
-      say(refusal(refused.lastError), true);
+      say(refusal(refused.lastError), 'refused');
     } else if (!waiting.length) {
       following = [];
       // A second save from this page builds on the version the server now has.
       const sent = await outbox.getSent(ids[0]);
       if (sent && sent.etag) form.dataset.baseEtag = sent.etag;
-      say(t('Sent'));
+      say(t('Sent'), 'sent');
     }
   };
   outbox.onChange(follow);
@@ -53,7 +55,7 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
   const own = await outbox.get(form.dataset.recordId || '');
   if (own && own.owner === owner) {
     following = [own.id];
-    say(t('Saved on this phone — it will be sent when there is signal'));
+    say(t('Saved on this phone — it will be sent when there is signal'), 'saved');
     follow();
   }
 
@@ -77,13 +79,13 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     } catch (err) {
       // No room or no IndexedDB after all: with signal the plain form still works.
       if (navigator.onLine !== false) form.submit();
-      else say(t('This phone could not keep it. What you entered is still here: save it when there is signal.'), true);
+      else say(t('This phone could not keep it. What you entered is still here: save it when there is signal.'), 'refused');
       return;
     }
     // What is saved is now what the page shows: unticking a box later removes its line.
     for (const box of form.querySelectorAll('input[type=checkbox]')) box.defaultChecked = box.checked;
     following = items.map((item) => item.id);
-    say(t('Saved on this phone — it will be sent when there is signal'));
+    say(t('Saved on this phone — it will be sent when there is signal'), 'saved');
     form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { ids: following } }));
     onQueued();
   });
