@@ -4,14 +4,22 @@
 // pushes, it does not pull); one pull at a time across tabs (navigator.locks).
 import * as db from './db.js';
 import { TYPES, load } from './kinds.js';
-import { fetchWithTimeout, locked, setNetwork } from './net.js';
+import { fetchWithTimeout, locked, problemOf, setNetwork } from './net.js';
 import { getSession } from './session.js';
 
 const PULL_URL = '/api/v1/sync/pull';
 const COMMUNITIES_URL = '/api/v1/communities';
 const PULL_EVERY = 30 * 1000;
 const PULL_PAGES = 20;              // per run; the next run resumes from the saved cursor
-const KINDS = TYPES.join(',');
+const ALL = TYPES.join(',');
+const DAY = 24 * 3600 * 1000;
+
+// Every kind this shell knows; stories alone for a day after a server that knows fewer (an
+// older camp node) refused the list (400 bad_kinds), so the feed still comes.
+async function kindsToPull() {
+  const refused = await db.getMeta('kindsRefused');
+  return refused && refused.kinds === ALL && Date.now() - refused.at < DAY ? 'story' : ALL;
+}
 
 // Community names in the page's language, for the feed read offline; again once a day.
 async function refreshCommunities(lang) {
@@ -55,25 +63,31 @@ export async function pull({ force = false, lang = 'en' } = {}) {
     if (!lock) return { ok: true, skipped: true };  // another tab is pulling
     const session = await getSession();
     const scope = session.user || '';
+    const kinds = await kindsToPull();
     let feed = await db.getMeta('feed');
     if (!feed || feed.scope !== scope) {
       // Someone else signed in on this phone: their records are not this person's.
-      feed = { scope, kinds: KINDS, cursor: null, at: 0 };
+      feed = { scope, kinds, cursor: null, at: 0 };
       await db.batch({ stories: { clear: true }, records: { clear: true }, meta: { put: [{ key: 'feed', value: feed }] } });
-    } else if (feed.kinds !== KINDS) {
-      // This shell pulls other kinds than the one before it: their changes are behind another
-      // cursor, so from the start (what the phone holds is overwritten as it comes).
-      feed = { scope, kinds: KINDS, cursor: null, at: 0 };
+    } else if (feed.kinds !== kinds) {
+      // Other kinds than the last pull's: their older changes are behind the cursor, so from the
+      // start (what the phone holds is overwritten as it comes).
+      feed = { scope, kinds, cursor: null, at: 0 };
     }
     if (!force && Date.now() - feed.at < PULL_EVERY) return { ok: true, skipped: true };
     try {
       for (let page = 0; page < PULL_PAGES; page += 1) {
-        const query = new URLSearchParams({ kinds: KINDS });
+        const query = new URLSearchParams({ kinds });
         if (feed.cursor) query.set('cursor', feed.cursor);
         const response = await fetchWithTimeout(`${PULL_URL}?${query}`, { credentials: 'same-origin' });
-        if (!response.ok) return { ok: false, offline: false, status: response.status };
+        if (!response.ok) {
+          if (response.status === 400 && kinds !== 'story' && (await problemOf(response)).code === 'bad_kinds') {
+            await db.setMeta('kindsRefused', { kinds, at: Date.now() });
+          }
+          return { ok: false, offline: false, status: response.status };
+        }
         const body = await response.json();
-        feed = { scope, kinds: KINDS, cursor: body.cursor, at: Date.now() };
+        feed = { scope, kinds, cursor: body.cursor, at: Date.now() };
         await applyPage(body.items, feed);
         if (!body.more) break;
       }

@@ -1,9 +1,9 @@
 // Stories pulled into the `stories` store (the feed read offline, feed.js). A tombstone (a
-// withdrawn or hidden story) deletes it, its saved page and its media from every cache of ours,
-// and new server states reach the author's "sent" list.
+// withdrawn or hidden story) deletes it, its translations, its saved page and its media from
+// every cache of ours, and new server states reach the author's "sent" list.
 import * as outbox from '../outbox.js';
 
-export const stores = ['stories', 'sent'];
+export const stores = ['stories', 'sent', 'records'];
 
 // A withdrawn story must not stay on the phone anywhere: its saved page (the worker keeps up to
 // 40 and shows them on slow signal) and its media, in every cache of ours (pages and worker).
@@ -43,6 +43,12 @@ export async function apply(tx, items) {
     tx.delete('stories', id);
   }
   for (const story of items) if (!story.deleted) tx.put('stories', story);
+  // The translations of a story the phone no longer holds go with it (docs/sync.md, Pull).
+  if (gone.length) {
+    for (const record of await tx.getAllBy('records', 'type', 'translation')) {
+      if (gone.includes(record.story)) tx.delete('records', record.id);
+    }
+  }
   const changed = await noteStatuses(tx, items);
   return async () => {
     await forgetCached(gone, media);

@@ -36,16 +36,21 @@ function value(form, name) {
   return field ? field.value || '' : '';
 }
 
-// The form as one `translation` item: its id is the page's (data-record-id) or a new one, kept
-// on the form so that sending it again from this page is the same translation.
+// The form as one `translation` item: its id is the page's (data-record-id) or one made here,
+// kept on the form so that saving again from this page is the same translation; another
+// language is another translation (the server refuses an id sent for a second language).
 export function itemsFromForm(form) {
   const { baseEtag, story } = form.dataset;
-  form.dataset.recordId = form.dataset.recordId || newId();
+  const language = value(form, 'language');
+  if (!form.dataset.recordId || (form.dataset.madeFor && form.dataset.madeFor !== language)) {
+    form.dataset.recordId = newId();
+    form.dataset.madeFor = language;
+  }
   return [{
     type: 'translation',
     id: form.dataset.recordId,
     baseEtag: baseEtag || null,
-    data: { story, language: value(form, 'language'), title: value(form, 'title'), body: value(form, 'body'),
+    data: { story, language, title: value(form, 'title'), body: value(form, 'body'),
       translator_display: value(form, 'translator_display') || 'pseudonym' },
   }];
 }
