@@ -57,49 +57,61 @@ async function applyPage(items, feed) {
   for (const fn of after) if (fn) await fn();
 }
 
+// Pages from the saved cursor, each applied as it comes. 'refused' when the server does not
+// know one of the kinds asked for.
+async function pages(feed, lang) {
+  const { scope, kinds } = feed;
+  let current = feed;
+  for (let page = 0; page < PULL_PAGES; page += 1) {
+    const query = new URLSearchParams({ kinds });
+    if (current.cursor) query.set('cursor', current.cursor);
+    const response = await fetchWithTimeout(`${PULL_URL}?${query}`, { credentials: 'same-origin' });
+    if (!response.ok) {
+      if (response.status === 400 && kinds !== 'story' && (await problemOf(response)).code === 'bad_kinds') {
+        await db.setMeta('kindsRefused', { kinds, at: Date.now() });
+        return 'refused';
+      }
+      return { ok: false, offline: false, status: response.status };
+    }
+    const body = await response.json();
+    current = { scope, kinds, cursor: body.cursor, at: Date.now() };
+    await applyPage(body.items, current);
+    if (!body.more) break;
+  }
+  setNetwork('online');
+  await refreshCommunities(lang);
+  return { ok: true };
+}
+
 // Resolves with {ok: true} or {ok: false, offline}. `lang`: the page's, for community names.
 export async function pull({ force = false, lang = 'en' } = {}) {
   return locked('kultialogo-pull', { ifAvailable: true }, async (lock) => {
     if (!lock) return { ok: true, skipped: true };  // another tab is pulling
-    const session = await getSession();
-    const scope = session.user || '';
-    const kinds = await kindsToPull();
-    let feed = await db.getMeta('feed');
-    if (!feed || feed.scope !== scope) {
-      // Someone else signed in on this phone: their records are not this person's.
-      feed = { scope, kinds, cursor: null, at: 0 };
-      await db.batch({ stories: { clear: true }, records: { clear: true }, meta: { put: [{ key: 'feed', value: feed }] } });
-    } else if (feed.kinds !== kinds) {
-      // Other kinds than the last pull's: their older changes are behind the cursor, so from the
-      // start (what the phone holds is overwritten as it comes).
-      feed = { scope, kinds, cursor: null, at: 0 };
-    }
-    if (!force && Date.now() - feed.at < PULL_EVERY) return { ok: true, skipped: true };
-    try {
-      for (let page = 0; page < PULL_PAGES; page += 1) {
-        const query = new URLSearchParams({ kinds });
-        if (feed.cursor) query.set('cursor', feed.cursor);
-        const response = await fetchWithTimeout(`${PULL_URL}?${query}`, { credentials: 'same-origin' });
-        if (!response.ok) {
-          if (response.status === 400 && kinds !== 'story' && (await problemOf(response)).code === 'bad_kinds') {
-            await db.setMeta('kindsRefused', { kinds, at: Date.now() });
-          }
-          return { ok: false, offline: false, status: response.status };
+    const scope = (await getSession()).user || '';
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const kinds = await kindsToPull();
+      let feed = await db.getMeta('feed');
+      if (!feed || feed.scope !== scope) {
+        // Someone else signed in on this phone: their records are not this person's.
+        feed = { scope, kinds, cursor: null, at: 0 };
+        await db.batch({ stories: { clear: true }, records: { clear: true }, meta: { put: [{ key: 'feed', value: feed }] } });
+      } else if (feed.kinds !== kinds) {
+        // Other kinds than the last pull's: their older changes are behind the cursor, so from
+        // the start (what the phone holds is overwritten as it comes).
+        feed = { scope, kinds, cursor: null, at: 0 };
+      }
+      if (!force && Date.now() - feed.at < PULL_EVERY) return { ok: true, skipped: true };
+      try {
+        const outcome = await pages(feed, lang);
+        if (outcome !== 'refused') return outcome;
+      } catch (err) {
+        if (err instanceof TypeError || (err && err.name === 'AbortError')) {
+          setNetwork('offline');
+          return { ok: false, offline: true };
         }
-        const body = await response.json();
-        feed = { scope, kinds, cursor: body.cursor, at: Date.now() };
-        await applyPage(body.items, feed);
-        if (!body.more) break;
+        throw err;
       }
-      setNetwork('online');
-      await refreshCommunities(lang);
-      return { ok: true };
-    } catch (err) {
-      if (err instanceof TypeError || (err && err.name === 'AbortError')) {
-        setNetwork('offline');
-        return { ok: false, offline: true };
-      }
-      throw err;
     }
+    return { ok: false, offline: false };
   });
 }
