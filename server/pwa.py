@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import io
 import json
+import posixpath
 import re
 import threading
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ OFFLINE_URL = "/offline"
 IMMUTABLE = "public, max-age=31536000, immutable"
 _IMPORT_RE = re.compile(
     r"""(?P<head>\b(?:import|export)\b[^'";]*?\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)"""
-    r"""(?P<q>['"])(?P<spec>(?:\./|/static/js/)[\w.-]+\.js)(?P=q)""")
+    r"""(?P<q>['"])(?P<spec>(?:\./|\.\./|/static/js/)[\w./-]+\.js)(?P=q)""")
 _HASHED_RE = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})\.(?P<ext>js|css)$")
 
 bp = Blueprint("pwa", __name__)
@@ -131,7 +132,11 @@ class _Replace(Filter):
 def _resolve(base: str, spec: str) -> str:
     if spec.startswith("/static/"):
         return spec[len("/static/"):]
-    return base + spec[2:]
+    return posixpath.normpath(base + spec)  # "js/kinds/" + "../db.js" is "js/db.js"
+
+
+def _folder(logical: str) -> str:
+    return logical.rsplit("/", 1)[0] + "/"
 
 
 def _imports(text: str, base: str) -> list[str]:
@@ -151,7 +156,7 @@ def module_closure(root: Path, names, *, routers=(), stop=()) -> set[str]:
         seen.add(name)
         path = root / name
         if name not in routers and path.is_file():
-            todo += _imports(path.read_text(encoding="utf-8"), name.rsplit("/", 1)[0] + "/")
+            todo += _imports(path.read_text(encoding="utf-8"), _folder(name))
     return seen
 
 
@@ -165,7 +170,7 @@ def _module_order(sources: dict[str, str]) -> list[str]:
         if state.get(name) == "visiting":
             raise ValueError("import cycle: " + " -> ".join(path + (name,)))
         state[name] = "visiting"
-        for dep in _imports(sources[name], "js/"):
+        for dep in _imports(sources[name], _folder(name)):
             if dep not in sources:
                 raise ValueError(f"{name} imports {dep}, which does not exist")
             visit(dep, path + (name,))
@@ -197,10 +202,12 @@ def build_shell(root: Path, sw_dir: Path, offline_template: Path | None = None) 
     css = _run_bundle(env, CSS_BUNDLE, ["rcssmin"])
     assets[CSS_OUTPUT] = _asset(CSS_OUTPUT, css, "text/css")
 
-    sources = {f"js/{p.name}": p.read_text(encoding="utf-8") for p in sorted((root / "js").glob("*.js"))}
+    # js/*.js and the folders below it (js/kinds/: one module per record kind).
+    sources = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+               for p in sorted((root / "js").rglob("*.js"))}
     mapping: dict[str, str] = {}
     for logical in _module_order(sources):
-        text = _run_bundle(env, [logical], [_RewriteImports(mapping, "js/"), "rjsmin"])
+        text = _run_bundle(env, [logical], [_RewriteImports(mapping, _folder(logical)), "rjsmin"])
         asset = _asset(logical, text, "text/javascript")
         assets[logical] = asset
         mapping[logical] = asset.url
@@ -248,7 +255,7 @@ class _ShellCache:
 
     @staticmethod
     def _fingerprint(root: Path, sw_dir: Path, template: Path) -> tuple:
-        files = [*sorted(root.glob("css/*.css")), *sorted(root.glob("js/*.js")),
+        files = [*sorted(root.glob("css/*.css")), *sorted(root.glob("js/**/*.js")),
                  *(root / p for p in PRECACHE_STATIC), sw_dir / "sw.js", template]
         out = []
         for path in files:

@@ -3,6 +3,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from flask import request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -78,7 +80,28 @@ def init_app(app) -> None:
             # their own caching, deliberately, and keep it.
             response.cache_control.private = True
             response.cache_control.no_store = True
+        _csrf_cookie(response)
         return response
+
+
+CSRF_COOKIE = "csrf_token"
+
+
+def _csrf_cookie(response) -> None:
+    """The CSRF token the pages carry in <meta name="csrf-token">, also as a cookie scripts may
+    read (docs/sync.md): the service worker has no page to read it from. Only for a signed-in
+    session, on answers that are not public (those carry no Set-Cookie: _SessionInterface),
+    and only when the cookie the phone sent no longer stands for this session's token, so an
+    ordinary page costs no header."""
+    if response.cache_control.public or "_user_id" not in session or "csrf_token" not in session:
+        return
+    try:
+        validate_csrf(request.cookies.get(CSRF_COOKIE))
+        return
+    except ValidationError:
+        pass
+    response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Lax", httponly=False,
+                        secure=bool(request.is_secure), path="/")
 
 
 def _personal(req) -> bool:

@@ -1,6 +1,7 @@
 // Kultialogo's service worker, served at /sw.js with scope / (server/pwa.py builds it: the
 // precache list and version below are written in, and the import points at the hashed module).
-// A module worker: it shares sync.js with the pages (no DOM in it), never any page module.
+// A module worker: it shares push.js (and what it imports) with the pages, modules with no DOM
+// (tests/unit/test_shell.py checks), never a page module.
 //
 // - Install: precache the shell (hashed CSS and JS, icons, the offline page) with addAll, so a
 //   half-downloaded shell never goes live. addAll goes through the HTTP cache: what the page
@@ -10,7 +11,7 @@
 // - Fetch: GET only. Shell files cache-first; pages network-first (a slow 2G answer falls back
 //   to the saved page after a few seconds) and then the offline page; API calls untouched.
 // - Sync: Background Sync pushes the outbox when the browser sees a connection again.
-import { pushSoon, SYNC_TAG } from '/static/js/sync.js';
+import { pushSoon, SYNC_TAG } from '/static/js/push.js';
 
 const SHELL = '__SHELL_MANIFEST__';
 const SHELL_PREFIX = 'kultialogo-shell-v';
@@ -21,8 +22,9 @@ const KEEP = [SHELL_CACHE, PAGES_CACHE, RUNTIME_CACHE];
 const OFFLINE_URL = '/offline';
 const PAGE_TIMEOUT_MS = 4000;
 const PAGES_KEPT = 40;
-// Pages worth keeping: the feed's first page, the compose page and stories.
-const KEPT_PAGE = /^\/(?:write|stories\/[0-9a-f-]{36})?$/;
+// Pages worth keeping: the feed's first page, the compose page, stories (and their translation
+// form), events and their attendance form: a facilitator records a session with no signal.
+const KEPT_PAGE = /^\/(?:write|stories\/[0-9a-f-]{36}|events\/\d+(?:\/attendance)?)?$/;
 const PRECACHED = new Set(SHELL.precache);
 
 self.addEventListener('install', (event) => {

@@ -20,13 +20,15 @@ async function main() {
   const form = document.getElementById('compose');
   const onFeed = location.pathname === '/' || offlinePage;
   const writing = Boolean(form && user);
+  // Forms of the other record kinds (a translation, an event's attendance), kept on the phone too.
+  const recordForms = user ? [...document.querySelectorAll('form[data-outbox-kind]')] : [];
   // The page's own strings only (server/i18n CLIENT_BUNDLES lists each bundle's modules).
   const bundle = writing ? 'write' : onFeed ? 'feed' : 'page';
   // Every module this page needs, fetched at once rather than one import after another.
-  const [sync, ui, update, db, compose, feed, voice] = await Promise.all([
-    import('./sync.js'), import('./ui.js'), import('./update.js'), import('./db.js'),
+  const [sync, ui, update, db, compose, feed, voice, forms] = await Promise.all([
+    import('./triggers.js'), import('./ui.js'), import('./update.js'), import('./db.js'),
     writing ? import('./compose.js') : null, onFeed ? import('./feed.js') : null,
-    writing ? import('./voice.js') : null, loadStrings(bundle)]);
+    writing ? import('./voice.js') : null, recordForms.length ? import('./forms.js') : null, loadStrings(bundle)]);
   try {
     await sync.setSession({ user, csrf: csrfToken() });
   } catch (err) {
@@ -34,11 +36,11 @@ async function main() {
   }
   let composer = null;
 
-  const pushNow = () => {
-    sync.pushSoon();
-    sync.requestBackgroundSync();
-  };
+  const pushNow = sync.pushNow;
 
+  for (const recordForm of recordForms) {
+    forms.enhance(recordForm, { owner: user, onQueued: pushNow, onNetwork: sync.onNetwork, networkState: sync.networkState });
+  }
   if (compose) {
     composer = await compose.enhance(form, { owner: user, onQueued: pushNow });
     if (composer && voice) voice.mount(form, { owner: user });

@@ -213,7 +213,10 @@ export async function enhance(form, { owner, onQueued }) {
       const data = toStory(read(form));
       if (records.length) data.media = records.map((m) => m.sha256);
       else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before
-      item = await outbox.enqueue({ id: idField.value, owner, data, fields: read(form), baseEtag, media: records });
+      // The first time it was queued is when it was written: kept if it is queued again.
+      data.created_at = new Date().toISOString();
+      item = await outbox.enqueue({ type: 'story', id: idField.value, data, fields: read(form), baseEtag, keep: ['created_at'] },
+        { owner, drafts: [idField.value], media: records });
     } catch (err) {
       if (online) {
         // No room or no IndexedDB after all: with signal the plain form still works.

@@ -2,11 +2,13 @@
 // Works in pages and in the service worker (no DOM). A ~100-line wrapper in the spirit of
 // svgomg's storage.js and idb: memoised open, one transaction per call, `done` on commit.
 //
-// Stores (all keyed by the story id unless said otherwise):
-//   outbox   stories waiting to be pushed: {id, owner, op, data, base_etag, state, attempts,
-//            nextAttempt, lastError, rev, queuedAt}
+// Stores (all keyed by the record's id unless said otherwise):
+//   outbox   records of any kind waiting to be pushed (outbox.js): {id, type, owner, op, data,
+//            base_etag, state, attempts, nextAttempt, lastError, rev, queuedAt, seq}; no type
+//            means a story (items queued before there were other kinds)
 //   drafts   what the person is typing, saved as they type: {id, owner, fields, updatedAt}
-//   sent     stories the server acknowledged, for their state: {id, owner, title, status, ...}
+//   sent     records the server acknowledged, for their state: {id, type, owner, title, status,
+//            etag, ...}
 //   stories  the pulled feed (server views), tombstones delete from it
 //   meta     small records {key, value}: session, feed cursor, limits, communities
 //   media    photos and recordings of waiting stories, by SHA-256: {sha256, owner, type, name,
@@ -14,12 +16,14 @@
 //   takes    a voice recording in progress, kept as it records (takes.js): {id, owner, type,
 //            ext, seconds, startedAt, updatedAt}; gone once it is finished or discarded
 //   chunks   its data, a piece a second, keyed [take id, seq]: {take, seq, data (ArrayBuffer)}
+//   records  pulled records of the other kinds (translations, attendance, reports): their server
+//            views with their type, by id (kinds/*.js)
 
 const NAME = 'kultialogo';
-const VERSION = 3;
+const VERSION = 4;
 
 // Stepwise, like database migrations: step N only adds what version N needs and never
-// deletes a store or record that holds someone's words. Add `if (oldVersion < 4) {...}`
+// deletes a store or record that holds someone's words. Add `if (oldVersion < 5) {...}`
 // below; never edit a step that has shipped.
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -35,6 +39,9 @@ function upgrade(db, oldVersion) {
   if (oldVersion < 3) {
     db.createObjectStore('takes', { keyPath: 'id' }).createIndex('owner', 'owner');
     db.createObjectStore('chunks', { keyPath: ['take', 'seq'] });
+  }
+  if (oldVersion < 4) {
+    db.createObjectStore('records', { keyPath: 'id' }).createIndex('type', 'type');
   }
 }
 
@@ -165,6 +172,21 @@ export function batch(changes, { strict = false } = {}) {
       for (const value of puts) s[name].put(value);
     }
   }, strict ? 'strict' : 'default');
+}
+
+// Reads and writes over several stores in one transaction, for a read-modify-write that must
+// not interleave with another tab or the worker (outbox.enqueue, a pull's page). fn(tx) gets
+// tx.get / tx.getAll / tx.getAllBy (promises: await only these inside fn) and tx.put /
+// tx.delete / tx.clear; it resolves with fn's value once everything has committed.
+export function transact(names, fn, { strict = false } = {}) {
+  return run(names, 'readwrite', (s) => fn({
+    get: (store, key) => settle(s[store].get(key)),
+    getAll: (store, query) => settle(s[store].getAll(query)),
+    getAllBy: (store, index, value) => settle(s[store].index(index).getAll(value)),
+    put: (store, value) => { s[store].put(value); },
+    delete: (store, key) => { s[store].delete(key); },
+    clear: (store) => { s[store].clear(); },
+  }), strict ? 'strict' : 'default');
 }
 
 export async function getMeta(key) {

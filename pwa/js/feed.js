@@ -1,4 +1,4 @@
-// Reading offline: the feed pulled into IndexedDB (sync.js) is shown when there is no
+// Reading offline: the feed pulled into IndexedDB (pull.js) is shown when there is no
 // signal, with a banner saying so. The server's HTML stays as it is while online.
 import * as db from './db.js';
 import { formatDay, languageName, t } from './i18n.js';
@@ -127,7 +127,7 @@ async function showSavedStory(main, id) {
   return true;
 }
 
-// `network` is sync.js's view ('online' | 'offline' | 'unknown'); onNetwork(fn) follows it.
+// `network` is net.js's view ('online' | 'offline' | 'unknown'); onNetwork(fn) follows it.
 export async function enhanceFeed({ offlinePage, networkState, onNetwork }) {
   const main = document.getElementById('main');
   let replaced = false;

@@ -1,20 +1,25 @@
-// The outbox: stories written on this phone and not yet acknowledged by the server, and the
-// record of those that were. Queue operations only; when to send is sync.js's business.
-// No DOM here: the service worker imports this module too.
+// The outbox: records of any kind written on this phone and not yet acknowledged by the
+// server (stories, translations, attendance...), and the record of those that were. Queue
+// operations only; when to send is push.js's business. An item is
+//   {type, id, op, base_etag, data, owner, fields?, state, attempts, nextAttempt, lastError,
+//    rev, queuedAt, seq, updatedAt}
+// (docs/sync.md's push item plus the phone's state); an item with no type is a story (queued
+// before there were other kinds). No DOM here: the service worker imports this module too.
 import * as db from './db.js';
 
-// States of an outbox item (what the person sees is decided in ui.js):
+// States of an outbox item (what the person sees is decided in ui.js and forms.js):
 //   queued     saved on this phone, waiting for its next attempt
 //   sending    a push is in flight (until sendingUntil, after which it counts as queued)
 //   attention  the server refused it (4xx item error): kept for the person to fix
 //   signin     the session ended: kept until the person signs in again
 const SENDING_MS = 60 * 1000;  // a push in flight longer than this is presumed dead
-const SENT_KEPT = 50;  // acknowledged stories remembered per person, newest first
+const SENT_KEPT = 50;  // acknowledged records remembered per person and kind, newest first
 
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('kultialogo-outbox') : null;
 const listeners = new Set();
 
-function changed() {
+// Tell every listener (this tab, the other tabs, the worker) that the outbox changed.
+export function changed() {
   if (channel) channel.postMessage({ type: 'changed' });
   for (const fn of listeners) fn();
 }
@@ -37,36 +42,59 @@ export function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// Put a story in the outbox (or replace the text of one that is waiting or needs attention)
-// and drop its draft, in one transaction. Resolves with the stored item.
-export async function enqueue({ id, owner, data, fields = null, baseEtag = null, media = [] }) {
+export function typeOf(item) {
+  return item.type || 'story';
+}
+
+// Put one record or several (an attendance and its lines) in the outbox, replacing the
+// waiting version of any of them, in ONE transaction: each item's current version is read in
+// it, so two tabs or the worker never interleave. An entry: {type = 'story', id, op = 'upsert',
+// data, baseEtag, fields, keep}; `keep` names data keys whose first queued value stays (a
+// story's created_at). `drafts`: draft ids to drop with it; `media`: files to keep for it.
+// Resolves with the stored items (one, or an array when given an array).
+export async function enqueue(entries, { owner, drafts = [], media = [] }) {
+  const list = [].concat(entries);
   const now = Date.now();
-  const current = await db.get('outbox', id);
-  const item = {
-    id,
-    owner,
-    op: 'upsert',
-    data: { ...data, created_at: (current && current.data.created_at) || new Date(now).toISOString() },
-    fields,  // the form as the person filled it, to fix and resend
-    base_etag: baseEtag !== null ? baseEtag : (current ? current.base_etag : null),
-    state: 'queued',
-    attempts: 0,
-    nextAttempt: 0,
-    lastError: null,
-    rev: current ? current.rev + 1 : 1,
-    queuedAt: current ? current.queuedAt : now,
-    updatedAt: now,
-  };
-  await db.batch({ outbox: { put: [item] }, drafts: { delete: [id] }, media: { put: media } }, { strict: true });
+  const items = await db.transact(['outbox', 'drafts', 'media'], async (tx) => {
+    const stored = [];
+    for (const [seq, entry] of list.entries()) {
+      const current = await tx.get('outbox', entry.id);
+      const data = { ...entry.data };
+      for (const key of entry.keep || []) if (current && current.data[key] !== undefined) data[key] = current.data[key];
+      const baseEtag = entry.baseEtag !== undefined && entry.baseEtag !== null ? entry.baseEtag : null;
+      const item = {
+        type: entry.type || 'story',
+        id: entry.id,
+        owner,
+        op: entry.op || 'upsert',
+        data,
+        fields: entry.fields || null,  // the form as the person filled it, to fix and resend
+        base_etag: baseEtag !== null ? baseEtag : (current ? current.base_etag : null),
+        state: 'queued',
+        attempts: 0,
+        nextAttempt: 0,
+        lastError: null,
+        rev: current ? current.rev + 1 : 1,
+        queuedAt: current ? current.queuedAt : now,
+        seq: current && current.seq !== undefined ? current.seq : seq,
+        updatedAt: now,
+      };
+      tx.put('outbox', item);
+      stored.push(item);
+    }
+    for (const id of drafts) tx.delete('drafts', id);
+    for (const record of media) tx.put('media', record);
+    return stored;
+  }, { strict: true });
   changed();
-  return item;
+  return Array.isArray(entries) ? items : items[0];
 }
 
 export function get(id) {
   return db.get('outbox', id);
 }
 
-// Has this id been used for a story already (waiting or sent)? A page served from the cache
+// Has this id been used already (waiting or sent)? A page served from the cache
 // carries the id the server made when it was cached.
 export async function isUsed(id) {
   return Boolean((await db.get('outbox', id)) || (await db.get('sent', id)));
@@ -81,7 +109,8 @@ function isDue(item, now) {
 // Items of this person that may be pushed now, oldest first.
 export async function due(owner, now = Date.now()) {
   const items = await db.getAllBy('outbox', 'owner', owner);
-  return items.filter((item) => isDue(item, now)).sort((a, b) => a.queuedAt - b.queuedAt);
+  return items.filter((item) => isDue(item, now))
+    .sort((a, b) => a.queuedAt - b.queuedAt || (a.seq || 0) - (b.seq || 0));
 }
 
 // When the earliest waiting item may be tried again (ms epoch), or null.
@@ -109,32 +138,45 @@ export async function markSending(ids, now = Date.now()) {
   return revs;
 }
 
-// The server stored it (created, unchanged or updated). Only now does it leave the outbox,
-// unless the person changed it while it was in flight: then the new text stays queued, based
-// on the version the server has.
-export async function acknowledge(id, sentRev, story) {
-  const item = await db.get('outbox', id);
-  if (!item) return;
-  const record = {
-    id, owner: item.owner, title: item.data.title, language: item.data.language,
-    status: story && story.status ? story.status : 'pending',
-    reason: (story && story.moderation_reason_text) || '', note: (story && story.moderation_reason) || '',
-    etag: story && story.etag ? story.etag : null, sentAt: Date.now(),
-  };
-  const older = (await db.getAllBy('sent', 'owner', item.owner))
-    .sort((a, b) => b.sentAt - a.sentAt).slice(SENT_KEPT - 1).map((r) => r.id);
-  // The record first, then the outbox entry: a crash in between shows the story twice for a
-  // moment, never zero times.
-  await db.batch({ sent: { put: [record], delete: older.filter((old) => old !== id) } }, { strict: true });
+// The server stored it (created, unchanged or updated): `record` is its view (or tombstone)
+// as the push answered. Only now does the item leave the outbox, unless the person changed it
+// while it was in flight: then the new version stays queued, based on the one the server has.
+// A `sent` record remembers it (its state for the person: "Published", "Sent"), the same for
+// every kind; the sent record and the outbox change in one transaction.
+export async function acknowledge(id, sentRev, record) {
+  const view = record || {};
+  let item = null;
   let removed = false;
-  await db.update('outbox', id, (current) => {
-    if (!current) return undefined;
-    if (current.rev === sentRev) { removed = true; return null; }
-    return { ...current, state: 'queued', nextAttempt: 0, attempts: 0, lastError: null,
-      base_etag: record.etag || current.base_etag };
+  await db.transact(['outbox', 'sent'], async (tx) => {
+    item = await tx.get('outbox', id);
+    if (!item) return;
+    const type = typeOf(item);
+    const sent = {
+      id, type, owner: item.owner, title: item.data.title, language: item.data.language,
+      status: view.status || 'pending',
+      reason: view.moderation_reason_text || '', note: view.moderation_reason || '',
+      etag: view.etag || null, sentAt: Date.now(),
+    };
+    const older = (await tx.getAllBy('sent', 'owner', item.owner))
+      .filter((r) => (r.type || 'story') === type && r.id !== id)
+      .sort((a, b) => b.sentAt - a.sentAt).slice(SENT_KEPT - 1);
+    for (const old of older) tx.delete('sent', old.id);
+    tx.put('sent', sent);
+    if (item.rev === sentRev) {
+      removed = true;
+      tx.delete('outbox', id);
+    } else {
+      tx.put('outbox', { ...item, state: 'queued', nextAttempt: 0, attempts: 0, lastError: null,
+        base_etag: sent.etag || item.base_etag });
+    }
   }, { strict: true });
+  if (!item) return;
   if (removed) await dropMedia(item.data.media || [], item.owner);
   changed();
+}
+
+export function getSent(id) {
+  return db.get('sent', id);
 }
 
 // Photos and recordings that neither a waiting story nor a draft refers to leave the phone.
@@ -206,32 +248,15 @@ export async function wake(owner, { signedInOnly = false } = {}) {
   return woken;
 }
 
-// Everything this person has on the phone: waiting items and acknowledged ones.
-export async function list(owner) {
-  const [waiting, sent] = await Promise.all([db.getAllBy('outbox', 'owner', owner), db.getAllBy('sent', 'owner', owner)]);
+// Everything of one kind this person has on the phone: waiting items and acknowledged ones.
+export async function list(owner, type = 'story') {
+  const [all, done] = await Promise.all([db.getAllBy('outbox', 'owner', owner), db.getAllBy('sent', 'owner', owner)]);
+  const waiting = all.filter((i) => typeOf(i) === type);
   const ids = new Set(waiting.map((i) => i.id));
   return {
     waiting: waiting.sort((a, b) => b.queuedAt - a.queuedAt),
-    sent: sent.filter((s) => !ids.has(s.id)).sort((a, b) => b.sentAt - a.sentAt),
+    sent: done.filter((s) => typeOf(s) === type && !ids.has(s.id)).sort((a, b) => b.sentAt - a.sentAt),
   };
-}
-
-// New server states (from a pull) for stories this phone sent: one transaction per page.
-export async function noteStatuses(stories) {
-  if (!stories.length) return;
-  const byId = new Map(stories.map((story) => [story.id, story]));
-  const changedCount = await db.updateMany('sent', [...byId.keys()], (record, id) => {
-    if (!record) return undefined;
-    const story = byId.get(id);
-    const status = story.deleted ? 'withdrawn' : story.status;
-    // Why a facilitator did not publish it or hid it: the reason in the person's language
-    // (as the server put it at pull time) and the facilitator's own note, if any.
-    const reason = story.moderation_reason_text || '';
-    const note = story.moderation_reason || '';
-    if (record.status === status && (record.reason || '') === reason && (record.note || '') === note) return undefined;
-    return { ...record, status, reason, note };
-  });
-  if (changedCount) changed();
 }
 
 // --- Drafts: what the person is typing -----------------------------------------------------

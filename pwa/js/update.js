@@ -12,7 +12,7 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
   if (!('serviceWorker' in navigator)) return null;
   let registration;
   try {
-    // A module worker: it imports the same sync.js as the pages (Chromium 91+, Safari 15+,
+    // A module worker: it imports the same push.js as the pages (Chromium 91+, Safari 15+,
     // Firefox 147+); where that is missing the page runs without offline support.
     registration = await navigator.serviceWorker.register('/sw.js', { scope: '/', type: 'module', updateViaCache: 'none' });
   } catch (err) {

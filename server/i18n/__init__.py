@@ -164,9 +164,9 @@ PLURAL_TABLE_SIZE = 200
 # bundle holds what the page's does not, and the page's stops at that module. A module added
 # to a page must be listed here (tests/e2e/test_string_bundles.py checks every module a page
 # loads, in every language).
-_EVERY_PAGE = ("js/app.js", "js/sync.js", "js/ui.js", "js/update.js", "js/db.js", "js/speak.js")
+_EVERY_PAGE = ("js/app.js", "js/triggers.js", "js/ui.js", "js/update.js", "js/db.js", "js/speak.js")
 CLIENT_BUNDLES = {  # name: (modules, the bundle it is loaded on top of)
-    "page": (_EVERY_PAGE, None),                                 # story pages, sign-in, account...
+    "page": ((*_EVERY_PAGE, "js/forms.js"), None),              # story pages, events, sign-in, account...
     "feed": ((*_EVERY_PAGE, "js/feed.js"), None),                # / and the offline page
     "write": ((*_EVERY_PAGE, "js/compose.js", "js/voice.js"), None),  # /write
     "recorder": (("js/recorder.js",), "write"),                  # /write where MediaRecorder exists

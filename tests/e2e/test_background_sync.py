@@ -9,7 +9,24 @@ from tests.e2e.browser import SQLITE_ONLY, outbox, sign_in, stories_titled, wait
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
 
 
-def test_worker_pushes_the_outbox_on_a_sync_event_with_no_page_open(app, people, live_server, context):
+# The token the pages stored is one the server no longer takes (signed for another session):
+# the worker, with no page to read <meta name="csrf-token"> from, takes the session's from the
+# csrf_token cookie (cookieStore) and sends again.
+STALE_TOKEN = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kultialogo');
+    open.onsuccess = () => {
+        const tx = open.result.transaction('meta', 'readwrite');
+        const store = tx.objectStore('meta');
+        const get = store.get('session');
+        get.onsuccess = () => store.put({ key: 'session', value: { ...get.result.value, csrf: 'not-the-token' } });
+        tx.oncomplete = () => { open.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+    };
+})"""
+
+
+@pytest.mark.parametrize("stored_token", ["the page's", "stale"])
+def test_worker_pushes_the_outbox_on_a_sync_event_with_no_page_open(app, people, live_server, context, stored_token):
     page = context.new_page()
     sign_in(page, live_server.url)
     page.goto(live_server.url + "/write")
@@ -18,6 +35,8 @@ def test_worker_pushes_the_outbox_on_a_sync_event_with_no_page_open(app, people,
     write_story(page, "Sent by the worker alone")
     expect(page.locator(".mine-item", has_text="Sent by the worker alone")).to_contain_text("Saved on this phone")
     assert len(outbox(page)) == 1
+    if stored_token == "stale":
+        page.evaluate(STALE_TOKEN)
     page.goto("about:blank")  # no Kultialogo page is open any more
     context.set_offline(False)
 

@@ -34,7 +34,7 @@ VERSION_1 = """(owner) => new Promise((resolve, reject) => {
 })"""
 
 
-def test_upgrade_from_version_1_keeps_the_outbox_and_adds_the_media_and_recording_stores(app, people, live_server, context):
+def test_upgrade_from_version_1_keeps_the_outbox_and_adds_the_media_recording_and_records_stores(app, people, live_server, context):
     page = context.new_page()
     sign_in(page, live_server.url)
     owner = page.evaluate("document.documentElement.dataset.user")
@@ -54,6 +54,6 @@ def test_upgrade_from_version_1_keeps_the_outbox_and_adds_the_media_and_recordin
         const open = indexedDB.open('kultialogo');
         open.onsuccess = () => { const db = open.result; resolve([db.version, [...db.objectStoreNames]]); db.close(); };
     })""")
-    assert stores[0] == 3 and {"media", "takes", "chunks", "outbox"} <= set(stores[1])
+    assert stores[0] == 4 and {"media", "takes", "chunks", "records", "outbox"} <= set(stores[1])
     assert [i["id"] for i in outbox(page)] in ([], ["7d7e0f5e-8a5b-4b43-9d3e-0c4a8f0a1b2c"])
     expect(item).to_contain_text("waiting for review")  # and it still goes out

@@ -28,7 +28,7 @@ def test_worker_carries_the_precache_list_and_a_versioned_cache_name():
     assert shell.assets["css/shell.css"].url in manifest["precache"]
     assert all(a.url in manifest["precache"] for a in shell.assets.values())
     assert "kultialogo-shell-v" in sw
-    assert re.search(r"""from\s*['"]/static/js/sync\.[0-9a-f]{10}\.js['"]""", sw)
+    assert re.search(r"""from\s*['"]/static/js/push\.[0-9a-f]{10}\.js['"]""", sw)
 
 
 def test_a_changed_source_changes_the_hashes_and_the_version(tmp_path):
@@ -64,3 +64,27 @@ def test_shell_files_are_served_immutable_compressed_and_the_worker_uncached(cli
     assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/")
     assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
     assert client.get("/offline").status_code == 200
+
+
+def test_the_worker_imports_no_module_that_touches_the_page():
+    """The service worker shares the push with the pages (push.js and what it imports); a
+    module that reaches for `document` or `window` would break it (issue 14)."""
+    from kultialogo.pwa import _IMPORT_RE
+    shell = build_shell(shell_dir(), worker_dir())
+    seen, todo = set(), [shell.worker]
+    while todo:
+        asset = todo.pop()
+        seen.add(asset.name)
+        for match in _IMPORT_RE.finditer(asset.body.decode()):
+            dep = shell.by_name[match.group("spec")[len("/static/"):]]
+            if dep.name not in seen:
+                todo.append(dep)
+    modules = sorted(seen - {"sw.js"})
+    assert "js/push.js" in {shell.by_name[name].logical for name in modules}
+    # Minified: comments are gone, so only code counts.
+    touching = [name for name in seen if re.search(r"\b(?:document|window)\b",
+                                                   (shell.by_name.get(name) or shell.worker).body.decode())]
+    assert touching == [], touching
+    # And the page's own modules stay out of it.
+    logical = {shell.by_name[name].logical for name in modules}
+    assert not logical & {"js/triggers.js", "js/pull.js", "js/ui.js", "js/forms.js", "js/app.js"}, logical

@@ -1,0 +1,95 @@
+// Forms of the other record kinds (`form[data-outbox-kind]`: a translation, an event's
+// attendance) saved on the phone first, with or without signal, then sent by the outbox like a
+// story (the story form is compose.js's). The server's page stays a plain form that works on
+// its own; this only takes over its submit. The kind's module (kinds.js) turns the form into
+// outbox items; this module says what becomes of them.
+import { t } from './i18n.js';
+import { load } from './kinds.js';
+import * as outbox from './outbox.js';
+import { el, hideBanner, showBanner } from './ui.js';
+
+function refusal(error) {
+  if (error && error.code === 'conflict') {
+    return t('Someone else changed this in the meantime. Open the page again to see their version, then save yours.');
+  }
+  return (error && error.message) || t('The server did not accept this. Please check the form and save it again.');
+}
+
+// Take over one form. `onQueued()` starts the push; `onNetwork(fn)` and `networkState()` are
+// what the sync knows of the network (net.js). Resolves with the form, or null when this shell
+// does not know its kind (the plain form then posts as before).
+export async function enhance(form, { owner, onQueued, onNetwork, networkState }) {
+  const kind = await load(form.dataset.outboxKind);
+  if (!kind || !kind.itemsFromForm) return null;
+  const status = el('p', { class: 'compose-status', role: 'status', 'aria-live': 'polite' });
+  form.prepend(status);
+  // state: 'saved' (on the phone), 'sent' or 'refused'; tests wait on it, whatever the language.
+  const say = (text, state) => {
+    status.textContent = text;
+    status.dataset.state = state;
+    status.classList.toggle('compose-status-problem', state === 'refused');
+    if (text) status.scrollIntoView({ block: 'nearest' });
+  };
+  let following = [];  // the ids saved last, until all are sent or one is refused
+
+  const follow = async () => {
+    if (!following.length) return;
+    const ids = following;
+    const waiting = (await Promise.all(ids.map((id) => outbox.get(id)))).filter(Boolean);
+    if (ids !== following) return;
+    const refused = waiting.find((item) => item.state === 'attention');
+    if (refused) {
+      following = [];
+      say(refusal(refused.lastError), 'refused');
+    } else if (!waiting.length) {
+      following = [];
+      // A second save from this page builds on the version the server now has.
+      const sent = await outbox.getSent(ids[0]);
+      if (sent && sent.etag) form.dataset.baseEtag = sent.etag;
+      say(t('Sent'), 'sent');
+    }
+  };
+  outbox.onChange(follow);
+
+  // A page saved on the phone may be opened again before what it sent has gone.
+  const own = await outbox.get(form.dataset.recordId || '');
+  if (own && own.owner === owner) {
+    following = [own.id];
+    say(t('Saved on this phone — it will be sent when there is signal'), 'saved');
+    follow();
+  }
+
+  const offline = (state) => {
+    if (state === 'offline' || navigator.onLine === false) {
+      showBanner('offline', t('No signal. What you save here is kept on this phone and sent when there is signal.'));
+    } else {
+      hideBanner('offline');
+    }
+  };
+  onNetwork(offline);
+  addEventListener('offline', () => offline('offline'));
+  addEventListener('online', () => offline('online'));
+  offline(networkState());
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    let items;
+    try {
+      items = await outbox.enqueue(kind.itemsFromForm(form), { owner });
+    } catch (err) {
+      // No room or no IndexedDB after all: with signal the plain form still works.
+      if (navigator.onLine !== false) form.submit();
+      else say(t('This phone could not keep it. What you entered is still here: save it when there is signal.'), 'refused');
+      return;
+    }
+    // What is saved is now what the page shows: unticking a box later removes its line.
+    for (const box of form.querySelectorAll('input[type=checkbox]')) box.defaultChecked = box.checked;
+    following = items.map((item) => item.id);
+    say(t('Saved on this phone — it will be sent when there is signal'), 'saved');
+    form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { ids: following } }));
+    onQueued();
+  });
+  // Tests and other modules wait for this mark, not for time.
+  form.dataset.enhanced = '';
+  return form;
+}

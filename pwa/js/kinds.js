@@ -1,0 +1,20 @@
+// The record kinds this phone knows (docs/sync.md): type -> its module in kinds/, loaded only
+// when a pull brings that kind or a form of it is on the page. Each module exports `stores`
+// (the IndexedDB stores its applier writes) and `apply(tx, items)`, which writes a pull page's
+// items of its kind inside the pull's one transaction (db.transact) and may resolve with a
+// function to run after the commit; a kind with a form also exports `itemsFromForm(form)`.
+// A new kind is one module and one line here.
+const KINDS = {
+  story: () => import('./kinds/story.js'),
+  translation: () => import('./kinds/translation.js'),
+  attendance: () => import('./kinds/attendance.js'),
+  attendance_story: () => import('./kinds/attendance.js'),
+  report: () => import('./kinds/report.js'),
+};
+
+export const TYPES = Object.keys(KINDS);
+
+// The kind's module, or null for a kind this shell does not know (a newer server's).
+export function load(type) {
+  return KINDS[type] ? KINDS[type]() : Promise.resolve(null);
+}
