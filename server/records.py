@@ -95,11 +95,7 @@ class Kind:
         """Check item.data without the database; raise Problem, or return what apply() needs."""
         if item.op == DELETE:
             return None
-        data = item.data
-        if data is None:
-            raise Problem("missing_field", field="data")
-        if not isinstance(data, dict):
-            raise Problem("bad_type", field="data")
+        data = data_of(item)
         unknown = set(data) - set(self.data_keys)
         if unknown:
             raise Problem("unknown_field", field=sorted(map(str, unknown))[0][:40])
@@ -111,6 +107,30 @@ class Kind:
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """Up to ``limit`` (revision, view or tombstone) with revision > since that this viewer
         may see, in revision order. Views carry "type": self.name."""
+        raise NotImplementedError
+
+
+def data_of(item: Item) -> dict:
+    """An upsert's data: an object, or the item is refused."""
+    if item.data is None:
+        raise Problem("missing_field", field="data")
+    if not isinstance(item.data, dict):
+        raise Problem("bad_type", field="data")
+    return item.data
+
+
+class SavepointBatch(Batch):
+    """A batch whose items each run in their own savepoint: _apply() may write and then raise
+    Problem, and only that item's writes are undone (it is answered rejected)."""
+
+    def apply(self, item: Item) -> Result:
+        try:
+            with db.session.begin_nested():
+                return self._apply(item)
+        except Problem as problem:
+            return Result.rejected(problem)
+
+    def _apply(self, item: Item) -> Result:
         raise NotImplementedError
 
 

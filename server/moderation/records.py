@@ -28,14 +28,7 @@ def view(report: StoryReport) -> dict:
             "resolved": report.resolved_at is not None, "revision": report.revision}
 
 
-class ReportBatch(records.Batch):
-    def apply(self, item: records.Item) -> records.Result:
-        try:
-            with db.session.begin_nested():
-                return self._apply(item)
-        except Problem as problem:
-            return records.Result.rejected(problem)
-
+class ReportBatch(records.SavepointBatch):
     def _apply(self, item) -> records.Result:
         story_id, reason, note = item.parsed
         found = db.session.scalar(select(StoryReport).where(StoryReport.sync_id == item.id))

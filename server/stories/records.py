@@ -117,11 +117,7 @@ class StoryKind(records.Kind):
             raise Problem("bad_id", field="id")
         if item.op == WITHDRAW:
             return None
-        data = item.data
-        if data is None:
-            raise Problem("missing_field", field="data")
-        if not isinstance(data, dict):
-            raise Problem("bad_type", field="data")
+        data = records.data_of(item)
         if "id" in data:
             if not isinstance(data["id"], str):
                 raise Problem("id_mismatch", field="data.id")

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .. import audit, policy
+from .. import audit, policy, records
 from ..communities.models import Community
 from ..database import forget_traces, insert_in_savepoint, write_transaction
 from ..errors import Problem
@@ -89,15 +89,6 @@ def story_view(story: Story, viewer=None) -> dict:
             {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
             for c in story.conflicts]
     return view
-
-
-def _strip_etag(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    return value.strip('"') or None
 
 
 class Communities:
@@ -193,7 +184,7 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
 
     if story.etag == new_etag:
         return Outcome(UNCHANGED, story)
-    if _strip_etag(base_etag) != story.etag:
+    if records.strip_etag(base_etag) != story.etag:
         if _keep_conflict(story, content, new_etag, now):
             # The author's other devices must learn of the kept text: a new revision puts
             # the story (with its conflicts list) back in their pull, and changes the feed ETag.

@@ -36,14 +36,7 @@ def view(translation: StoryTranslation) -> dict:
             "revision": translation.revision, "etag": f'"{etag(translation)}"'}
 
 
-class TranslationBatch(records.Batch):
-    def apply(self, item: records.Item) -> records.Result:
-        try:
-            with db.session.begin_nested():
-                return self._apply(item)
-        except Problem as problem:
-            return records.Result.rejected(problem)
-
+class TranslationBatch(records.SavepointBatch):
     def _apply(self, item) -> records.Result:
         actor = self.actor
         found = db.session.scalar(select(StoryTranslation).where(StoryTranslation.sync_id == item.id))

@@ -82,12 +82,13 @@ def push_one(client, person, item, headers=None) -> dict:
     return push(client, person, item, headers=headers)[0]
 
 
-def pull_all(client, person=None, limit=500, cursor=None) -> tuple[list, str]:
-    """Follow the cursor to the end; return every item and the last cursor."""
+def pull_all(client, person=None, limit=500, cursor=None, kinds=None) -> tuple[list, str]:
+    """Follow the cursor to the end; return every item and the last cursor. ``kinds``: the
+    record kinds to ask for (None: stories in the old shape)."""
     headers = person.headers if person is not None else {}
     items = []
     while True:
-        params = {"limit": limit}
+        params = {"limit": limit, **({"kinds": kinds} if kinds else {})}
         if cursor is not None:
             params["cursor"] = cursor
         response = client.get(PULL, query_string=params, headers=headers)

@@ -18,7 +18,7 @@ from kultialogo.stories.models import Story
 from kultialogo.translations.models import StoryTranslation
 from tests import factories as f
 
-from .conftest import PULL, PUSH, count_rows, direct_token, push, push_one
+from .conftest import PULL, PUSH, count_rows, direct_token, pull_all, push, push_one
 
 ALL_KINDS = "story,translation,report,attendance,attendance_story"
 
@@ -37,19 +37,7 @@ def report(story_id, reason="spam", note="", record_id=None):
 
 
 def pull_kinds(client, person=None, kinds=ALL_KINDS, limit=500, cursor=None) -> tuple[list, str]:
-    headers = person.headers if person is not None else {}
-    items = []
-    while True:
-        params = {"limit": limit, "kinds": kinds}
-        if cursor is not None:
-            params["cursor"] = cursor
-        response = client.get(PULL, query_string=params, headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        page = response.get_json()
-        items.extend(page["items"])
-        cursor = page["cursor"]
-        if not page["more"]:
-            return items, cursor
+    return pull_all(client, person, limit=limit, cursor=cursor, kinds=kinds)
 
 
 def of_type(items, type_) -> dict:
