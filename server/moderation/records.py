@@ -44,6 +44,7 @@ class ReportBatch(records.SavepointBatch):
             raise Problem("not_found", status=404, field="story")
         if not policy.can_report_story(self.actor, story):
             raise Problem("not_reportable", status=409, field="story")
+        service.spend_report_budget(self.actor)  # the same budget as the page and the API
         outcome = service.file_report(self.actor, story, reason, note, self.revs, sync_id=item.id)
         if not outcome.created:  # this person had reported the story already, from another device
             earlier = db.session.scalar(select(StoryReport).where(

@@ -104,20 +104,16 @@ def resolve(story_id, decision):
 
 # --- Reporting a story ----------------------------------------------------------------------
 
-def _report_limit() -> str:
-    return f"{limits.REPORTS_PER_MINUTE} per minute;{limits.REPORTS_PER_HOUR} per hour"
-
-
 def _reporter_key() -> str:
-    """One counter per person, whichever way (page or API, any token) they report."""
+    """One counter per person, whichever way (page, API or a push: service.spend_report_budget)."""
     account = api_requester(required=False) if request.path.startswith("/api/") else _viewer()
     if account is not None:
-        return f"report:{account.id}"
+        return service.reporter_key(account)
     return "report-addr:" + (request.remote_addr or "unknown")
 
 
 # Only reports the server answered count (refused input, 404s and CSRF failures do not).
-_report_rate = limiter.shared_limit(_report_limit, scope="story-reports", key_func=_reporter_key,
+_report_rate = limiter.shared_limit(service.report_limits, scope=service.REPORT_SCOPE, key_func=_reporter_key,
                                     error_message="report_rate_limited",
                                     deduct_when=lambda response: response.status_code < 400)
 

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
+from limits import parse_many
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit, limits, policy, records
 from ..database import write_transaction
 from ..errors import Problem
-from ..extensions import db
+from ..extensions import db, limiter
 from ..revisions import RevisionBlock
 from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                               Story)
@@ -195,6 +196,33 @@ def report(actor, story_id: uuid.UUID, reason, note="") -> ReportOutcome:
         outcome = file_report(actor, story, reason, note, revs)
         revs.flush()
     return outcome
+
+
+def report_limits() -> str:
+    return f"{limits.REPORTS_PER_MINUTE} per minute;{limits.REPORTS_PER_HOUR} per hour"
+
+
+REPORT_SCOPE = "story-reports"
+
+
+def reporter_key(account) -> str:
+    """One budget per person, whichever way (page, API, sync push; any token) they report."""
+    return f"report:{account.id}"
+
+
+def spend_report_budget(actor) -> None:
+    """Count one report against the person's budget, or refuse it (429 report_rate_limited)
+    when one of the limits is spent. The page and the API spend it through Flask-Limiter's
+    shared limit (routes.py); this spends the same counters for reports that come in a push,
+    where one request may carry many."""
+    strategy = limiter.limiter
+    budgets = parse_many(report_limits())
+    key = reporter_key(actor)
+    for budget in budgets:
+        if not strategy.test(budget, key, REPORT_SCOPE):
+            raise Problem("report_rate_limited", status=429, field="story", max=budget.amount)
+    for budget in budgets:
+        strategy.hit(budget, key, REPORT_SCOPE)
 
 
 def file_report(actor, story: Story, reason: str, note: str, revs: RevisionBlock, sync_id=None) -> ReportOutcome:

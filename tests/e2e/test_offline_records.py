@@ -164,3 +164,54 @@ def test_attendance_and_a_translation_recorded_offline_arrive_once(app, live_ser
     page.reload()
     assert outbox(page) == []
     assert _counts(world["event"], world["story"]) == expected
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+def test_a_report_written_offline_arrives_once(app, live_server, new_context, locale):
+    """A participant reports a story from a page the phone kept, with no signal; back online the
+    report arrives once, and its reporter's phone then holds it as a pulled record."""
+    from kultialogo.extensions import db
+    from kultialogo.moderation.models import StoryReport
+    world = _world()
+    f.account("bojan", community_slug="siena")
+    story_path = f"/stories/{world['story']}"
+    page = new_context(locale=locale).new_page()
+    sign_in(page, live_server.url, "bojan")
+    page.goto(live_server.url + story_path)
+    wait_for_worker(page)
+    page.goto(live_server.url + story_path)
+    _saved(page, story_path)
+
+    page.context.set_offline(True)
+    page.goto(live_server.url + story_path)
+    form = page.locator("form[data-outbox-kind=report][data-enhanced]")
+    expect(form).to_be_attached()
+    page.locator("details.report summary").click()
+    form.locator("input[name=reason][value=personal_data]").check()
+    form.locator("textarea[name=note]").fill("It names the school of a child.")
+    form.locator("button[type=submit]").click()
+    expect(_status(form)).to_have_attribute("data-state", "saved")
+    page.screenshot(path=str(ARTIFACTS / f"report-offline-{locale}.png"))
+    [item] = outbox(page)
+    assert item["type"] == "report" and item["data"] == {
+        "story": world["story"], "reason": "personal_data", "note": "It names the school of a child."}
+
+    def reports():
+        db.session.remove()
+        found = db.session.scalars(select(StoryReport.sync_id)).all()
+        db.session.remove()
+        return [str(sync_id) for sync_id in found]
+
+    assert reports() == []
+    page.context.set_offline(False)
+    expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
+    eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
+    assert reports() == [item["id"]]
+    # Saved again from the same page: the same report, not a second one.
+    page.evaluate("""() => document.querySelector('form[data-outbox-kind=report]')
+        .addEventListener('kultialogo:queued', () => { window.queuedAgain = true; })""")
+    form.locator("button[type=submit]").click()
+    page.wait_for_function("() => window.queuedAgain === true")
+    eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
+    expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
+    assert reports() == [item["id"]]

@@ -215,3 +215,22 @@ def test_a_deleted_reporters_report_still_counts_without_their_id(client, app, c
     assert row.reporter_id is None
     assert report_api(client, stays, story_id).status_code == 201
     assert stored(story_id).status == "hidden"
+
+
+def test_reports_in_a_sync_push_spend_the_same_budget(client, cast):
+    """A phone that kept many reports offline sends them in one push: each counts against the
+    person's budget, the one over it is refused alone, and the API then refuses too."""
+    import uuid
+
+    from kultialogo import limits
+    reader = cast["other_participant"]
+    stories = [story_in("published", cast["author"].account, cast["facilitator"].account)
+               for _ in range(limits.REPORTS_PER_MINUTE + 2)]
+    items = [{"type": "report", "id": str(uuid.uuid4()), "data": {"story": str(s), "reason": "spam"}}
+             for s in stories[:limits.REPORTS_PER_MINUTE + 1]]
+    answered = client.post("/api/v1/sync/push", json={"items": items}, headers=reader.headers).get_json()["results"]
+    assert [r["result"] for r in answered] == ["created"] * limits.REPORTS_PER_MINUTE + ["rejected"]
+    refused = answered[-1]["error"]
+    assert refused["code"] == "report_rate_limited" and str(limits.REPORTS_PER_MINUTE) in refused["message"]
+    assert open_reports(stories[limits.REPORTS_PER_MINUTE]) == 0
+    assert report_api(client, reader, stories[-1]).status_code == 429
