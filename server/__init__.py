@@ -23,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_file_ready(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(app.config)
 
+    # late, and in this order: importing the package loads nothing else; the models register
+    # first, then the domains, whose hooks and data parts register in the order imported here
     from . import database, errors, extensions, i18n, security
     from .accounts import models as _accounts  # noqa: F401  (register models)
     from .communities import models as _communities  # noqa: F401

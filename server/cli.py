@@ -1,18 +1,31 @@
 """The ``kultialogo`` command: a Flask CLI group with the operator's commands."""
+import ctypes
+import logging
 import os
 import socket
+import struct
 import sys
+import threading
 from pathlib import Path
 
 import click
+import waitress
+from alembic.runtime.migration import MigrationContext
+from babel.messages.frontend import CommandLineInterface
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade as migrate_upgrade
 from flask_migrate.cli import db as db_group
+
+from . import create_app, limits
+from .accounts.auth import create_account
+from .config import ConfigError
+from .errors import Problem
+from .extensions import db
+from .i18n import serbian
 
 
 def _create_app():
-    from . import create_app
-    from .config import ConfigError
     try:
         return create_app()
     except ConfigError as exc:  # a setting it cannot start with: say which, without a traceback
@@ -42,7 +55,7 @@ def run_command(host, port, threads, debug, upgrade, demo):
     if upgrade or demo:
         _upgrade_schema()
     if demo:
-        from .demo import accounts_table, load_demo
+        from .demo import accounts_table, load_demo  # late: the demo's content loads only when asked for
         click.echo(load_demo().splitlines()[0])
     for line in _addresses(host, port, app.config["SQLALCHEMY_DATABASE_URI"]):
         click.echo(line)
@@ -53,7 +66,6 @@ def run_command(host, port, threads, debug, upgrade, demo):
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     tune_malloc(int(app.config.get("MALLOC_ARENAS") or 0), float(app.config.get("MALLOC_TRIM_SECONDS") or 0))
-    import waitress
     waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
                    channel_timeout=120, connection_limit=1000, _quiet=True, **waitress_options(app))
 
@@ -80,7 +92,6 @@ def tune_malloc(arenas: int, trim_seconds: float) -> bool:
     """
     if arenas <= 0 or os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return False
-    import ctypes
     try:
         libc = ctypes.CDLL("libc.so.6")
         mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
@@ -90,8 +101,6 @@ def tune_malloc(arenas: int, trim_seconds: float) -> bool:
     mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     mallopt(M_TRIM_THRESHOLD, 256 * 1024)
     if applied and trim_seconds > 0:
-        import threading
-
         def trim():
             while True:
                 threading.Event().wait(trim_seconds)
@@ -108,7 +117,6 @@ def waitress_options(app) -> dict:
     cookie got Secure, no HSTS was sent and every client shared one rate-limit bucket. Without
     it they are stripped, so nobody can claim another address or HTTPS.
     """
-    from . import limits
     return {
         "max_request_body_size": 1 + max(app.config["MAX_CONTENT_LENGTH"], limits.FORM_UPLOAD_MAX_BYTES,
                                      limits.MEDIA_MAX_BYTES + 1),
@@ -118,13 +126,6 @@ def waitress_options(app) -> dict:
 
 def _upgrade_schema() -> None:
     """Apply pending migrations, saying so in one line rather than in Alembic's log."""
-    import logging
-
-    from alembic.runtime.migration import MigrationContext
-    from flask_migrate import upgrade as migrate_upgrade
-
-    from .extensions import db
-
     def revision():
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -146,8 +147,7 @@ def lan_addresses() -> list[str]:
     take; neither sends a packet."""
     found = []
     try:
-        import fcntl
-        import struct
+        import fcntl  # late: POSIX only (not on Windows); the ImportError is caught below
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             for _index, name in socket.if_nameindex():
                 try:
@@ -192,7 +192,7 @@ def _addresses(host: str, port: int, database_uri: str) -> list[str]:
 @with_appcontext
 def demo_command(reset):
     """Load demo communities, people and stories (safe to run twice)."""
-    from .demo import load_demo
+    from .demo import load_demo  # late: the demo's content loads only when asked for
     _upgrade_schema()
     summary = load_demo(reset=reset)
     click.echo(summary)
@@ -205,8 +205,6 @@ def demo_command(reset):
 @with_appcontext
 def create_admin_command(username, password, display_name):
     """Create a site administrator."""
-    from .accounts.auth import create_account
-    from .errors import Problem
     try:
         account = create_account(username, password, display_name, is_admin=True)
     except Problem as problem:
@@ -245,7 +243,6 @@ def _source_root() -> Path:
 
 
 def _pybabel(*args) -> None:
-    from babel.messages.frontend import CommandLineInterface
     root = _source_root()
     previous = os.getcwd()
     os.chdir(root)  # babel.cfg's patterns and the catalogs' source locations are root-relative
@@ -292,7 +289,6 @@ def translate_update():
 def translate_compile():
     """Compile every catalog to .mo (committed: the wheel ships them); sr_Cyrl is made from sr_Latn first."""
     root = _source_root()
-    from .i18n import serbian
     if serbian.write(root / TRANSLATIONS):
         click.echo("Wrote sr_Cyrl from sr_Latn")
     _pybabel("compile", "-d", TRANSLATIONS, "--statistics")

@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 
 def data_dir() -> Path:
     """The folder that holds everything local: SQLite file, media, keys."""
@@ -50,7 +52,6 @@ def sqlite_file_ready(url: str) -> str:
     """A SQLite URL with a relative path names a file in the working folder (Flask-SQLAlchemy
     would otherwise put it in the package's instance folder, which need not exist, and every
     request would fail): make it absolute and create its folder, or refuse to start."""
-    from sqlalchemy.engine import make_url
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") \
             or parsed.query.get("uri") == "true":

@@ -10,7 +10,8 @@ import contextvars
 from contextlib import contextmanager
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, insert
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -143,7 +144,6 @@ def _compiled_insert(table, dialect, keys: tuple):
     cache_key = (table.name, dialect.name, keys)
     found = _compiled_inserts.get(cache_key)
     if found is None:  # False: compiled, but this SQLAlchemy gives no bind processors
-        from sqlalchemy import bindparam, insert
         compiled = insert(table).values({key: bindparam(key) for key in keys}).compile(dialect=dialect)
         processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy 2.x; else no shortcut
         if processors is None:
@@ -165,13 +165,11 @@ def insert_in_savepoint(session, table, row: dict) -> None:
     statement is compiled once, and PostgreSQL gets all three in one round trip (pipeline mode).
     Bind processors (UUID, JSON, dates) are SQLAlchemy's own, so the stored values are the same.
     """
-    from sqlalchemy import exc as sa_exc
     connection = session.connection()
     dialect = connection.dialect
     keys = tuple(row)
     compiled = _compiled_insert(table, dialect, keys)
     if not compiled:  # the plain way, same effect
-        from sqlalchemy import insert
         with connection.begin_nested():
             connection.execute(insert(table), row)
         return

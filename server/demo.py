@@ -153,7 +153,7 @@ def load_demo(reset: bool = False) -> str:
                 db.session.flush()
             people[username] = account
 
-        from .events.demo import load_events
+        from .events.demo import load_events  # late: each domain's demo loads only when the demo is loaded
         new_events, told_at = load_events(communities, people, admin)
 
         revs = RevisionBlock(db.session)
@@ -180,13 +180,13 @@ def load_demo(reset: bool = False) -> str:
                     story.revision = revs.next()
         revs.flush()
     # Reported stories (one in the reports queue, one hidden by reports) and reasons.
-    from .moderation.demo import load_moderation
+    from .moderation.demo import load_moderation  # late: as load_events above
     load_moderation(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
     # A story told by voice alone and one with a photo.
-    from .media.demo import load_media
+    from .media.demo import load_media  # late: as load_events above
     load_media(people, {slug: people[u] for u, _n, slug, role in PEOPLE if role == ROLE_FACILITATOR})
     # Stories read in several languages (an Arabic story in Italian and English), one waiting.
-    from .translations.demo import load_translations
+    from .translations.demo import load_translations  # late: as load_events above
     load_translations(people, demo_story_id)
     return (f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.\n"
             + accounts_table())

@@ -9,6 +9,7 @@ from sqlalchemy import and_, false, or_, true
 # People and communities: defined beside accounts (which must not import stories), used here too.
 from .accounts.policy import (can_manage_community, can_moderate_community, can_reset_password,  # noqa: F401
                               is_admin, managed_community_ids, signed_in)
+from .communities.models import MODERATION_TRUSTED
 from .stories.models import (STATUS_PUBLISHED, STATUS_WITHDRAWN, VISIBILITY_COMMUNITY,
                              VISIBILITY_FACILITATORS, VISIBILITY_PUBLIC, Story)
 
@@ -62,7 +63,6 @@ def can_post_in(viewer, community_id) -> bool:
 
 def publishes_directly(viewer, community) -> bool:
     """Stories by facilitators and admins (or in trusted communities) skip review."""
-    from .communities.models import MODERATION_TRUSTED
     return community.moderation == MODERATION_TRUSTED or can_moderate_community(viewer, community.id)
 
 
@@ -143,7 +143,6 @@ def is_recorder(viewer, story) -> bool:
 
 def needs_second_look(story) -> bool:
     """A story about or by a minor goes public only after a facilitator's second look."""
-    from .stories.models import VISIBILITY_PUBLIC
     return bool(story.about_minor) and story.visibility == VISIBILITY_PUBLIC
 
 

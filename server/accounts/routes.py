@@ -11,8 +11,8 @@ from ..extensions import csrf, limiter
 from ..i18n import chosen_locale
 from ..security import local_path
 from ..timeutil import isoformat
-from . import auth, bp
-from .forms import SignInForm, SignUpForm
+from . import auth, bp, codes
+from .forms import JoinCommunityForm, JoinForm, ResetForm, SignInForm, SignUpForm
 
 
 def sign_in(account) -> None:
@@ -202,8 +202,6 @@ def _problem_to_form(form, problem):
 @limiter.limit(_code_limit, methods=["POST"], key_func=_address_key)
 def join():
     """Join a community with a code (from a facilitator or a QR code on the wall)."""
-    from . import codes
-    from .forms import JoinCommunityForm, JoinForm
     if current_user.is_authenticated:
         form = JoinCommunityForm()
         if request.method == "GET" and request.args.get("code"):
@@ -241,8 +239,6 @@ def join():
 @_signin_tries_by_account
 def reset():
     """Choose a new password or PIN with a facilitator's one-time code (no email)."""
-    from . import codes
-    from .forms import ResetForm
     form = ResetForm()
     if form.validate_on_submit():
         try:

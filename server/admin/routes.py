@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..errors import Problem
+from ..i18n import lang_tag
 from . import bp, service
 from .forms import EXTRA_NAME_ROWS, AddMemberForm, CommunityForm, RoleForm
 
@@ -26,7 +27,6 @@ def index():
 
 def _name_rows(form: CommunityForm, names: dict) -> None:
     """The interface languages first, then the community's other names, then blank rows."""
-    from ..i18n import lang_tag
     languages = [lang_tag(code) for code in current_app.config["SUPPORTED_LOCALES"]]
     languages += [code for code in names if code not in languages]
     while len(form.names.entries):

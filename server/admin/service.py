@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
+from ..accounts.auth import normalise_username
 from ..accounts.models import MEMBERSHIP_ROLES, Account, Membership
 from ..audit import AuditEvent
 from ..communities.models import MODERATION_MODES, MODERATION_REVIEW, Community
@@ -158,7 +159,6 @@ def set_role(actor, community, account_id: int, role: str) -> Membership:
 
 def add_member(actor, community, username: str, role: str) -> Membership:
     """Add an existing account to the community with a role (admins only)."""
-    from ..accounts.auth import normalise_username
     if not policy.can_change_roles(actor, community.id):
         raise Problem("forbidden", status=403)
     if role not in MEMBERSHIP_ROLES:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -47,7 +47,6 @@ def communities_among(ids) -> list[Community]:
     """The communities with these ids, by slug; ``None`` means all of them (an admin's view).
 
     The policy module answers "which communities" as a set of ids or None; pages list them."""
-    from sqlalchemy import select
     query = select(Community).order_by(Community.slug)
     if ids is not None:
         if not ids:

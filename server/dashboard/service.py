@@ -16,8 +16,10 @@ from .. import policy
 from ..accounts.models import Membership
 from ..communities.models import Community, communities_among
 from ..errors import Problem
+from ..events.labels import ANSWER_LABELS
 from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTally
 from ..extensions import db
+from ..i18n import language_name
 from ..moderation.models import StoryReport
 from ..stories.models import STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story
 from ..timeutil import as_utc, utcnow
@@ -233,7 +235,6 @@ def stories_by_status(filters: Filters, counts=None) -> Table:
 
 
 def stories_by_language(filters: Filters, counts=None) -> Table:
-    from ..i18n import language_name
     periods = _period_list(filters)
     grid = _grid(_story_rows(filters, "language", counts), periods)
     labels = {code: language_name(code) for code in grid}
@@ -273,7 +274,6 @@ def attendance(filters: Filters, dimension: str) -> Table:
     """Attendance per month (events by their first day): the head count split by one
     dimension's answers, linked people's plus anonymous counts, the rest "not given"; with the
     number of events and the head count as extra columns."""
-    from ..events.labels import ANSWER_LABELS
     periods = _period_list(filters, MONTH)
     month = bucket(MONTH, Event.starts_on).label("period")
     totals = db.session.execute(

@@ -1,12 +1,16 @@
 """Media: photos and voice recordings, uploaded over tus 1.0 and served by SHA-256."""
 from flask import Blueprint, request
 
+from .. import limits
+
 bp = Blueprint("media", __name__)
 
 
 def init_app(app) -> None:
     """Register the blueprint, what media adds to stories and the hook that deletes withdrawn
     stories' files."""
+    # late: importing the package (for its models or store) must not load its views and
+    # service: they import other domains, which register hooks and data parts in import order
     from . import routes  # noqa: F401  (attach the views to bp)
     from . import service
     from .service import count_received, duration_seconds, format_duration, install_release_hook, story_media
@@ -33,5 +37,4 @@ def init_app(app) -> None:
 
 def _allow_form_media() -> None:
     if request.method == "POST" and request.endpoint == "stories.write":
-        from .. import limits
         request.max_content_length = limits.FORM_UPLOAD_MAX_BYTES

@@ -2,6 +2,8 @@
 import click
 from flask.cli import with_appcontext
 
+from .service import collect_garbage
+
 
 @click.group("media", help="Photos and voice recordings: the media store.")
 def media():
@@ -12,7 +14,6 @@ def media():
 @with_appcontext
 def gc_command():
     """Remove expired unfinished uploads and stray files (safe to run from cron)."""
-    from .service import collect_garbage
     result = collect_garbage()
     click.echo(f"{result['expired_uploads']} expired uploads, {result['stray_files']} stray partial files, "
                f"{result['unreferenced_files']} files no story used, "

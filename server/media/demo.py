@@ -11,7 +11,10 @@ import struct
 import uuid
 import wave
 
+from PIL import Image, ImageDraw
+
 from ..extensions import db
+from ..moderation import service as moderation
 from ..stories import service as stories
 from ..stories.models import Story
 from ..stories.schema import validate_content
@@ -42,7 +45,6 @@ def _voice_wav(seconds: float = 6.0) -> bytes:
 
 def _photo_jpeg() -> bytes:
     """Hills under an evening sky, 1200 x 800."""
-    from PIL import Image, ImageDraw
     width, height = 1200, 800
     sky = Image.linear_gradient("L").resize((width, height))
     im = Image.merge("RGB", (sky.point(lambda v: 250 - v // 3), sky.point(lambda v: 170 - v // 3),
@@ -62,7 +64,6 @@ def _v4(name: str) -> uuid.UUID:
 
 def load_media(people: dict, facilitators: dict) -> int:
     """people: username -> Account; facilitators: community slug -> Account. Returns new stories."""
-    from ..moderation import service as moderation
     voice = ingest_upload(people["layla"], io.BytesIO(_voice_wav()))
     photo = ingest_upload(people["amina"], io.BytesIO(_photo_jpeg()))
     demo = [

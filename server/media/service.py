@@ -25,6 +25,7 @@ from .. import limits, policy
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
+from ..i18n import native_digits
 from ..stories.models import Story
 from ..timeutil import as_utc, utcnow
 from .checks import check_file, max_bytes_for
@@ -534,6 +535,5 @@ def duration_seconds(ms: int) -> int:
 
 def format_duration(ms: int) -> str:
     """A recording's length as a player shows it (m:ss), in the reader's digits."""
-    from ..i18n import native_digits
     seconds = duration_seconds(ms)
     return native_digits(f"{seconds // 60}:{seconds % 60:02d}")

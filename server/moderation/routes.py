@@ -1,7 +1,7 @@
 """The review pages (waiting stories and reports, per community), the report button on a
 story, and the moderation and report API. Thin: the logic is in service.py, checks in policy.py."""
 from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,9 +11,14 @@ from ..api.body import read_json
 from ..communities.models import Community, communities_among
 from ..errors import Problem
 from ..extensions import csrf, limiter
+from ..i18n import native_digits
+from ..stories import service as stories
 from ..stories.schema import parse_story_id
+from ..timeutil import as_utc, utcnow
 from . import bp, service
 from .forms import ModerationForm, ReportForm
+from .models import MODERATION_REASONS
+from .reasons import moderation_reason_name, moderation_reason_text, report_reason_text
 
 
 def _viewer():
@@ -49,6 +54,8 @@ def _review_context(viewer):
 def queue():
     context = _review_context(current_user)
     community_id = context["selected"].id if context["selected"] else None
+    # late: imported with this module, translations would register their story hooks before
+    # moderation's (the hooks run in create_app's import order)
     from ..translations.service import review_queue as translations_waiting
     return render_template("moderation/queue.html", tab="pending", form=ModerationForm(),
                            stories=service.review_queue(current_user, community_id),
@@ -121,24 +128,17 @@ _report_rate = limiter.shared_limit(service.report_limits, scope=service.REPORT_
 @bp.app_template_global()
 def reason_choices():
     """(code, words) for the reason select of a reject or hide, "" first."""
-    from .models import MODERATION_REASONS
-    from .reasons import moderation_reason_name
     return [("", _("Choose a reason"))] + [(code, moderation_reason_name(code)) for code in MODERATION_REASONS]
 
 
 @bp.app_template_global()
 def report_reason(code) -> str:
-    from .reasons import report_reason_text
     return report_reason_text(code)
 
 
 @bp.app_template_global()
 def waiting_for(since) -> str:
     """How long something has waited, in words of the reader's language ("3 days ago")."""
-    from flask_babel import format_timedelta
-
-    from ..timeutil import as_utc, utcnow
-    from ..i18n import native_digits
     return native_digits(format_timedelta(as_utc(since) - utcnow(), add_direction=True, threshold=1.0))
 
 
@@ -161,7 +161,6 @@ def report_form():
 @bp.app_template_global()
 def moderation_reason_shown(story):
     """(code words, note) of a rejected or hidden story, for its author and its moderators."""
-    from .reasons import moderation_reason_text
     viewer = _viewer()
     if story.status not in ("rejected", "hidden"):
         return None
@@ -214,7 +213,6 @@ def api_report(story_id):
 @bp.post("/api/v1/stories/<story_id>/moderation")
 @csrf.exempt
 def api_moderate(story_id):
-    from ..stories import service as stories
     actor = api_requester(required=True)
     body = read_json(16 * 1024)
     if not isinstance(body, dict):

@@ -1,5 +1,6 @@
 """Facilitators' pages for their communities (admins: every community). Thin: logic is in
 service.py, accounts/codes.py and privacy/service.py; every check is in policy.py."""
+import io
 import uuid
 
 import segno
@@ -195,7 +196,6 @@ def delete_person(slug, account_id):
 
 
 def _zip_response(data: bytes, username: str):
-    import io
     response = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                          download_name=f"kultialogo-{username}.zip")
     response.headers["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
+from ..accounts.auth import normalise_username
 from ..accounts.models import ROLE_PARTICIPANT, Account, JoinCode, Membership
 from ..communities.models import Community, communities_among
 from ..database import write_transaction
@@ -73,7 +74,6 @@ def member_for(actor, community, account_id: int) -> Account:
 def create_managed(actor, community, display_name: str, username: str | None = None) -> Account:
     """An account for someone who tells their story without one: no password, cannot sign in
     (until they claim it with a reset code), a participant of this community."""
-    from ..accounts.auth import normalise_username
     if not policy.can_manage_community(actor, community.id):
         raise Problem("forbidden", status=403)
     display_name = clean_text(display_name or "", "display_name", 80, multiline=False)

@@ -7,6 +7,7 @@ the same text again is "unchanged".
 import uuid
 
 from ..errors import Problem
+from .service import CREATED, put
 
 # (index of the story in demo.STORIES, translator, language, title, body)
 TRANSLATIONS = [
@@ -37,7 +38,6 @@ TRANSLATIONS = [
 def load_translations(people, story_id_of) -> int:
     """Add the demo translations; ``story_id_of(n)`` is the id of demo story n. Returns how many
     were added this run."""
-    from .service import CREATED, put
     added = 0
     for n, translator, language, title, body in TRANSLATIONS:
         story_id: uuid.UUID = story_id_of(n)

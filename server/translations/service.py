@@ -18,6 +18,7 @@ from ..stories.models import AUTHOR_DISPLAYS, STATUS_WITHDRAWN, Story
 from ..stories.service import author_label
 from ..timeutil import isoformat, utcnow
 from ..userinput import clean_language, clean_text
+from .forms import TranslationForm
 from .models import TRANSLATION_PENDING, TRANSLATION_PUBLISHED, FeedLanguageCount, StoryTranslation
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -377,7 +378,6 @@ def forget_translator(person, delete: bool, revs: RevisionBlock) -> None:
 def story_page(viewer, story, args) -> dict:
     """What the story page shows about translations: the one in the reader's language (unless
     they asked for the original or another language), the others, and the form to add one."""
-    from .forms import TranslationForm
     everything = list(story.translations)
     shown_ones = [t for t in everything if t.status == TRANSLATION_PUBLISHED]
     chosen = None
