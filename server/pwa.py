@@ -32,10 +32,13 @@ import click
 from flask import (Blueprint, Response, current_app, g, render_template, request, session,
                    send_from_directory)
 from flask.cli import AppGroup
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from webassets import Bundle, Environment
 from webassets.filter import Filter
+
+from .i18n import text_direction
 
 try:  # Flask-Compress brings brotli; without it we serve gzip only.
     import brotli
@@ -351,8 +354,6 @@ def offline():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    from .i18n import text_direction
-    from flask_babel import get_locale
     locale = str(get_locale())
     icons = [
         {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},

@@ -4,6 +4,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from flask import request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import ValidationError
 
 CSP = "; ".join([
@@ -57,7 +58,6 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app) -> None:
     if app.config.get("TRUST_PROXY"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["TRUST_PROXY"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import audit, policy, records
@@ -196,7 +197,6 @@ def _count(value, name: str) -> int:
 
 
 def dimension_label(dimension: str):
-    from flask_babel import lazy_gettext as _l
     return {"gender": _l("The counts by gender"), "age": _l("The counts by age"),
             "origin": _l("The counts of newcomers and locals")}[dimension]
 

@@ -5,14 +5,18 @@ import hashlib
 import json
 from pathlib import Path
 
+import flask_babel
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..database import write_transaction
+from ..extensions import babel
 from ..security import local_path
 
 bp = Blueprint("i18n", __name__)
@@ -116,7 +120,6 @@ def native_digits(text: str, locale=None) -> str:
 
 def format_number(number, locale=None) -> str:
     """A number as the reader writes it: separators and digits of the locale's own system."""
-    from babel.numbers import format_decimal
     locale = str(locale or get_locale())
     return native_digits(format_decimal(number, locale=locale, numbering_system="default"), locale)
 
@@ -143,7 +146,6 @@ def choose_language():
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=False, secure=request.is_secure)
         if current_user.is_authenticated:
-            from ..database import write_transaction
             with write_transaction():  # takes the write lock first on SQLite (database.py)
                 current_user.locale = code
     return response
@@ -177,7 +179,7 @@ OWN_BUNDLES = tuple(modules[0] for modules, parent in CLIENT_BUNDLES.values() if
 
 def bundle_sources(app, bundle: str) -> set[str]:
     """The source files ("pwa/js/feed.js") whose strings a bundle holds."""
-    from ..pwa import module_closure, shell_dir
+    from ..pwa import module_closure, shell_dir  # late: pwa imports this module (text_direction)
     root = Path(app.config.get("PWA_DIR") or shell_dir())
     modules, parent = CLIENT_BUNDLES[bundle]
     files = module_closure(root, modules, routers=ROUTERS, stop=OWN_BUNDLES)
@@ -249,12 +251,10 @@ def client_strings(locale, bundle=None):
 
 
 def init_app(app) -> None:
-    from ..extensions import babel
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
     app.add_template_filter(language_name)
     app.add_template_filter(isolate, "bdi")
-    import flask_babel
     for name, formatter in (("dateformat", flask_babel.format_date), ("datetimeformat", flask_babel.format_datetime),
                             ("timeformat", flask_babel.format_time), ("timedeltaformat", flask_babel.format_timedelta)):
         app.add_template_filter(_in_native_digits(formatter), name)
