@@ -126,7 +126,8 @@ class StoryKind(records.Kind):
                     raise Problem("id_mismatch", field="data.id")
             except ValueError:
                 raise Problem("id_mismatch", field="data.id") from None
-        data = {k: v for k, v in data.items() if k != "type"}  # a pulled view sent back as it came
+        if "type" in data:  # a pulled view sent back as it came
+            data = {k: v for k, v in data.items() if k != "type"}
         return validate_content(data), parse_time(data.get("created_at"), "created_at")
 
     def batch(self, actor, revs) -> StoryBatch:
