@@ -1,7 +1,9 @@
 """Dependencies point one way: the import-linter contracts in pyproject.toml hold.
 
-Plumbing imports no domain, accounts import nothing from stories, and the story core imports
-nothing built on it (those domains attach through kultialogo.stories.hooks).
+Plumbing imports no domain, accounts import nothing from stories, the story core imports
+nothing built on it (those domains attach through kultialogo.stories.hooks), the feature
+domains stack in layers, and neither the sync engine nor the privacy coordinator names a
+domain (they go through kultialogo.records and kultialogo.personal_data).
 """
 import subprocess
 import sys
