@@ -53,7 +53,7 @@ def test_only_client_messages_are_served(catalog_app):
 
 def test_each_page_bundle_holds_the_strings_of_its_modules_only(catalog_app):
     """/i18n/ar/<bundle>.json: the modules app.js loads on that kind of page and what they import
-    (outbox.js through sync.js); the recorder's strings only in its own bundle, not the page's."""
+    (outbox.js through push.js); the recorder's strings only in its own bundle, not the page's."""
     client = catalog_app.test_client()
     shared = {"Saved on this phone", "%(num)s story waiting"}
     messages = {name: set(client.get(f"/i18n/ar/{name}.json").get_json()["messages"])
