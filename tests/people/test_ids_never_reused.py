@@ -56,7 +56,11 @@ def test_the_sqlite_migration_keeps_every_row_and_reference(tmp_path):
         upgrade(revision="0006")
         community = f.community("a")
         fac = f.account("facqx", community_slug="a", role="facilitator")
-        events.create_event(fac, community, events.clean_details("assembly", "Assembly", date(2026, 5, 1)))
+        # An event as 0006 stored it (today's model has columns added later, by 0014).
+        db.session.execute(db.text(
+            "INSERT INTO events (community_id, kind, title, starts_on, place, created_by_id, created_at, updated_at) "
+            "VALUES (:community, 'assembly', 'Assembly', '2026-05-01', '', :by, :now, :now)"),
+            {"community": community.id, "by": fac.id, "now": "2026-05-01 10:00:00"})
         from kultialogo.people import service as people_service
         people_service.create_managed(fac, community, "Kid")
         db.session.commit()
