@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .moderation import models as _moderation  # noqa: F401
     from .events import models as _events  # noqa: F401
     from .translations import models as _translations  # noqa: F401
+    from .nodes import models as _nodes  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 

@@ -26,6 +26,9 @@ CREATED, UPDATED, UNCHANGED, CONFLICT, REJECTED, MEDIA_MISSING = (
 ACKNOWLEDGED = (CREATED, UPDATED, UNCHANGED)
 
 UPSERT, DELETE = "upsert", "delete"
+# A camp node's op, and only a node's (docs/sync.md, Camp nodes): the item's data is the full
+# record as the other side holds it (its replica), applied by the rules for replication.
+REPLICATE = "replicate"
 
 
 @dataclass
@@ -108,6 +111,47 @@ class Kind:
         """Up to ``limit`` (revision, view or tombstone) with revision > since that this viewer
         may see, in revision order. Views carry "type": self.name."""
         raise NotImplementedError
+
+    # Camp nodes. A replicated kind lists REPLICATE in ``ops``, answers replicas() and applies
+    # a REPLICATE item in its batch; the batch's actor is then a Peer (below), not a person.
+    replicated: bool = False
+
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        """Up to ``limit`` (revision, replica) of records in the peer's scope changed after
+        ``since``, in revision order: the whole record as stored here, people named by their
+        uid, with "type" and "id"; a record deleted for real as {"type", "id", "deleted": True}."""
+        raise NotImplementedError
+
+    def base_of(self, replica: dict) -> dict:
+        """What a node remembers of a replica it and central agreed on, to send as the base of
+        its next change of that record (an etag, a moderation time)."""
+        return {}
+
+
+class Peer:
+    """The other side of a replication, as a batch and replicas() see it: on central, a camp
+    node pushing (``from_central`` False); on a node, central's records being applied
+    (``from_central`` True). ``community_id``/``event_id``: the scope replicated.
+    ``note_conflict`` records a conflict decided by rule (nodes/ keeps and shows them)."""
+    is_node = True
+    id = None
+
+    def __init__(self, *, community_id: int, event_id: int | None = None, from_central: bool,
+                 node_id: int | None = None, note_conflict=None):
+        self.community_id, self.event_id, self.from_central = community_id, event_id, from_central
+        self.node_id = node_id
+        self._note_conflict = note_conflict
+
+    def note_conflict(self, kind: str, record_id, rule: str, **detail) -> None:
+        if self._note_conflict is not None:
+            self._note_conflict(kind, str(record_id), rule, detail)
+
+    def pushed(self, revisions: range) -> None:
+        """The revisions this peer's push made here (central keeps them: see echoed)."""
+
+    def echoed(self, revisions: list[int]) -> set[int]:
+        """Which of these revisions this peer's own pushes made (not sent back to it)."""
+        return set()
 
 
 def data_of(item: Item) -> dict:

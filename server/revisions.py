@@ -35,6 +35,10 @@ class RevisionBlock:
         self._last += 1
         return self._last
 
+    def handed_out(self) -> range:
+        """The revisions handed out since this block began (or since its last flush)."""
+        return range(self._start + 1, self._last + 1)
+
     def flush(self) -> None:
         """Store the counter; call before commit if any revision was handed out."""
         if self._last != self._start:

@@ -1,7 +1,9 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+import uuid
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,6 +20,9 @@ class Account(UserMixin, db.Model):
     # Never reuse a deleted account's id on SQLite: the audit log names people by id (0008).
     __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The person's id everywhere: a camp node and the central server number accounts each on
+    # their own, so replication names a person by this (migration 0015), never by ``id``.
+    uid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, index=True, nullable=False, default=uuid.uuid4)
     # Stored lower-cased: "Amina" and "amina" are the same person.
     username: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(String(80), nullable=False, default="")

@@ -16,8 +16,9 @@ ENVELOPE_KEYS = frozenset({"type", "op", "id", "base_etag", "data"})
 DEFAULT_TYPE = "story"  # phones whose cached shell predates record kinds send no "type"
 
 
-def parse_item(index: int, raw) -> records.Item:
-    """Check one item without touching the database; raise Problem."""
+def parse_item(index: int, raw, *, peer: bool = False) -> records.Item:
+    """Check one item without touching the database; raise Problem. A camp node (``peer``)
+    pushes replicas only, and only a node may."""
     if not isinstance(raw, dict):
         raise Problem("bad_item", field="item")
     unknown = set(raw) - ENVELOPE_KEYS
@@ -29,7 +30,7 @@ def parse_item(index: int, raw) -> records.Item:
     if kind is None:
         raise Problem("bad_type", field="type")
     op = raw.get("op", records.UPSERT)
-    if op not in kind.ops:
+    if op not in kind.ops or (op == records.REPLICATE) != peer:
         raise Problem("bad_op", field="op")
     base_etag = raw.get("base_etag")
     if base_etag is not None and not isinstance(base_etag, str):
@@ -49,9 +50,10 @@ def push(actor, raw_items: list) -> list[tuple]:
         raise Problem("too_many_items", status=413, max=limits.PUSH_MAX_ITEMS)
     answers: list = [None] * len(raw_items)
     items: list[records.Item] = []
+    peer = isinstance(actor, records.Peer)
     for index, raw in enumerate(raw_items):
         try:
-            items.append(parse_item(index, raw))
+            items.append(parse_item(index, raw, peer=peer))
         except Problem as problem:
             answers[index] = (_raw_envelope(raw), records.Result.rejected(problem))
     if items:
@@ -77,6 +79,8 @@ def push(actor, raw_items: list) -> list[tuple]:
                 batch.flush()
             for batch in batches.values():
                 batch.finish()
+            if peer:
+                actor.pushed(revs.handed_out())
             revs.flush()
     return answers
 
@@ -127,12 +131,21 @@ def pull(viewer, since: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[d
     Each kind returns its own first limit + 1 changes, so the merged first ``limit`` are the
     first ``limit`` overall, and one more tells that there is a next page.
     """
+    peer = isinstance(viewer, records.Peer)
     changes = []
     for name in kinds or (DEFAULT_TYPE,):
-        changes.extend(records.get(name).changes(viewer, since, limit + 1))
+        kind = records.get(name)
+        if peer:  # a camp node gets the whole records of its scope
+            changes.extend(kind.replicas(viewer, since, limit + 1) if kind.replicated else ())
+        else:
+            changes.extend(kind.changes(viewer, since, limit + 1))
     changes.sort(key=lambda change: change[0])
     more = len(changes) > limit
     page = changes[:limit]
+    if peer:  # what the node itself pushed, it has: the cursor passes it, the page leaves it out
+        echoed = viewer.echoed([revision for revision, _view in page])
+        items = [view for revision, view in page if revision not in echoed]
+        return items, more, (page[-1][0] if page else since)
     items = [view for _revision, view in page]
     if kinds is None:
         for view in items:
