@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy, records
 from ..errors import Problem
 from ..extensions import db
-from . import service
+from . import replication, service
 from .models import Story
 from .schema import parse_time, validate_content
 
@@ -36,6 +36,7 @@ class StoryBatch(records.Batch):
         self.inserts = service.PendingInserts()
         self.pending: dict[uuid.UUID, tuple[records.Item, StoryResult]] = {}
         self.applied: list[tuple[records.Item, StoryResult]] = []
+        self.replicated: list[StoryResult] = []
 
     def preload(self, items) -> None:
         """One query for every story the push names. We hold the counter lock, so no other
@@ -48,6 +49,8 @@ class StoryBatch(records.Batch):
                 self.existing[story_id] = found.get(story_id)
 
     def apply(self, item: records.Item) -> records.Result:
+        if item.op == records.REPLICATE:
+            return self._replicate(item)
         if item.id not in self.existing:
             self.preload([item])
         if item.id in self.pending:  # this item reads a story still in the buffer
@@ -82,6 +85,22 @@ class StoryBatch(records.Batch):
         result.missing_media = outcome.missing_media
         result.story = outcome.story if keep else None
 
+    def _replicate(self, item: records.Item) -> records.Result:
+        """A camp node's replica (or, on a node, central's): stories.replication's rules."""
+        self.flush()
+        result = StoryResult(records.REJECTED)
+        try:
+            with db.session.begin_nested():
+                result.result, result.story = replication.apply(self.actor, item.id, item.parsed, self.revs)
+        except Problem as problem:
+            result.problem = problem
+            return result
+        self.existing.pop(item.id, None)  # changed outside the buffer: look it up again if named later
+        if result.result == records.MEDIA_MISSING:
+            result.missing_media = service.missing_media(item.parsed.content.media)
+        self.replicated.append(result)
+        return result
+
     def flush(self) -> None:
         """Write the buffered new stories; redo, each on its own, any the batch INSERT refused."""
         for story_id in self.inserts.flush():
@@ -91,6 +110,12 @@ class StoryBatch(records.Batch):
         self.pending.clear()
 
     def finish(self) -> None:
+        # A peer's answer is the record as it now stands here, whole: it applies that in turn.
+        uids = replication.uids_of([r.story.author_id for r in self.replicated if r.story is not None]
+                                   + [r.story.recorded_by_id for r in self.replicated if r.story is not None]
+                                   + [r.story.moderated_by_id for r in self.replicated if r.story is not None])
+        for result in self.replicated:
+            result.record = replication.replica_of(result.story, uids) if result.story is not None else None
         # Consent records of the stories this push created, once each (after the batch INSERT,
         # which may have redone some items one by one).
         for item, result in self.applied:
@@ -110,9 +135,12 @@ class StoryBatch(records.Batch):
 
 class StoryKind(records.Kind):
     name = "story"
-    ops = (records.UPSERT, WITHDRAW)  # a story is withdrawn (its consent taken back), never "deleted"
+    ops = (records.UPSERT, WITHDRAW, records.REPLICATE)  # withdrawn (consent taken back), never "deleted"
+    replicated = True
 
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse(records.data_of(item))
         if item.id.version not in (4, 7):  # client-made ids only (stories never get server-made ones)
             raise Problem("bad_id", field="id")
         if item.op == WITHDRAW:
@@ -136,6 +164,12 @@ class StoryKind(records.Kind):
     def answer(self, item: records.Item, result: records.Result) -> dict:
         """Phones whose cached shell predates record kinds read the story as "story"."""
         return {"story": result.record}
+
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.replicas(peer, since, limit)
+
+    def base_of(self, replica: dict) -> dict:
+        return replication.base_of(replica)
 
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         readable = policy.readable_stories_clause(viewer)

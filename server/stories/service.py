@@ -132,7 +132,7 @@ def missing_media(hashes) -> tuple[str, ...]:
     return tuple(h for h in hashes if h not in have)
 
 
-def _content_columns(content: StoryContent, community: Community) -> dict:
+def content_columns(content: StoryContent, community: Community) -> dict:
     """The story columns that hold the author-owned content (one mapping for every writer)."""
     at = content.consent["at"]
     return {"title": content.title, "body": content.body, "language": content.language,
@@ -144,8 +144,8 @@ def _content_columns(content: StoryContent, community: Community) -> dict:
             "consent_guardian": bool(content.consent.get("guardian")), "event_id": content.event}
 
 
-def _apply_content(story: Story, content: StoryContent, community: Community) -> None:
-    for key, value in _content_columns(content, community).items():
+def apply_content(story: Story, content: StoryContent, community: Community) -> None:
+    for key, value in content_columns(content, community).items():
         setattr(story, key, value)
     story.community = community
 
@@ -185,13 +185,13 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     if story.etag == new_etag:
         return Outcome(UNCHANGED, story)
     if records.strip_etag(base_etag) != story.etag:
-        if _keep_conflict(story, content, new_etag, now):
+        if keep_conflict(story, content, new_etag, now):
             # The author's other devices must learn of the kept text: a new revision puts
             # the story (with its conflicts list) back in their pull, and changes the feed ETag.
             story.revision = revs.next()
             db.session.flush()
         return Outcome(CONFLICT, story)
-    _apply_content(story, content, community)
+    apply_content(story, content, community)
     story.etag = new_etag
     story.updated_at = now
     # An edit goes back to review where review applies; a hide stays a hide.
@@ -271,7 +271,7 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
     status = _initial_status(actor, community, content)
     row = {"id": story_id, "author_id": actor.id, "created_at": created_at, "received_at": now,
            "updated_at": now, "etag": etag, "status": status, "revision": revs.next(),
-           "ever_published": status == STATUS_PUBLISHED, **_content_columns(content, community)}
+           "ever_published": status == STATUS_PUBLISHED, **content_columns(content, community)}
     shown = {}
     for key, default in _other_columns(tuple(row)):
         if default is None:
@@ -285,7 +285,7 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
     return NewStory(**row, **shown, author=actor, community=community, conflicts=[])
 
 
-def _keep_conflict(story: Story, content: StoryContent, etag: str, now) -> bool:
+def keep_conflict(story: Story, content: StoryContent, etag: str, now) -> bool:
     """Keep a losing text; False when that very text was already kept (a replay)."""
     if any(c.etag == etag for c in story.conflicts):
         return False
