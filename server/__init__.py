@@ -69,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(translations.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
+    from .nodes import api as node_api  # camp nodes: above every domain they replicate
+    app.register_blueprint(node_api.bp)
     media.init_app(app)
     pwa.init_app(app)
 

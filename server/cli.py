@@ -304,6 +304,10 @@ from .exports.cli import export_command  # noqa: E402  (kultialogo export)
 
 cli.add_command(export_command)
 
+from .nodes.cli import node_group  # noqa: E402  (kultialogo node init|run|sync)
+
+cli.add_command(node_group)
+
 
 def main():
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")

@@ -13,6 +13,9 @@ PUSH_PER_MINUTE = 120         # push requests per token or session
 
 PULL_DEFAULT_LIMIT = 50
 PULL_MAX_LIMIT = 500
+# A camp node's push (docs/sync.md, Camp nodes): chunks of up to 500 records, a few MB.
+NODE_PUSH_MAX_ITEMS = 500
+NODE_PUSH_MAX_BYTES = 8 * 1024 * 1024
 
 USERNAME_MIN = 3
 USERNAME_MAX = 40

@@ -40,14 +40,14 @@ def parse_item(index: int, raw, *, peer: bool = False) -> records.Item:
     return item
 
 
-def push(actor, raw_items: list) -> list[tuple]:
+def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS) -> list[tuple]:
     """Apply a batch in order, each item on its own; commit before answering.
 
     Returns (item, result) per item, in the order sent; answer() turns one into JSON. A
     rejected item's "item" is only what it said its type and id were.
     """
-    if len(raw_items) > limits.PUSH_MAX_ITEMS:
-        raise Problem("too_many_items", status=413, max=limits.PUSH_MAX_ITEMS)
+    if len(raw_items) > max_items:
+        raise Problem("too_many_items", status=413, max=max_items)
     answers: list = [None] * len(raw_items)
     items: list[records.Item] = []
     peer = isinstance(actor, records.Peer)

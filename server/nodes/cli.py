@@ -1,0 +1,94 @@
+"""``kultialogo node ...``: a camp node's commands (README, Running a camp)."""
+import sys
+
+import click
+import segno
+from flask import current_app
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from . import replication
+from .client import CentralError
+
+
+@click.group("node")
+def node_group():
+    """Run Kultialogo at a camp without internet, and replicate with the central server."""
+
+
+class Bar:
+    """A tqdm bar of records (and bytes in its text) fed by replication.Progress."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None if quiet else tqdm(unit=" records", dynamic_ncols=True, file=sys.stderr)
+        self.seen = 0
+
+    def __call__(self, progress: replication.Progress) -> None:
+        if self.bar is None:
+            return
+        self.bar.set_description(progress.phase or "sync")
+        self.bar.total = progress.total
+        self.bar.update(progress.records - self.seen)
+        self.seen = progress.records
+        self.bar.set_postfix_str(f"{progress.bytes / 1e6:.1f} MB", refresh=False)
+        progress.save()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run(action, quiet: bool):
+    bar = Bar(quiet)
+    progress = replication.Progress(on_change=bar)
+    try:
+        return action(progress)
+    except CentralError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        bar.close()
+
+
+@node_group.command("init")
+@click.option("--central", "central_url", required=True, help="The central server's address (https://...).")
+@click.option("--token", required=True, help="The node token an admin issued on the central server's Camp nodes page.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def init_command(central_url, token, quiet):
+    """Link this machine to the central server and take what the camp needs, before leaving."""
+    from ..cli import _upgrade_schema  # late: the operator commands' module imports this one
+    _upgrade_schema()
+    if replication.link() is not None and replication.link().central_url != central_url.rstrip("/"):
+        raise click.ClickException("This node is linked to another central server already.")
+    row = _run(lambda progress: replication.init(central_url, token, progress=progress), quiet)
+    click.echo(f"Linked to {row.central_url} for community {row.community_id}. "
+               "Start the camp with: kultialogo node run")
+
+
+@node_group.command("sync")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def sync_command(quiet):
+    """Send what the camp made to central, then take what changed there. Safe to repeat, and
+    resumes where a cut or a crash stopped it."""
+    summary = _run(lambda progress: replication.sync(progress=progress), quiet)
+    click.echo(f"Synced: {summary['records']} records, {summary['bytes'] / 1e6:.1f} MB of media "
+               f"({summary['bytes_sent'] / 1e6:.1f} MB sent, {summary['bytes_received'] / 1e6:.1f} MB received).")
+
+
+@node_group.command("run")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on: every network by default.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def run_command(ctx, host, port, threads):
+    """Serve the camp's phones on the local network; no internet needed."""
+    from ..cli import lan_addresses, run_command as serve  # late: see init_command
+    with current_app.app_context():
+        if replication.link() is None:
+            click.echo("Not linked to a central server yet (kultialogo node init); serving anyway.")
+    for address in lan_addresses()[:1]:
+        url = f"http://{address}:{port}/"
+        click.echo(f"Phones on this Wi-Fi open: {url}")
+        segno.make(url, error="m").terminal(compact=True)
+    ctx.invoke(serve, host=host, port=port, threads=threads, debug=False, upgrade=True, demo=False)

@@ -1,0 +1,366 @@
+"""A camp node's side of replication: init, push, pull (docs/sync.md, Camp nodes).
+
+Everything goes through the sync engine on both sides: central applies the node's replicas
+as a push from a peer, and the node applies central's replicas (its pulls, and the answers to
+its pushes) as a push from central into its own engine. Nothing is loaded whole: local changes
+are read a chunk at a time by revision, central's a page at a time by cursor, media one file
+at a time. Checkpoints (NodeLink.push_revision and pull_cursor) move only after a chunk is
+acknowledged or a page applied, so a cut or a crash repeats at most one chunk.
+"""
+import hashlib
+import json
+import time
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+
+from .. import records
+from ..accounts import records as account_records
+from ..communities.models import Community
+from ..database import write_transaction
+from ..events.models import Event
+from ..extensions import db
+from ..media.models import MediaFile
+from ..media.store import SHA256_RE, get_store
+from ..sync import engine
+from ..timeutil import isoformat, utcnow
+from .client import CentralError, Client
+from .models import NodeDigest, NodeLink
+from .peers import CentralAtNode
+
+CHUNK_ITEMS = 500              # records per push (central's NODE_PUSH_MAX_ITEMS)
+CHUNK_BYTES = 4 * 1024 * 1024  # and at most this much JSON
+PULL_PAGE = 500
+
+
+def digest(replica: dict) -> str:
+    plain = {k: v for k, v in replica.items() if k != "base"}
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                          .encode()).hexdigest()
+
+
+def replicated_kinds() -> tuple[str, ...]:
+    return tuple(name for name in records.names() if records.get(name).replicated and name != "account")
+
+
+def link() -> NodeLink | None:
+    return db.session.get(NodeLink, 1)
+
+
+class Progress:
+    """Counts for the command line's bar and the node's admin page (NodeLink.progress)."""
+
+    def __init__(self, on_change=None):
+        self.phase, self.records, self.bytes, self.total = "", 0, 0, None
+        self.started = time.monotonic()
+        self.started_at = isoformat(utcnow())
+        self.on_change = on_change or (lambda progress: None)
+        self._saved = 0.0
+
+    def add(self, records_done: int = 0, bytes_done: int = 0) -> None:
+        self.records += records_done
+        self.bytes += bytes_done
+        self.on_change(self)
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        self.phase, self.total = phase, total
+        self.on_change(self)
+
+    def as_dict(self) -> dict:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return {"phase": self.phase, "records_done": self.records, "records_total": self.total,
+                "bytes_done": self.bytes, "bytes_total": None, "started_at": self.started_at,
+                "updated_at": isoformat(utcnow()), "rate": round(self.records / elapsed, 1)}
+
+    def save(self, force: bool = False) -> None:
+        """Onto the node's admin page, at most once a second."""
+        now = time.monotonic()
+        if force or now - self._saved >= 1:
+            self._saved = now
+            with write_transaction():
+                row = link()
+                if row is not None:
+                    row.progress = self.as_dict()
+
+
+# --- Applying central's records here ------------------------------------------------------
+
+def _bases(kind_ids: list[tuple[str, str]]) -> dict[tuple[str, str], NodeDigest]:
+    out = {}
+    for kind in {k for k, _ in kind_ids}:
+        ids = [i for k, i in kind_ids if k == kind]
+        for start in range(0, len(ids), 500):
+            for row in db.session.scalars(select(NodeDigest).where(
+                    NodeDigest.kind == kind, NodeDigest.record_id.in_(ids[start:start + 500]))):
+                out[(row.kind, row.record_id)] = row
+    return out
+
+
+def _secret_hash(replica: dict) -> str | None:
+    secret = replica.get("password_hash") or ""
+    return hashlib.sha256(secret.encode()).hexdigest() if secret else None
+
+
+def remember(replicas: list[dict]) -> None:
+    """Both sides now hold these replicas: note their digests and bases (in the caller's
+    transaction). An account is remembered without its secret, and a hash of the secret
+    apart, so that only a secret changed here travels back."""
+    known = _bases([(r["type"], r["id"]) for r in replicas])
+    for replica in replicas:
+        kind = records.get(replica["type"])
+        key = (replica["type"], replica["id"])
+        row = known.get(key)
+        if replica["type"] == "account":
+            secret = _secret_hash(replica)
+            base = {"secret": secret} if secret else (row.base if row is not None else {})
+            replica = {**replica, "password_hash": ""}
+        else:
+            base = kind.base_of(replica) if kind else {}
+        if row is None:
+            row = NodeDigest(kind=key[0], record_id=key[1], digest=digest(replica), base=base)
+            db.session.add(row)
+            known[key] = row
+        else:
+            row.digest, row.base = digest(replica), base
+
+
+def apply_from_central(peer, replicas: list[dict]) -> list[dict]:
+    """Apply central's replicas through this node's engine; returns the answers. A replica
+    whose media are missing here is answered so; the caller fetches them and applies it again."""
+    if not replicas:
+        return []
+    known = _bases([(r["type"], r["id"]) for r in replicas])
+    items = []
+    for replica in replicas:
+        row = known.get((replica["type"], replica["id"]))
+        data = {k: v for k, v in replica.items() if k not in ("type", "id")}
+        data["base"] = row.base if row is not None else {}
+        items.append({"type": replica["type"], "op": records.REPLICATE, "id": replica["id"], "data": data})
+    answers = [engine.answer(a) for a in engine.push(peer, items, max_items=len(items))]
+    agreed = [r for r, a in zip(replicas, answers) if a["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
+    with write_transaction():
+        remember(agreed)
+    return answers
+
+
+# --- Init ---------------------------------------------------------------------------------------
+
+def _day(value):
+    return date.fromisoformat(value) if value else None
+
+
+def take_bootstrap(boot: dict, peer) -> None:
+    """The community and its events as central has them (same ids), then its accounts."""
+    c = boot["community"]
+    with write_transaction():
+        db.session.merge(Community(id=c["id"], slug=c["slug"], names=c["names"], description=c["description"],
+                                   default_language=c["default_language"], moderation=c["moderation"],
+                                   reports_to_hide=c["reports_to_hide"]))
+        db.session.flush()
+        for e in boot["events"]:
+            event = db.session.get(Event, e["id"])
+            if event is None:
+                event = Event(id=e["id"], community_id=c["id"], attendance_id=uuid.UUID(e["attendance_id"]))
+                db.session.add(event)
+            event.kind, event.title, event.place = e["kind"], e["title"], e["place"]
+            event.starts_on, event.ends_on = _day(e["starts_on"]), _day(e["ends_on"])
+    apply_from_central(peer, boot["accounts"])
+
+
+def init(central_url: str, token: str, *, progress: Progress | None = None) -> NodeLink:
+    """Link this (empty) node to central, and take what the camp needs before leaving."""
+    client = Client(central_url, token)
+    boot = client.json("GET", "/api/v1/node/bootstrap")
+    with write_transaction():
+        row = link() or NodeLink(id=1)
+        row.central_url, row.token = central_url.rstrip("/"), token
+        row.community_id, row.event_id = boot["community"]["id"], boot["node"].get("event")
+        row.label = boot["node"].get("label") or ""
+        row.push_revision = row.push_revision or 0
+        row.pull_cursor = row.pull_cursor or ""
+        row.progress, row.last_error = {}, ""
+        db.session.add(row)
+    row = link()
+    take_bootstrap(boot, CentralAtNode(row))
+    pull(row, client, progress or Progress())
+    return link()
+
+
+# --- Push ---------------------------------------------------------------------------------------
+
+def _local_changes(peer, since: int):
+    """This node's changes after ``since`` that central does not hold yet, a page at a time:
+    (replicas, last revision read)."""
+    kinds = replicated_kinds()
+    while True:
+        page, more, last = engine.pull(peer, since, PULL_PAGE, kinds)
+        known = _bases([(r["type"], r["id"]) for r in page])
+        fresh = [r for r in page if (row := known.get((r["type"], r["id"]))) is None or row.digest != digest(r)]
+        for replica in fresh:
+            row = known.get((replica["type"], replica["id"]))
+            replica["base"] = row.base if row is not None else {}
+        yield fresh, last
+        if not more:
+            return
+        since = last
+
+
+def _chunks(replicas: list[dict]):
+    chunk, size = [], 0
+    for replica in replicas:
+        body = json.dumps(replica, separators=(",", ":"))
+        if chunk and (len(chunk) >= CHUNK_ITEMS or size + len(body) > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(replica)
+        size += len(body)
+    if chunk:
+        yield chunk
+
+
+def _as_items(replicas: list[dict]) -> list[dict]:
+    return [{"type": r["type"], "op": records.REPLICATE, "id": r["id"],
+             "data": {k: v for k, v in r.items() if k not in ("type", "id")}} for r in replicas]
+
+
+def send_media(client: Client, hashes, progress: Progress) -> None:
+    """Upload the files these records name that central lacks (by hash: a repeat costs a HEAD)."""
+    store = get_store()
+    for sha256 in dict.fromkeys(hashes):
+        if not SHA256_RE.match(sha256) or client.exists(f"/api/v1/node/media/{sha256}"):
+            continue
+        media = db.session.get(MediaFile, sha256)
+        path = store.local_path(sha256)
+        if media is None or path is None or not path.exists():
+            continue  # central answers media_missing; the story waits here until the file exists
+        sent = client.put_file(f"/api/v1/node/media/{sha256}", path, {
+            "Content-Type": media.content_type, "X-Content-SHA256": _sha256_file(path)})
+        progress.add(bytes_done=sent)
+
+
+def _sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
+    """Accounts made or changed here (by digest), whole; a secret only when it changed here."""
+    changed = []
+    replicas = account_records.replica_list(row.community_id, secrets_for=lambda a: True)
+    known = _bases([("account", r["id"]) for r in replicas])
+    for replica in replicas:
+        old = known.get(("account", replica["id"]))
+        bare = {**replica, "password_hash": ""}
+        secret = _secret_hash(replica) if replica["password_hash"] != account_records.UNUSABLE else None
+        secret_changed = secret is not None and (old is None or old.base.get("secret") != secret)
+        if old is None or old.digest != digest(bare) or secret_changed:
+            changed.append(replica if secret_changed else bare)
+    for chunk in _chunks(changed):
+        answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
+        _check_answers(chunk, answer)
+        _take_answers(row, answer)
+        with write_transaction():  # what was sent is what both now hold (secret included)
+            remember([r for r, a in zip(chunk, answer["results"]) if a["result"] in records.ACKNOWLEDGED])
+        progress.add(records_done=len(chunk))
+
+
+def _check_answers(chunk, answer) -> None:
+    results = answer.get("results")
+    if not isinstance(results, list) or len(results) != len(chunk):
+        raise CentralError("central answered a push with the wrong number of results")
+
+
+def _take_answers(row: NodeLink, answer: dict) -> None:
+    """Central's records as they now stand (renames, central's moderation) apply here too."""
+    back = [r["record"] for r in answer["results"]
+            if r.get("record") and r["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
+    apply_from_central(CentralAtNode(row), back)
+
+
+def push(row: NodeLink, client: Client, progress: Progress) -> None:
+    progress.start("push")
+    push_accounts(row, client, progress)
+    peer = CentralAtNode(row)
+    for fresh, last in _local_changes(peer, row.push_revision):
+        for chunk in _chunks(fresh):
+            send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
+            answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
+            _check_answers(chunk, answer)
+            _take_answers(row, answer)
+            progress.add(records_done=len(chunk))
+            progress.save()
+        with write_transaction():
+            link().push_revision = last
+        row = link()
+
+
+# --- Pull ---------------------------------------------------------------------------------------
+
+def fetch_media(client: Client, hashes, progress: Progress) -> None:
+    from . import media as node_media  # late: Pillow and PyAV load only when files come
+    store = get_store()
+    for sha256 in dict.fromkeys(hashes):
+        if not SHA256_RE.match(sha256):
+            continue
+        if db.session.get(MediaFile, sha256) is not None and store.exists(sha256):
+            continue
+        scratch = store.scratch_file()
+        try:
+            size = client.download(f"/api/v1/node/media/{sha256}", scratch)
+            with open(scratch, "rb") as fh:
+                node_media.receive(sha256, _sha256_file(scratch), fh, size)
+            progress.add(bytes_done=size)
+        except CentralError:
+            continue  # gone on central meanwhile (withdrawn): the story's replica says so next
+        finally:
+            scratch.unlink(missing_ok=True)
+
+
+def pull(row: NodeLink, client: Client, progress: Progress) -> None:
+    progress.start("pull")
+    peer = CentralAtNode(row)
+    kinds = ",".join(replicated_kinds())
+    while True:
+        page = client.json("GET", "/api/v1/node/pull",
+                           params={"cursor": row.pull_cursor, "limit": PULL_PAGE, "kinds": kinds})
+        items = page.get("items") or []
+        fetch_media(client, [h for r in items for h in ((r.get("content") or {}).get("media") or [])], progress)
+        apply_from_central(peer, items)
+        with write_transaction():
+            link().pull_cursor = page["cursor"]
+        row = link()
+        progress.add(records_done=len(items))
+        progress.save()
+        if not page.get("more"):
+            return
+
+
+def sync(*, progress: Progress | None = None) -> dict:
+    """Push, then refresh the community, events and accounts, then pull."""
+    row = link()
+    if row is None:
+        raise CentralError("This is not a camp node yet: run `kultialogo node init` first.")
+    progress = progress or Progress()
+    client = Client(row.central_url, row.token, on_bytes=lambda n: None)
+    try:
+        push(row, client, progress)
+        take_bootstrap(client.json("GET", "/api/v1/node/bootstrap"), CentralAtNode(link()))
+        pull(link(), client, progress)
+    except CentralError as exc:
+        with write_transaction():
+            link().last_error = str(exc)
+            link().progress = {**progress.as_dict(), "phase": "failed"}
+        raise
+    finally:
+        client.close()
+    progress.phase = "done"
+    with write_transaction():
+        row = link()
+        row.last_sync_at, row.last_error = utcnow(), ""
+        row.progress = progress.as_dict()
+    return {"records": progress.records, "bytes": progress.bytes,
+            "bytes_sent": client.bytes_sent, "bytes_received": client.bytes_received}
