@@ -53,8 +53,8 @@ class Client:
         for attempt in range(self.attempts):
             if attempt:
                 time.sleep(min(self.pause * 2 ** (attempt - 1), 5))
+            payload = body() if callable(body) else body  # a file is reopened for each attempt
             try:
-                payload = body() if callable(body) else body  # a file is reopened for each attempt
                 conn = self._connection()
                 conn.request(method, url, body=payload, headers=headers)
                 response = conn.getresponse()
@@ -83,6 +83,9 @@ class Client:
             except (OSError, http.client.HTTPException) as exc:
                 last = exc
                 self.close()
+            finally:
+                if callable(body):
+                    payload.close()
         raise CentralError(f"{method} {path}: central did not answer after {self.attempts} attempts ({last})")
 
     def _count(self, sent: int, received: int) -> None:

@@ -1,5 +1,7 @@
 """The two Peers of a replication (kultialogo.records.Peer): a camp node as central sees it,
 and central as a node sees it. They keep the conflicts decided and, on central, the echoes."""
+import uuid
+
 from sqlalchemy import insert, select
 
 from .. import audit, records
@@ -10,7 +12,7 @@ from .models import NodeConflict, NodeEcho, NodeLink, NodeToken
 def note_conflict(node_id, kind: str, record_id: str, rule: str, detail: dict) -> None:
     """Listed on the admin pages (nodes.conflicts) and in the audit log, in the caller's transaction."""
     db.session.add(NodeConflict(node_id=node_id, kind=kind, record_id=record_id, rule=rule, detail=detail))
-    audit.record("node.conflict", None, story_id=record_id if kind == "story" else None,
+    audit.record("node.conflict", None, story_id=uuid.UUID(record_id) if kind == "story" else None,
                  rule=rule, kind=kind, record=record_id, node=node_id)
 
 

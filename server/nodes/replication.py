@@ -171,6 +171,13 @@ def take_bootstrap(boot: dict, peer) -> None:
 def init(central_url: str, token: str, *, progress: Progress | None = None) -> NodeLink:
     """Link this (empty) node to central, and take what the camp needs before leaving."""
     client = Client(central_url, token)
+    try:
+        return _init(client, central_url, token, progress)
+    finally:
+        client.close()
+
+
+def _init(client: Client, central_url: str, token: str, progress) -> NodeLink:
     boot = client.json("GET", "/api/v1/node/bootstrap")
     with write_transaction():
         row = link() or NodeLink(id=1)

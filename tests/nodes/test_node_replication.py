@@ -1,0 +1,147 @@
+"""A camp node and central, two instances with their own databases: central a real server
+process (SQLite or PostgreSQL), the node a second app on its own SQLite file running the
+node's init and sync. Everything made at the camp arrives once under its own id, media byte
+for byte; the rules decide the conflicts, and the conflicts are listed."""
+import hashlib
+import io
+import shutil
+import uuid
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from kultialogo import create_app
+from kultialogo.accounts.auth import create_account
+from kultialogo.accounts.models import Account
+from kultialogo.extensions import db
+from kultialogo.media import service as media_service
+from kultialogo.media.store import get_store
+from kultialogo.moderation import service as moderation
+from kultialogo.nodes import replication, tokens
+from kultialogo.nodes.models import NodeConflict
+from kultialogo.stories import service as stories
+from kultialogo.stories.models import Story
+from kultialogo.stories.schema import validate_content
+
+from tests import factories
+from tests.conftest import BASE_CONFIG
+
+
+def photo(seed: int) -> io.BytesIO:
+    image = Image.new("RGB", (64, 48), (seed * 37 % 256, seed * 91 % 256, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    out.seek(0)
+    return out
+
+
+def write(author, title, media=(), story_id=None, base_etag=None):
+    story_id = story_id or uuid.uuid4()
+    content = validate_content(factories.story_data(title=title, media=list(media)))
+    outcome = stories.write_one(author, story_id, content, base_etag=base_etag)
+    assert outcome.result in ("created", "updated"), outcome
+    return story_id
+
+
+def sha_of_stored(sha256: str) -> str:
+    return hashlib.sha256(get_store().local_path(sha256).read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def node_app(sqlite_template, tmp_path):
+    path = tmp_path / "node.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "DATA_DIR": str(tmp_path / "node-data")})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def on_node(node_app, fn):
+    with node_app.app_context():
+        try:
+            return fn()
+        finally:
+            db.session.remove()
+
+
+def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node_app):
+    # Central before the camp: a community, a facilitator, a participant and two stories.
+    siena = factories.community("siena")
+    fatima = factories.account("fatima", community_slug="siena", role="facilitator")
+    amina = factories.account("amina", community_slug="siena")
+    kept = write(amina, "Before the camp")
+    to_withdraw = write(amina, "Told in spring")
+    for story_id in (kept, to_withdraw):
+        moderation.moderate(fatima, story_id, "publish")
+    token, node_token = tokens.issue(fatima, siena, label="Summer camp")
+
+    # The node takes what the camp needs.
+    def init():
+        link = replication.init(live_server.url, token)
+        names = set(db.session.scalars(select(Account.username)))
+        titles = set(db.session.scalars(select(Story.title)))
+        return link.community_id, names, titles
+    community_id, names, titles = on_node(node_app, init)
+    assert community_id == siena.id
+    assert {"fatima", "amina"} <= names
+    assert {"Before the camp", "Told in spring"} <= titles
+
+    # Meanwhile on central: someone takes the name "zeynep", and an admin hides a story.
+    zeynep_central = create_account("zeynep", factories.PASSWORD)
+    moderation.moderate(fatima, kept, "hide", reason="off_topic")
+
+    # At the camp: a new participant (the same name), a story with a photo published by the
+    # facilitator, an edit of the story central hid, and a withdrawal.
+    def camp():
+        amina_n = db.session.scalar(select(Account).where(Account.username == "amina"))
+        fatima_n = db.session.scalar(select(Account).where(Account.username == "fatima"))
+        zeynep = create_account("zeynep", factories.PASSWORD)
+        factories.db.session.add(factories.Membership(account_id=zeynep.id, community_id=community_id))
+        db.session.commit()
+        sha = media_service.ingest_upload(zeynep, photo(1))
+        made = write(zeynep, "At the camp", media=[sha])
+        moderation.moderate(fatima_n, made, "publish")
+        old = db.session.get(Story, kept)
+        write(amina_n, "Before the camp, told again", story_id=kept, base_etag=old.etag)
+        stories.withdraw_one(amina_n, to_withdraw)
+        return made, sha, str(zeynep.uid), sha_of_stored(sha)
+    made, sha, zeynep_uid, node_file_sha = on_node(node_app, camp)
+
+    summary = on_node(node_app, replication.sync)
+    assert summary["records"] >= 3
+
+    db.session.expire_all()
+    # Made at the camp: once, under its id, published, with the same file.
+    story = db.session.get(Story, made)
+    assert story is not None and story.title == "At the camp" and story.status == "published"
+    assert story.media == [sha] and sha_of_stored(sha) == node_file_sha
+    # The camp's zeynep kept her uid and was renamed, visibly; central's zeynep is untouched.
+    renamed = db.session.scalar(select(Account).where(Account.uid == uuid.UUID(zeynep_uid)))
+    assert renamed.username == "zeynep-2" and renamed.id != zeynep_central.id
+    assert db.session.get(Account, zeynep_central.id).username == "zeynep"
+    assert story.author_id == renamed.id
+    # Central's hide stands; the camp's edit is kept.
+    hidden = db.session.get(Story, kept)
+    assert hidden.status == "hidden" and hidden.title == "Before the camp, told again"
+    # The withdrawal made at the camp wins: the content is gone on central.
+    gone = db.session.get(Story, to_withdraw)
+    assert gone.status == "withdrawn" and gone.title == "" and gone.body == ""
+    rules = {(c.rule, c.kind) for c in db.session.scalars(select(NodeConflict))}
+    assert ("username_renamed", "account") in rules and ("central_moderation_wins", "story") in rules
+
+    # The node learned the outcome: the rename and central's hide.
+    def after():
+        return (db.session.scalar(select(Account.username).where(Account.uid == uuid.UUID(zeynep_uid))),
+                db.session.get(Story, kept).status)
+    assert on_node(node_app, after) == ("zeynep-2", "hidden")
+
+    # Syncing again sends nothing and doubles nothing.
+    count = db.session.scalar(select(func.count()).select_from(Story))
+    again = on_node(node_app, replication.sync)
+    assert again["records"] == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Story)) == count
+    assert node_token.id is not None
