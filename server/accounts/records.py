@@ -57,13 +57,13 @@ def _parse(data: dict) -> AccountReplica:
     display_name, locale, secret = data.get("display_name") or "", data.get("locale"), data.get("password_hash") or ""
     role = data.get("role")
     if not isinstance(display_name, str) or len(display_name) > 80:
-        raise Problem("bad_value", field="data.display_name")
+        raise Problem("bad_request", field="data.display_name")
     if locale is not None and (not isinstance(locale, str) or len(locale) > 16):
-        raise Problem("bad_value", field="data.locale")
+        raise Problem("bad_request", field="data.locale")
     if not isinstance(secret, str) or len(secret) > 255:
-        raise Problem("bad_value", field="data.password_hash")
+        raise Problem("bad_request", field="data.password_hash")
     if role is not None and role not in MEMBERSHIP_ROLES:
-        raise Problem("bad_value", field="data.role")
+        raise Problem("bad_request", field="data.role")
     created = data.get("created_at")
     try:
         created_at = datetime.fromisoformat(created.replace("Z", "+00:00")) if isinstance(created, str) else None

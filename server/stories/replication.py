@@ -92,7 +92,7 @@ def parse(data: dict) -> Replica:
     """Check a replica without the database; raise Problem."""
     status = data.get("status")
     if status not in STATUSES:
-        raise Problem("bad_value", field="data.status")
+        raise Problem("bad_request", field="data.status")
     author = _uid(data.get("author"), "data.author")
     if status == STATUS_WITHDRAWN:
         return Replica(withdrawn=True, author=author)
@@ -104,10 +104,10 @@ def parse(data: dict) -> Replica:
     code, note = moderation.get("code"), moderation.get("note") or ""
     if (code is not None and (not isinstance(code, str) or len(code) > 20)) or not isinstance(note, str) \
             or len(note) > NOTE_MAX:
-        raise Problem("bad_value", field="data.moderation")
+        raise Problem("bad_request", field="data.moderation")
     etag = data.get("etag")
     if not isinstance(etag, str) or len(etag) > 40 or not isinstance(data.get("ever_published"), bool):
-        raise Problem("bad_value", field="data.etag")
+        raise Problem("bad_request", field="data.etag")
     return Replica(
         withdrawn=False, author=author, content=content, etag=etag,
         created_at=parse_time(data.get("created_at"), "data.created_at"),
@@ -138,7 +138,7 @@ def apply(peer, story_id: uuid.UUID, replica: Replica, revs) -> tuple[str, Story
     story = db.session.get(Story, story_id)
     people = _accounts(replica.author, replica.recorded_by, (replica.moderation or {}).get("by"))
     if replica.author is not None and replica.author not in people:
-        raise Problem("unknown_account", status=409, field="data.author")
+        raise Problem("no_such_account", status=409, field="data.author")
     author = people.get(replica.author)
     if story is not None and story.community_id not in (None, peer.community_id):
         raise Problem("forbidden", status=403, field="id")
