@@ -72,8 +72,8 @@ def sync_command(quiet):
     """Send what the camp made to central, then take what changed there. Safe to repeat, and
     resumes where a cut or a crash stopped it."""
     summary = _run(lambda progress: replication.sync(progress=progress), quiet)
-    click.echo(f"Synced: {summary['records']} records, {summary['bytes'] / 1e6:.1f} MB of media "
-               f"({summary['bytes_sent'] / 1e6:.1f} MB sent, {summary['bytes_received'] / 1e6:.1f} MB received).")
+    click.echo(f"Synced: {summary['pushed']} records sent ({summary['repeated']} central had already), "
+               f"{summary['pulled']} received, {summary['bytes'] / 1e6:.1f} MB of media.")
 
 
 @node_group.command("run")

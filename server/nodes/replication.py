@@ -53,6 +53,9 @@ class Progress:
 
     def __init__(self, on_change=None):
         self.phase, self.records, self.bytes, self.total = "", 0, 0, None
+        # Pushed and pulled records; "repeated": pushed ones central already had (answered
+        # unchanged), which after a crash is the part of a chunk sent again.
+        self.counts = {"pushed": 0, "pulled": 0, "repeated": 0}
         self.started = time.monotonic()
         self.started_at = isoformat(utcnow())
         self.on_change = on_change or (lambda progress: None)
@@ -269,7 +272,7 @@ def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
     for chunk in _chunks(changed):
         answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
         _check_answers(chunk, answer)
-        _take_answers(row, answer)
+        _take_answers(row, answer, progress)
         with write_transaction():  # what was sent is what both now hold (secret included)
             remember([r for r, a in zip(chunk, answer["results"]) if a["result"] in records.ACKNOWLEDGED])
         progress.add(records_done=len(chunk))
@@ -281,8 +284,11 @@ def _check_answers(chunk, answer) -> None:
         raise CentralError("central answered a push with the wrong number of results")
 
 
-def _take_answers(row: NodeLink, answer: dict) -> None:
+def _take_answers(row: NodeLink, answer: dict, progress: "Progress | None" = None) -> None:
     """Central's records as they now stand (renames, central's moderation) apply here too."""
+    if progress is not None:
+        progress.counts["pushed"] += len(answer["results"])
+        progress.counts["repeated"] += sum(r["result"] == records.UNCHANGED for r in answer["results"])
     back = [r["record"] for r in answer["results"]
             if r.get("record") and r["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
     apply_from_central(CentralAtNode(row), back)
@@ -297,7 +303,7 @@ def push(row: NodeLink, client: Client, progress: Progress) -> None:
             send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
             answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
             _check_answers(chunk, answer)
-            _take_answers(row, answer)
+            _take_answers(row, answer, progress)
             progress.add(records_done=len(chunk))
             progress.save()
         with write_transaction():
@@ -337,6 +343,7 @@ def pull(row: NodeLink, client: Client, progress: Progress) -> None:
         items = page.get("items") or []
         fetch_media(client, [h for r in items for h in ((r.get("content") or {}).get("media") or [])], progress)
         apply_from_central(peer, items)
+        progress.counts["pulled"] += len(items)
         with write_transaction():
             link().pull_cursor = page["cursor"]
         row = link()
@@ -369,5 +376,5 @@ def sync(*, progress: Progress | None = None) -> dict:
         row = link()
         row.last_sync_at, row.last_error = utcnow(), ""
         row.progress = progress.as_dict()
-    return {"records": progress.records, "bytes": progress.bytes,
+    return {"records": progress.records, "bytes": progress.bytes, **progress.counts,
             "bytes_sent": client.bytes_sent, "bytes_received": client.bytes_received}

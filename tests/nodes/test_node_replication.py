@@ -3,15 +3,10 @@ process (SQLite or PostgreSQL), the node a second app on its own SQLite file run
 node's init and sync. Everything made at the camp arrives once under its own id, media byte
 for byte; the rules decide the conflicts, and the conflicts are listed."""
 import hashlib
-import io
-import shutil
 import uuid
 
-import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
-from kultialogo import create_app
 from kultialogo.accounts.auth import create_account
 from kultialogo.accounts.models import Account
 from kultialogo.extensions import db
@@ -22,52 +17,16 @@ from kultialogo.nodes import replication, tokens
 from kultialogo.nodes.models import NodeConflict
 from kultialogo.stories import service as stories
 from kultialogo.stories.models import Story
-from kultialogo.stories.schema import validate_content
 
 from tests import factories
-from tests.conftest import BASE_CONFIG
-
-
-def photo(seed: int) -> io.BytesIO:
-    image = Image.new("RGB", (64, 48), (seed * 37 % 256, seed * 91 % 256, 120))
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    out.seek(0)
-    return out
-
-
-def write(author, title, media=(), story_id=None, base_etag=None):
-    story_id = story_id or uuid.uuid4()
-    content = validate_content(factories.story_data(title=title, media=list(media)))
-    outcome = stories.write_one(author, story_id, content, base_etag=base_etag)
-    assert outcome.result in ("created", "updated"), outcome
-    return story_id
+from tests.nodes.conftest import photo, write
 
 
 def sha_of_stored(sha256: str) -> str:
     return hashlib.sha256(get_store().local_path(sha256).read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def node_app(sqlite_template, tmp_path):
-    path = tmp_path / "node.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                      "DATA_DIR": str(tmp_path / "node-data")})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def on_node(node_app, fn):
-    with node_app.app_context():
-        try:
-            return fn()
-        finally:
-            db.session.remove()
-
-
-def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node_app):
+def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node):
     # Central before the camp: a community, a facilitator, a participant and two stories.
     siena = factories.community("siena")
     fatima = factories.account("fatima", community_slug="siena", role="facilitator")
@@ -84,7 +43,7 @@ def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node_app):
         names = set(db.session.scalars(select(Account.username)))
         titles = set(db.session.scalars(select(Story.title)))
         return link.community_id, names, titles
-    community_id, names, titles = on_node(node_app, init)
+    community_id, names, titles = node.run(init)
     assert community_id == siena.id
     assert {"fatima", "amina"} <= names
     assert {"Before the camp", "Told in spring"} <= titles
@@ -108,9 +67,9 @@ def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node_app):
         write(amina_n, "Before the camp, told again", story_id=kept, base_etag=old.etag)
         stories.withdraw_one(amina_n, to_withdraw)
         return made, sha, str(zeynep.uid), sha_of_stored(sha)
-    made, sha, zeynep_uid, node_file_sha = on_node(node_app, camp)
+    made, sha, zeynep_uid, node_file_sha = node.run(camp)
 
-    summary = on_node(node_app, replication.sync)
+    summary = node.run(replication.sync)
     assert summary["records"] >= 3
 
     db.session.expire_all()
@@ -136,11 +95,11 @@ def test_a_camp_syncs_once_and_the_rules_decide(app, live_server, node_app):
     def after():
         return (db.session.scalar(select(Account.username).where(Account.uid == uuid.UUID(zeynep_uid))),
                 db.session.get(Story, kept).status)
-    assert on_node(node_app, after) == ("zeynep-2", "hidden")
+    assert node.run(after) == ("zeynep-2", "hidden")
 
     # Syncing again sends nothing and doubles nothing.
     count = db.session.scalar(select(func.count()).select_from(Story))
-    again = on_node(node_app, replication.sync)
+    again = node.run(replication.sync)
     assert again["records"] == 0
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Story)) == count
