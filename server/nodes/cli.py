@@ -3,7 +3,6 @@ import sys
 
 import click
 import segno
-from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
@@ -81,14 +80,15 @@ def sync_command(quiet):
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.pass_context
+@with_appcontext
 def run_command(ctx, host, port, threads):
     """Serve the camp's phones on the local network; no internet needed."""
-    from ..cli import lan_addresses, run_command as serve  # late: see init_command
-    with current_app.app_context():
-        if replication.link() is None:
-            click.echo("Not linked to a central server yet (kultialogo node init); serving anyway.")
+    from ..cli import _upgrade_schema, lan_addresses, run_command as serve  # late: see init_command
+    _upgrade_schema()
+    if replication.link() is None:
+        click.echo("Not linked to a central server yet (kultialogo node init); serving anyway.")
     for address in lan_addresses()[:1]:
         url = f"http://{address}:{port}/"
         click.echo(f"Phones on this Wi-Fi open: {url}")
         segno.make(url, error="m").terminal(compact=True)
-    ctx.invoke(serve, host=host, port=port, threads=threads, debug=False, upgrade=True, demo=False)
+    ctx.invoke(serve, host=host, port=port, threads=threads, debug=False, upgrade=False, demo=False)
