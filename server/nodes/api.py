@@ -16,6 +16,7 @@ from ..communities.models import Community
 from ..errors import Problem
 from ..events.models import Event
 from ..extensions import csrf, db
+from ..revisions import current_revision
 from ..sync import engine, service as sync_service
 from ..timeutil import isoformat, utcnow
 from . import media as node_media
@@ -84,9 +85,10 @@ def pull():
     since = sync_service.decode_cursor(request.args.get("cursor"))
     limit = sync_service.parse_limit(request.args.get("limit"))
     kinds = engine.parse_kinds(request.args.get("kinds")) or ("story",)
+    head = current_revision(db.session)  # read first: what the page shows is at or below it
     items, more, last = engine.pull(NodeAtCentral(node), since, limit, kinds)
     return jsonify({"items": items, "cursor": sync_service.encode_cursor(last), "more": more,
-                    "protocol": sync_service.PROTOCOL_VERSION})
+                    "head": head, "protocol": sync_service.PROTOCOL_VERSION})
 
 
 @bp.route("/media/<sha256>", methods=["HEAD", "GET"])

@@ -23,7 +23,9 @@ from ..events.models import Event
 from ..extensions import db
 from ..media.models import MediaFile
 from ..media.store import SHA256_RE, get_store
+from ..revisions import current_revision
 from ..sync import engine
+from ..sync.service import decode_cursor
 from ..timeutil import isoformat, utcnow
 from .client import CentralError, Client
 from .models import NodeDigest, NodeLink
@@ -66,8 +68,15 @@ class Progress:
         self.bytes += bytes_done
         self.on_change(self)
 
-    def start(self, phase: str, total: int | None = None) -> None:
-        self.phase, self.total = phase, total
+    def start(self, phase: str, remaining: int | None = None) -> None:
+        """A new phase; ``remaining``: at most how many records it has (for the time left)."""
+        self.phase = phase
+        self.total = None if remaining is None else self.records + remaining
+        self.on_change(self)
+
+    def expect(self, remaining: int) -> None:
+        """A better bound on what is left of this phase, as it becomes known."""
+        self.total = self.records + max(remaining, 0)
         self.on_change(self)
 
     def as_dict(self) -> dict:
@@ -295,7 +304,8 @@ def _take_answers(row: NodeLink, answer: dict, progress: "Progress | None" = Non
 
 
 def push(row: NodeLink, client: Client, progress: Progress) -> None:
-    progress.start("push")
+    # Revisions after the checkpoint bound the records to send (a record changed twice counts twice).
+    progress.start("push", current_revision(db.session) - row.push_revision)
     push_accounts(row, client, progress)
     peer = CentralAtNode(row)
     for fresh, last in _local_changes(peer, row.push_revision):
@@ -309,6 +319,7 @@ def push(row: NodeLink, client: Client, progress: Progress) -> None:
         with write_transaction():
             link().push_revision = last
         row = link()
+        progress.expect(current_revision(db.session) - last)
 
 
 # --- Pull ---------------------------------------------------------------------------------------
@@ -347,6 +358,8 @@ def pull(row: NodeLink, client: Client, progress: Progress) -> None:
         with write_transaction():
             link().pull_cursor = page["cursor"]
         row = link()
+        if isinstance(page.get("head"), int):  # central's latest revision bounds what is left
+            progress.expect(len(items) + page["head"] - decode_cursor(page["cursor"]))
         progress.add(records_done=len(items))
         progress.save()
         if not page.get("more"):
