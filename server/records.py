@@ -128,6 +128,15 @@ class Kind:
         return {}
 
 
+def same_replica(item: Item, replica: dict | None) -> bool:
+    """Whether a pushed replica is exactly what now stands here: then the answer need not
+    carry it back (the peer keeps what it sent), which keeps the wire to the payload."""
+    if replica is None or not isinstance(item.data, dict):
+        return False
+    sent = {k: v for k, v in item.data.items() if k != "base"}
+    return sent == {k: v for k, v in replica.items() if k not in ("type", "id")}
+
+
 class Peer:
     """The other side of a replication, as a batch and replicas() see it: on central, a camp
     node pushing (``from_central`` False); on a node, central's records being applied

@@ -5,6 +5,7 @@ proxies answer 502. Every call here is safe to repeat (pushes are idempotent by 
 media by hash), so a failed call is simply made again, with growing pauses, a bounded number
 of times. Plain http.client: no dependency for a few verbs.
 """
+import gzip
 import http.client
 import json
 import time
@@ -94,9 +95,15 @@ class Client:
         self.on_bytes(sent + received)
 
     def json(self, method: str, path: str, body: dict | None = None, params=None) -> dict:
-        data = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
-        headers = {"Content-Type": "application/json", "Accept": "application/json"} if data else {}
-        status, _headers, raw = self.request(method, path, body=data, headers=headers, params=params)
+        """JSON both ways, gzipped both ways (a camp's uplink is the scarce one)."""
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        data = None
+        if body is not None:
+            data = gzip.compress(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), 6)
+            headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        status, answer_headers, raw = self.request(method, path, body=data, headers=headers, params=params)
+        if raw and (answer_headers.get("Content-Encoding") or "").lower() == "gzip":
+            raw = gzip.decompress(raw)
         try:
             answer = json.loads(raw) if raw else {}
         except ValueError:

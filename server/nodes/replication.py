@@ -281,7 +281,7 @@ def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
     for chunk in _chunks(changed):
         answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
         _check_answers(chunk, answer)
-        _take_answers(row, answer, progress)
+        _take_answers(row, chunk, answer, progress)
         with write_transaction():  # what was sent is what both now hold (secret included)
             remember([r for r, a in zip(chunk, answer["results"]) if a["result"] in records.ACKNOWLEDGED])
         progress.add(records_done=len(chunk))
@@ -293,14 +293,19 @@ def _check_answers(chunk, answer) -> None:
         raise CentralError("central answered a push with the wrong number of results")
 
 
-def _take_answers(row: NodeLink, answer: dict, progress: "Progress | None" = None) -> None:
-    """Central's records as they now stand (renames, central's moderation) apply here too."""
+def _take_answers(row: NodeLink, chunk: list[dict], answer: dict, progress: "Progress | None" = None) -> None:
+    """Central's records as they now stand (renames, central's moderation) apply here too; an
+    answer without a record means central holds exactly what was sent."""
     if progress is not None:
         progress.counts["pushed"] += len(answer["results"])
         progress.counts["repeated"] += sum(r["result"] == records.UNCHANGED for r in answer["results"])
-    back = [r["record"] for r in answer["results"]
-            if r.get("record") and r["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
+    taken = records.ACKNOWLEDGED + (records.CONFLICT,)
+    back = [r["record"] for r in answer["results"] if r.get("record") and r["result"] in taken]
+    same = [sent for sent, r in zip(chunk, answer["results"]) if not r.get("record") and r["result"] in taken]
     apply_from_central(CentralAtNode(row), back)
+    if same:
+        with write_transaction():
+            remember(same)
 
 
 def push(row: NodeLink, client: Client, progress: Progress) -> None:
@@ -313,7 +318,7 @@ def push(row: NodeLink, client: Client, progress: Progress) -> None:
             send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
             answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
             _check_answers(chunk, answer)
-            _take_answers(row, answer, progress)
+            _take_answers(row, chunk, answer, progress)
             progress.add(records_done=len(chunk))
             progress.save()
         with write_transaction():

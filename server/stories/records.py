@@ -36,7 +36,7 @@ class StoryBatch(records.Batch):
         self.inserts = service.PendingInserts()
         self.pending: dict[uuid.UUID, tuple[records.Item, StoryResult]] = {}
         self.applied: list[tuple[records.Item, StoryResult]] = []
-        self.replicated: list[StoryResult] = []
+        self.replicated: list[tuple[records.Item, StoryResult]] = []
 
     def preload(self, items) -> None:
         """One query for every story the push names. We hold the counter lock, so no other
@@ -98,7 +98,7 @@ class StoryBatch(records.Batch):
         self.existing.pop(item.id, None)  # changed outside the buffer: look it up again if named later
         if result.result == records.MEDIA_MISSING:
             result.missing_media = service.missing_media(item.parsed.content.media)
-        self.replicated.append(result)
+        self.replicated.append((item, result))
         return result
 
     def flush(self) -> None:
@@ -111,11 +111,13 @@ class StoryBatch(records.Batch):
 
     def finish(self) -> None:
         # A peer's answer is the record as it now stands here, whole: it applies that in turn.
-        uids = replication.uids_of([r.story.author_id for r in self.replicated if r.story is not None]
-                                   + [r.story.recorded_by_id for r in self.replicated if r.story is not None]
-                                   + [r.story.moderated_by_id for r in self.replicated if r.story is not None])
-        for result in self.replicated:
-            result.record = replication.replica_of(result.story, uids) if result.story is not None else None
+        # None when it is exactly what the peer sent (records.same_replica).
+        stories = [r.story for _i, r in self.replicated if r.story is not None]
+        uids = replication.uids_of([s.author_id for s in stories] + [s.recorded_by_id for s in stories]
+                                   + [s.moderated_by_id for s in stories])
+        for item, result in self.replicated:
+            record = replication.replica_of(result.story, uids) if result.story is not None else None
+            result.record = None if records.same_replica(item, record) else record
         # Consent records of the stories this push created, once each (after the batch INSERT,
         # which may have redone some items one by one).
         for item, result in self.applied:
