@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('token', sa.String(length=200), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('node_id', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=False),
     sa.Column('push_revision', sa.BigInteger(), nullable=False),
     sa.Column('pull_cursor', sa.String(length=64), nullable=False),

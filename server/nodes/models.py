@@ -68,6 +68,7 @@ class NodeLink(db.Model):
     token: Mapped[str] = mapped_column(String(200), nullable=False)  # this node's own credential
     community_id: Mapped[int] = mapped_column(Integer, nullable=False)
     event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    node_id: Mapped[int] = mapped_column(Integer, nullable=False)  # its NodeToken's id on central
     label: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     push_revision: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     pull_cursor: Mapped[str] = mapped_column(String(64), nullable=False, default="")

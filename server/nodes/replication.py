@@ -195,6 +195,7 @@ def _init(client: Client, central_url: str, token: str, progress) -> NodeLink:
         row = link() or NodeLink(id=1)
         row.central_url, row.token = central_url.rstrip("/"), token
         row.community_id, row.event_id = boot["community"]["id"], boot["node"].get("event")
+        row.node_id = boot["node"]["id"]
         row.label = boot["node"].get("label") or ""
         row.push_revision = row.push_revision or 0
         row.pull_cursor = row.pull_cursor or ""
