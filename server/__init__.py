@@ -69,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(translations.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
+    from . import nodes  # camp nodes: /admin/nodes on central, /node and /node/admin on a node
+    app.register_blueprint(nodes.bp)
     media.init_app(app)
     pwa.init_app(app)
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from .. import audit, policy
+from ..communities.models import Community
 from ..database import write_transaction
 from ..errors import Problem
 from ..events.models import Event
@@ -106,3 +107,18 @@ def tokens_for(actor) -> list[NodeToken]:
         query = query.where(NodeToken.community_id.in_(communities))
     return list(db.session.scalars(query))
 
+
+
+def communities_for(actor) -> list[Community]:
+    """Communities this actor may issue node tokens for (the issue form's choices)."""
+    communities = policy.node_community_ids(actor)
+    query = select(Community).order_by(Community.slug)
+    if communities is not None:
+        query = query.where(Community.id.in_(communities))
+    return list(db.session.scalars(query))
+
+
+def events_named(records) -> dict[int, Event]:
+    """The events some tokens are for, by id (to name them on the page)."""
+    ids = {r.event_id for r in records if r.event_id is not None}
+    return {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(ids)))} if ids else {}
