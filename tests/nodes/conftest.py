@@ -1,5 +1,6 @@
 """The cast of the camp node tests: siena (its node) and belgrade, a facilitator of each, a
 participant of siena, a site admin; ``web(role)`` is a browser signed in as that role."""
+import re
 from datetime import date
 
 import pytest
@@ -57,3 +58,10 @@ def make_node(slug="siena", progress=None, **values) -> NodeLink:
 def audit_rows(action) -> list[AuditEvent]:
     db.session.rollback()
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def no_inline_code(html: str) -> None:
+    """The strict CSP's part in the page: no inline script, style or event handler."""
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"<style\b", html) and not re.search(r'\sstyle="', html)
+    assert not re.search(r"\son[a-z]+=", html)

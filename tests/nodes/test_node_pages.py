@@ -12,7 +12,7 @@ from kultialogo.nodes.models import NodeLink
 from kultialogo.timeutil import isoformat, utcnow
 from tests.people.test_security_headers_and_csrf import check_csp
 
-from .conftest import make_node
+from .conftest import make_node, no_inline_code
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def lan(monkeypatch):
     addresses = ["192.168.4.1"]
     monkeypatch.setattr(cli, "lan_addresses", lambda: list(addresses))
     return addresses
-
-
-def no_inline_code(html: str) -> None:
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
-    assert not re.search(r"<style\b", html) and not re.search(r'\sstyle="', html)
-    assert not re.search(r"\son[a-z]+=", html)
 
 
 def test_there_are_no_node_pages_on_an_instance_that_is_no_node(app, cast, web):

@@ -14,7 +14,9 @@ from kultialogo.nodes.models import NodeToken
 from kultialogo.timeutil import as_utc, utcnow
 from tests import factories as f
 
-from .conftest import audit_rows, camp
+from tests.people.test_security_headers_and_csrf import check_csp
+
+from .conftest import audit_rows, camp, no_inline_code
 
 TOKEN_RE = re.compile(r"kn_[A-Za-z0-9_-]{43}")
 
@@ -36,7 +38,9 @@ def test_issuing_shows_the_token_once_and_stores_only_its_hash(app, cast, web, r
     response = issue_on_page(browser, community="siena", event=str(event.id), label="Laptop at the lake")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+    check_csp(response, "issued")
     html = response.get_data(as_text=True)
+    no_inline_code(html)
     [token] = set(TOKEN_RE.findall(html))
     assert f"kultialogo node init --central http://localhost --token {token}" in html
     [record] = stored()
@@ -46,6 +50,7 @@ def test_issuing_shows_the_token_once_and_stores_only_its_hash(app, cast, web, r
     assert token not in repr([getattr(record, c.key) for c in NodeToken.__table__.columns])
     # Never again: the list shows the node, not its token.
     listing = browser.get("/admin/nodes").get_data(as_text=True)
+    no_inline_code(listing)
     assert "Laptop at the lake" in listing and "Summer camp" in listing and token not in listing
     [event_row] = audit_rows("node_token.issue")
     assert event_row.detail == {"node": record.id, "event": event.id}
