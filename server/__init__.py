@@ -69,7 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(translations.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
-    from .nodes import api as node_api  # camp nodes: above every domain they replicate
+    from . import nodes  # camp nodes: /admin/nodes on central, /node and /node/admin on a node
+    app.register_blueprint(nodes.bp)
+    from .nodes import api as node_api  # and what central answers a node: /api/v1/node/
     app.register_blueprint(node_api.bp)
     media.init_app(app)
     pwa.init_app(app)

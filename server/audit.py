@@ -71,6 +71,10 @@ ACTION_LABELS = {
     "translation.remove": _l("Deleted a translation of a story"),
     "translation.publish": _l("Published a translation of a story"),
     "translation.reject": _l("Rejected a translation of a story"),
+    "node_token.issue": _l("Gave a camp node its token"),
+    "node_token.revoke": _l("Stopped a camp node's token"),
+    "node.conflict": _l("A conflict between a camp node and the central server was decided by rule"),
+    "node.rename_undone": _l("Gave an account back the username a camp node conflict had changed"),
 }
 
 

@@ -111,6 +111,9 @@ MESSAGES = {
     # Translations of stories.
     "translation_same_language": _l("The story is already in this language. Choose another language for the translation."),
     "translation_exists": _l("Someone else has already translated this story into this language."),
+    # Camp nodes.
+    "unknown_node_event": _l("There is no such event in this community."),
+    "rename_not_undoable": _l("This is not a rename that can be undone, or it was undone already."),
 }
 
 

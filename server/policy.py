@@ -292,3 +292,23 @@ def tombstone_clause(viewer, tomb):
         and_(tomb.audience.in_((VISIBILITY_COMMUNITY, VISIBILITY_FACILITATORS)),
              tomb.community_id.in_(facilitated)) if facilitated else false(),
     )
+
+
+# --- Camp nodes (issue 15) ----------------------------------------------------------------
+
+def can_manage_nodes(viewer, community_id) -> bool:
+    """Issue, list and revoke a community's camp node tokens, and read its node's admin page:
+    site admins and the community's facilitators. Facilitators run the camps, and a node holds
+    what they already manage there (the community's stories, events, members)."""
+    return can_manage_community(viewer, community_id)
+
+
+def node_community_ids(viewer) -> set[int] | None:
+    """Communities whose node tokens and conflicts this viewer sees; None means every one."""
+    return managed_community_ids(viewer)
+
+
+def can_undo_rename(viewer) -> bool:
+    """Giving an account back the username a replication conflict took from it: site admins
+    only (it changes how a person signs in)."""
+    return is_admin(viewer)

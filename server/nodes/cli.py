@@ -3,6 +3,7 @@ import sys
 
 import click
 import segno
+from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
@@ -85,10 +86,12 @@ def run_command(ctx, host, port, threads):
     """Serve the camp's phones on the local network; no internet needed."""
     from ..cli import _upgrade_schema, lan_addresses, run_command as serve  # late: see init_command
     _upgrade_schema()
+    current_app.config.update(NODE_HOST=host, NODE_PORT=port)  # the /node page shows this address
     if replication.link() is None:
         click.echo("Not linked to a central server yet (kultialogo node init); serving anyway.")
     for address in lan_addresses()[:1]:
         url = f"http://{address}:{port}/"
         click.echo(f"Phones on this Wi-Fi open: {url}")
         segno.make(url, error="m").terminal(compact=True)
+        click.echo(f"The same address and its QR code, to show on this screen: http://localhost:{port}/node")
     ctx.invoke(serve, host=host, port=port, threads=threads, debug=False, upgrade=False, demo=False)

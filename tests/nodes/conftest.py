@@ -1,21 +1,33 @@
-"""Two instances: central (the ``app`` fixture's database, served by a real process through
-``live_server``) and a camp node (its own SQLite file and data folder)."""
+"""Fixtures of the camp node tests.
+
+Two instances: central (the ``app`` fixture's database, served by a real process through
+``live_server``) and a camp node (``node``: its own SQLite file and data folder). And the cast
+of the page tests: siena (its node) and belgrade, a facilitator of each, a participant of siena,
+a site admin; ``web(role)`` is a browser signed in as that role."""
 import io
+import re
 import shutil
 import subprocess
 import sys
 import uuid
+from datetime import date
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from kultialogo import create_app
+from kultialogo.audit import AuditEvent
+from kultialogo.events import service as events
 from kultialogo.extensions import db
+from kultialogo.nodes.models import NodeLink
 from kultialogo.stories import service as stories
 from kultialogo.stories.schema import validate_content
 
 from tests import factories
+from tests import factories as f
 from tests.conftest import BASE_CONFIG
+from tests.people.helpers import Fresh
 
 
 class Node:
@@ -63,3 +75,57 @@ def write(author, title, media=(), story_id=None, base_etag=None):
     outcome = stories.write_one(author, story_id, content, base_etag=base_etag)
     assert outcome.result in ("created", "updated"), outcome
     return story_id
+
+
+@pytest.fixture
+def cast(app):
+    f.community("siena")
+    f.community("belgrade")
+    return {
+        "participant": f.account("amina", community_slug="siena"),
+        "facilitator": f.account("giulia", community_slug="siena", role="facilitator"),
+        "other_facilitator": f.account("milica", community_slug="belgrade", role="facilitator"),
+        "admin": f.account("root", is_admin=True),
+    }
+
+
+@pytest.fixture
+def web(app, cast):
+    """web(role): a browser signed in as that role (None: not signed in)."""
+    browsers = {}
+
+    def make(role):
+        if role not in browsers:
+            browser = Fresh(app)
+            if role is not None:
+                browser.sign_in(cast[role].username)
+            browsers[role] = browser
+        return browsers[role]
+    return make
+
+
+def camp(actor, slug="siena", title="Summer camp"):
+    return events.create_event(actor, f.community(slug), events.EventDetails(
+        kind="camp", title=title, starts_on=date(2026, 7, 20), ends_on=date(2026, 7, 27)))
+
+
+def make_node(slug="siena", progress=None, **values) -> NodeLink:
+    """This instance becomes a node of ``slug`` (what `kultialogo node init` leaves behind)."""
+    values.setdefault("node_id", 1)
+    link = NodeLink(central_url="https://central.example.org", token="kn_" + "x" * 43,
+                    community_id=f.community(slug).id, label="Camp laptop", progress=progress or {}, **values)
+    db.session.add(link)
+    db.session.commit()
+    return link
+
+
+def audit_rows(action) -> list[AuditEvent]:
+    db.session.rollback()
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def no_inline_code(html: str) -> None:
+    """The strict CSP's part in the page: no inline script, style or event handler."""
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"<style\b", html) and not re.search(r'\sstyle="', html)
+    assert not re.search(r"\son[a-z]+=", html)
