@@ -28,11 +28,13 @@ Layout (integers big-endian)::
     C  meta: {}; data: one chunk, a JSON object such as a push body {"items": [...]}.
     E  meta: {"chunks", "items", "media", "media_bytes"}, what the file holds; no data.
 
-Every tag is HMAC-SHA256(key, every byte of the file before it), the key derived from the
-node's token (``derive_key``). So every byte is signed: the last tag signs the whole file, and
-the tag after a frame's lengths and metadata lets a reader trust them before it allocates or
-parses anything, and the one after its data lets a reader hand over an entry the moment it
-is read, already authenticated. The end marker tells a complete file from one cut at a frame
+Every tag is HMAC-SHA256(key, every byte of the file before it). The key comes from the
+node's token by way of its SHA-256, which is all central keeps of a token (``derive_key``,
+``key_from_token_hash``). So every byte is signed: the last tag signs the whole file; the tag
+after a frame's lengths and metadata lets a reader trust them before it allocates or parses
+anything (only the header, at most MAX_META_BYTES, is parsed first: it names the node, hence
+the key); the one after its data lets a reader hand over an entry the moment it is read,
+already authenticated. The end marker tells a complete file from one cut at a frame
 boundary, and nothing may follow it. Digests are checked before tags, so a damaged byte in an
 entry's data reads as "bad_checksum" and an altered one elsewhere as "bad_signature".
 
