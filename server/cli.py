@@ -304,9 +304,10 @@ from .exports.cli import export_command  # noqa: E402  (kultialogo export)
 
 cli.add_command(export_command)
 
-from .nodes.cli import node_group  # noqa: E402  (kultialogo node init|run|sync)
+from .nodes.cli import import_command, node_group  # noqa: E402  (kultialogo node ..., kultialogo import)
 
 cli.add_command(node_group)
+cli.add_command(import_command)
 
 
 def main():

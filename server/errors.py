@@ -108,6 +108,12 @@ MESSAGES = {
     "bad_date_range": _l("The start date must be before the end date, and both real dates."),
     "bad_export": _l("There is no such export."),
     "bad_format": _l("Choose the format CSV or JSON."),
+    "not_a_node": _l("This is not a camp node: link it to a central server first (kultialogo node init)."),
+    "bundle_damaged": _l("The file is damaged or incomplete: cut short, or changed after the node wrote it. "
+                         "Nothing was imported. Export it again from the node."),
+    "bundle_unknown": _l("This is not a camp node's export, or it comes from a newer Kultialogo. Nothing was imported."),
+    "bundle_wrong_node": _l("This file was signed by a node this server does not know, or whose token was "
+                            "stopped. Nothing was imported."),
     # Translations of stories.
     "translation_same_language": _l("The story is already in this language. Choose another language for the translation."),
     "translation_exists": _l("Someone else has already translated this story into this language."),

@@ -1,5 +1,6 @@
 """``kultialogo node ...``: a camp node's commands (README, Running a camp)."""
 import sys
+from pathlib import Path
 
 import click
 import segno
@@ -7,7 +8,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from . import replication
+from ..errors import Problem
+from . import replication, transfer
 from .client import CentralError
 
 
@@ -95,3 +97,62 @@ def run_command(ctx, host, port, threads):
         segno.make(url, error="m").terminal(compact=True)
         click.echo(f"The same address and its QR code, to show on this screen: http://localhost:{port}/node")
     ctx.invoke(serve, host=host, port=port, threads=threads, debug=False, upgrade=False, demo=False)
+
+
+class ByteBar:
+    """A tqdm bar of bytes, fed by bundle.py's progress(done_bytes) callback."""
+
+    def __init__(self, total: int | None, quiet: bool, what: str):
+        self.bar = None if quiet else tqdm(total=total, unit="B", unit_scale=True, desc=what, file=sys.stderr)
+        self.seen = 0
+
+    def __call__(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done - self.seen)
+            self.seen = done
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+@node_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def export_command(file, quiet):
+    """Write everything central has not received yet into FILE (for a USB stick), signed."""
+    bar = ByteBar(None, quiet, "export")
+    try:
+        summary = transfer.export(file, progress=bar)
+    except Problem as problem:
+        raise click.ClickException(problem.message) from None
+    finally:
+        bar.close()
+    click.echo(f"Wrote {file}: {summary['items']} records and {summary['media']} files "
+               f"({summary['bytes'] / 1e6:.1f} MB). Import it on central: kultialogo import {file.name}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def import_command(file, quiet):
+    """Import a camp node's export FILE, by the rules of a sync: importing twice changes nothing."""
+    size = file.stat().st_size
+    bar = ByteBar(size * 2, quiet, "import")  # verified whole first, then read again to apply
+    done = {"verified": 0}
+
+    def progress(n):
+        done["verified"] = n
+        bar(n)
+    try:
+        counts = transfer.import_file(file, progress=progress)
+    except Problem as problem:
+        raise click.ClickException(problem.message) from None
+    finally:
+        bar(size * 2)
+        bar.close()
+    click.echo(f"Imported from {counts['node']}: {counts['items']} records ({counts['created']} new, "
+               f"{counts['updated']} changed, {counts['unchanged']} already here, {counts['rejected']} refused), "
+               f"{counts['media']} files.")

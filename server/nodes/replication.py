@@ -209,7 +209,7 @@ def _init(client: Client, central_url: str, token: str, progress) -> NodeLink:
 
 # --- Push ---------------------------------------------------------------------------------------
 
-def _local_changes(peer, since: int):
+def local_changes(peer, since: int):
     """This node's changes after ``since`` that central does not hold yet, a page at a time:
     (replicas, last revision read)."""
     kinds = replicated_kinds()
@@ -226,7 +226,7 @@ def _local_changes(peer, since: int):
         since = last
 
 
-def _chunks(replicas: list[dict]):
+def chunks(replicas: list[dict]):
     chunk, size = [], 0
     for replica in replicas:
         body = json.dumps(replica, separators=(",", ":"))
@@ -239,7 +239,7 @@ def _chunks(replicas: list[dict]):
         yield chunk
 
 
-def _as_items(replicas: list[dict]) -> list[dict]:
+def as_items(replicas: list[dict]) -> list[dict]:
     return [{"type": r["type"], "op": records.REPLICATE, "id": r["id"],
              "data": {k: v for k, v in r.items() if k not in ("type", "id")}} for r in replicas]
 
@@ -255,11 +255,11 @@ def send_media(client: Client, hashes, progress: Progress) -> None:
         if media is None or path is None or not path.exists():
             continue  # central answers media_missing; the story waits here until the file exists
         sent = client.put_file(f"/api/v1/node/media/{sha256}", path, {
-            "Content-Type": media.content_type, "X-Content-SHA256": _sha256_file(path)})
+            "Content-Type": media.content_type, "X-Content-SHA256": sha256_file(path)})
         progress.add(bytes_done=sent)
 
 
-def _sha256_file(path) -> str:
+def sha256_file(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1024 * 1024):
@@ -267,7 +267,7 @@ def _sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
+def changed_accounts(row: NodeLink) -> list[dict]:
     """Accounts made or changed here (by digest), whole; a secret only when it changed here."""
     changed = []
     replicas = account_records.replica_list(row.community_id, secrets_for=lambda a: True)
@@ -279,8 +279,12 @@ def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
         secret_changed = secret is not None and (old is None or old.base.get("secret") != secret)
         if old is None or old.digest != digest(bare) or secret_changed:
             changed.append(replica if secret_changed else bare)
-    for chunk in _chunks(changed):
-        answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
+    return changed
+
+
+def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
+    for chunk in chunks(changed_accounts(row)):
+        answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
         _check_answers(chunk, answer)
         _take_answers(row, chunk, answer, progress)
         with write_transaction():  # what was sent is what both now hold (secret included)
@@ -314,10 +318,10 @@ def push(row: NodeLink, client: Client, progress: Progress) -> None:
     progress.start("push", current_revision(db.session) - row.push_revision)
     push_accounts(row, client, progress)
     peer = CentralAtNode(row)
-    for fresh, last in _local_changes(peer, row.push_revision):
-        for chunk in _chunks(fresh):
+    for fresh, last in local_changes(peer, row.push_revision):
+        for chunk in chunks(fresh):
             send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
-            answer = client.json("POST", "/api/v1/node/push", {"items": _as_items(chunk)})
+            answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
             _check_answers(chunk, answer)
             _take_answers(row, chunk, answer, progress)
             progress.add(records_done=len(chunk))
@@ -342,7 +346,7 @@ def fetch_media(client: Client, hashes, progress: Progress) -> None:
         try:
             size = client.download(f"/api/v1/node/media/{sha256}", scratch)
             with open(scratch, "rb") as fh:
-                node_media.receive(sha256, _sha256_file(scratch), fh, size)
+                node_media.receive(sha256, sha256_file(scratch), fh, size)
             progress.add(bytes_done=size)
         except CentralError:
             continue  # gone on central meanwhile (withdrawn): the story's replica says so next
