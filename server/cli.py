@@ -119,7 +119,7 @@ def waitress_options(app) -> dict:
     """
     return {
         "max_request_body_size": 1 + max(app.config["MAX_CONTENT_LENGTH"], limits.FORM_UPLOAD_MAX_BYTES,
-                                     limits.MEDIA_MAX_BYTES + 1),
+                                     limits.MEDIA_MAX_BYTES + 1, limits.NODE_IMPORT_MAX_BYTES),
         "clear_untrusted_proxy_headers": not int(app.config.get("TRUST_PROXY") or 0),
     }
 

@@ -16,6 +16,8 @@ PULL_MAX_LIMIT = 500
 # A camp node's push (docs/sync.md, Camp nodes): chunks of up to 500 records, a few MB.
 NODE_PUSH_MAX_ITEMS = 500
 NODE_PUSH_MAX_BYTES = 8 * 1024 * 1024
+# A camp node's export file uploaded on the Camp nodes page (the command line has no limit).
+NODE_IMPORT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 
 USERNAME_MIN = 3
 USERNAME_MAX = 40

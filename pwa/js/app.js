@@ -13,6 +13,8 @@ function csrfToken() {
 async function main() {
   // Speaker buttons and "Hear the buttons" (issue #8): only where the browser can speak.
   if (self.speechSynthesis) import('./speak.js').then((speak) => speak.mountSpeech());
+  const upload = document.querySelector('form[data-upload-progress]');
+  if (upload) import('./upload-progress.js').then((module) => module.enhance(upload));
   if (!('indexedDB' in self)) return;
   const user = root.dataset.user || '';
   const content = document.getElementById('main');

@@ -170,7 +170,7 @@ PLURAL_TABLE_SIZE = 200
 # loads, in every language).
 _EVERY_PAGE = ("js/app.js", "js/triggers.js", "js/ui.js", "js/update.js", "js/db.js", "js/speak.js")
 CLIENT_BUNDLES = {  # name: (modules, the bundle it is loaded on top of)
-    "page": ((*_EVERY_PAGE, "js/forms.js"), None),              # story pages, events, sign-in, account...
+    "page": ((*_EVERY_PAGE, "js/forms.js", "js/upload-progress.js"), None),              # story pages, events, sign-in, account...
     "feed": ((*_EVERY_PAGE, "js/feed.js"), None),                # / and the offline page
     "write": ((*_EVERY_PAGE, "js/compose.js", "js/voice.js"), None),  # /write
     "recorder": (("js/recorder.js",), "write"),                  # /write where MediaRecorder exists

@@ -6,15 +6,28 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import policy
+from .. import limits, policy
 from ..communities.models import Community
 from ..errors import Problem
 from ..events.service import FORM_EVENTS_PER_COMMUNITY, events_of, parse_event_choice
 from ..extensions import db
 from ..people.routes import qr_svg
 from ..userinput import SelectChoice
-from . import bp, conflicts, here, progress, tokens
+from ..media.store import get_store
+from . import bp, conflicts, here, progress, tokens, transfer
 from .forms import IssueTokenForm
+
+
+@bp.record_once
+def _first_in_line(state) -> None:
+    # CSRFProtect parses the form before any view runs, under the app-wide body limit: the
+    # import's limit must be set before that (as media/ does for the write form).
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_node_file)
+
+
+def _allow_node_file() -> None:
+    if request.method == "POST" and request.endpoint == "nodes.import_file":
+        request.max_content_length = limits.NODE_IMPORT_MAX_BYTES
 
 
 def _no_store(body, status=200):
@@ -69,6 +82,32 @@ def issue():
     # Shown once: only its hash is kept.
     return _no_store(render_template("nodes/issued.html", token=token, record=record, central_url=central_url,
                                      command=f"kultialogo node init --central {central_url} --token {token}"))
+
+
+@bp.post("/admin/nodes/import")
+@login_required
+def import_file():
+    """A node's export (a USB stick's file): kept in the media store's scratch folder while it is
+    verified whole and applied, then deleted. Who may: as for its node's tokens."""
+    tokens.tokens_for(current_user)  # refuses anyone who manages no community
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose the file the node exported."), "error")
+        return redirect(url_for("nodes.central"))
+    path = get_store().scratch_file()
+    try:
+        upload.save(path)
+        counts = transfer.import_file(
+            path, may_import=lambda token: policy.can_manage_nodes(current_user, token.community_id))
+    except Problem as problem:
+        flash(problem.message, "error")
+        return redirect(url_for("nodes.central"))
+    finally:
+        path.unlink(missing_ok=True)
+    flash(_("Imported from %(node)s: %(new)s new, %(changed)s changed, %(same)s already here, %(refused)s refused; "
+            "%(files)s files.", node=counts["node"], new=counts["created"], changed=counts["updated"],
+            same=counts["unchanged"], refused=counts["rejected"], files=counts["media"]), "success")
+    return redirect(url_for("nodes.central"))
 
 
 @bp.post("/admin/nodes/<int:token_id>/revoke")

@@ -72,13 +72,16 @@ def _key_for(header: dict) -> bytes | None:
     return bundle.key_from_token_hash(token.token_hash)
 
 
-def import_file(path: Path, *, progress=None) -> dict:
-    """Verify the whole file, then apply it; returns counts. Problem when refused (nothing applied)."""
+def import_file(path: Path, *, progress=None, may_import=lambda token: True) -> dict:
+    """Verify the whole file, then apply it; returns counts. Problem when refused (nothing
+    applied). ``may_import(token)``: whether the person importing may, for that node's community."""
     try:
         header = bundle.verify_bundle(path, key_for=_key_for, progress=progress)
     except bundle.BundleError as exc:
         raise Problem(REFUSALS.get(exc.code, "bundle_damaged"), status=422) from None
     token = db.session.get(NodeToken, header["node"])
+    if not may_import(token):
+        raise Problem("forbidden", status=403)
     peer_token_id = token.id
     counts = {"items": 0, "media": 0, **{result: 0 for result in (records.CREATED, records.UPDATED,
                                                                records.UNCHANGED, records.CONFLICT,

@@ -22,6 +22,7 @@ from bench._server import plain_pg_url
 from tests import factories
 from tests.conftest import BASE_CONFIG
 from tests.nodes.conftest import photo, write
+from tests.people.helpers import Fresh
 
 
 def counts():
@@ -92,3 +93,39 @@ def test_a_usb_stick_carries_the_camp_once(app, app_config, live_server, node, t
     synced = node.run(replication.sync)
     assert synced["pushed"] == synced["repeated"]
     assert counts() == after
+
+
+def test_the_camp_nodes_page_imports_a_file_for_those_who_manage_its_community(app, live_server, node, tmp_path):
+    siena = factories.community("siena", moderation="trusted")
+    factories.community("belgrade")
+    fatima = factories.account("fatima", community_slug="siena", role="facilitator")
+    factories.account("milica", community_slug="belgrade", role="facilitator")
+    token, _row = tokens.issue(fatima, siena, label="Mountain camp")
+    node.run(lambda: replication.init(live_server.url, token))
+    node.run(lambda: camp_week(siena.id))
+    stick = tmp_path / "camp.kultialogo"
+    node.run(lambda: transfer.export(stick))
+    before = counts()
+
+    def upload(person, path):
+        browser = Fresh(app)
+        browser.sign_in(person)
+        page = browser.get("/admin/nodes").get_data(as_text=True)
+        assert 'data-upload-progress' in page and '<progress' in page
+        with open(path, "rb") as fh:
+            response = browser.post("/admin/nodes/import", data={
+                "csrf_token": factories.csrf_from(page), "file": (fh, path.name)}, content_type="multipart/form-data")
+        assert response.status_code == 302
+        return browser.get(response.headers["Location"]).get_data(as_text=True)
+
+    # A facilitator of another community may not import siena's node.
+    assert "not allowed" in upload("milica", stick)
+    assert counts() == before
+    damaged = tmp_path / "damaged.kultialogo"
+    damaged.write_bytes(stick.read_bytes()[:-10])
+    assert "damaged or incomplete" in upload("fatima", damaged)
+    assert counts() == before
+    assert "4 new" in upload("fatima", stick)  # the newcomer and the three stories
+    assert counts() == (before[0] + 3, before[1] + 1, before[2] + 1)
+    assert "0 new" in upload("fatima", stick)  # twice: nothing more
+    assert counts() == (before[0] + 3, before[1] + 1, before[2] + 1)
