@@ -17,7 +17,7 @@ PULL_MAX_LIMIT = 500
 NODE_PUSH_MAX_ITEMS = 500
 NODE_PUSH_MAX_BYTES = 8 * 1024 * 1024
 # A camp node's export file uploaded on the Camp nodes page (the command line has no limit).
-NODE_IMPORT_MAX_BYTES = 2 * 1024 * 1024 * 1024
+NODE_IMPORT_MAX_BYTES = 512 * 1024 * 1024  # larger files: `kultialogo import FILE` has no limit
 
 USERNAME_MIN = 3
 USERNAME_MAX = 40

@@ -75,6 +75,8 @@ def openapi_document() -> dict:
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                "nodeToken": {"type": "http", "scheme": "bearer",
+                              "description": "A camp node's token (kn_...), issued on the Camp nodes page"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; unsafe requests also send X-CSRF-Token."},
             },
@@ -199,6 +201,7 @@ def openapi_document() -> dict:
                     "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
                     "304": {"description": "Feed unchanged for this If-None-Match"},
                     "400": errors["400"], "401": errors["401"]}}},
+            **_node_paths(errors),
             "/api/v1/stories/{story_id}/translations/{language}": {
                 "put": {
                     "summary": "Add or replace the translation of a readable story into one language (one per "
@@ -363,4 +366,59 @@ def _media_paths(errors: dict) -> dict:
                                               "audio/*": {"schema": {"type": "string", "format": "binary"}}}},
                           "304": {"description": "Not modified"},
                           "404": _problem_ref("No such file, or not visible to the requester")}}},
+    }
+
+
+def _node_paths(errors) -> dict:
+    """A camp node's endpoints (docs/sync.md, Camp nodes): the engine's push and pull with the
+    node's token, its start-up data and its media."""
+    node = [{"nodeToken": []}]
+    replica_list = {"type": "array", "items": {"type": "object", "description": "a replica: the whole record"}}
+    sha = [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}]
+    return {
+        "/api/v1/node/bootstrap": {"get": {
+            "summary": "The node's community (same id), its events and its accounts (facilitators' password hashes)",
+            "security": node, "responses": {"200": _json({"type": "object", "properties": {
+                "community": {"type": "object"}, "events": {"type": "array", "items": {"type": "object"}},
+                "accounts": replica_list, "node": {"type": "object"}, "protocol": {"type": "integer"}}}),
+                "401": errors["401"]}}},
+        "/api/v1/node/push": {"post": {
+            "summary": "Up to 500 replicas (op replicate), applied by the replication rules; answered per item",
+            "security": node,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"items": {"type": "array", "maxItems": limits.NODE_PUSH_MAX_ITEMS,
+                                                           "items": {"type": "object"}}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "results": {"type": "array", "items": {"type": "object"}}, "protocol": {"type": "integer"}}}),
+                "400": errors["400"], "401": errors["401"]}}},
+        "/api/v1/node/pull": {"get": {
+            "summary": "Replicas of the node's community changed after the cursor, less what the node pushed",
+            "security": node,
+            "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                        "maximum": limits.PULL_MAX_LIMIT}},
+                           {"name": "kinds", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "items": replica_list, "cursor": {"type": "string"}, "more": {"type": "boolean"},
+                "head": {"type": "integer"}, "protocol": {"type": "integer"}}}),
+                "400": errors["400"], "401": errors["401"]}}},
+        "/api/v1/node/media/missing": {"post": {
+            "summary": "Which of these files (by store key) central lacks",
+            "security": node,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"hashes": {"type": "array", "maxItems": limits.NODE_PUSH_MAX_ITEMS,
+                                                            "items": {"type": "string"}}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "missing": {"type": "array", "items": {"type": "string"}}}}), "401": errors["401"]}}},
+        "/api/v1/node/media/{sha256}": {
+            "get": {"summary": "A file a story of the node's community names, as central stores it",
+                    "security": node, "parameters": sha,
+                    "responses": {"200": {"description": "The file"}, "404": {"description": "Not in scope"}}},
+            "put": {"summary": "A file as the node stores it (X-Content-SHA256: SHA-256 of the body); kept byte "
+                               "for byte after its type, size and lack of metadata are checked",
+                    "security": node, "parameters": sha,
+                    "requestBody": {"required": True, "content": {"application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {"204": {"description": "Stored (or held already)"},
+                                  "413": {"description": "Too large"}, "401": errors["401"]}}},
     }

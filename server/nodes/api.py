@@ -91,6 +91,18 @@ def pull():
                     "head": head, "protocol": sync_service.PROTOCOL_VERSION})
 
 
+@bp.post("/media/missing")
+def media_missing():
+    """Which of these files central lacks: one question per chunk instead of one per file."""
+    _node()
+    body = read_json(limits.NODE_PUSH_MAX_BYTES)
+    hashes = body.get("hashes") if isinstance(body, dict) else None
+    if not isinstance(hashes, list) or len(hashes) > limits.NODE_PUSH_MAX_ITEMS:
+        raise Problem("bad_request", status=400, field="hashes")
+    wanted = [h for h in hashes if isinstance(h, str) and SHA256_RE.match(h)]
+    return jsonify({"missing": node_media.missing(wanted)})
+
+
 @bp.route("/media/<sha256>", methods=["HEAD", "GET"])
 def media_get(sha256):
     node = _node()

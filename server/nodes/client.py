@@ -23,7 +23,7 @@ class CentralError(Exception):
 
 
 class Client:
-    def __init__(self, base_url: str, token: str, *, attempts: int = 8, timeout: float = 60,
+    def __init__(self, base_url: str, token: str, *, attempts: int = 15, timeout: float = 60,
                  pause: float = 0.25, on_bytes=None):
         parsed = urllib.parse.urlsplit(base_url.rstrip("/"))
         if parsed.scheme not in ("http", "https") or not parsed.hostname:

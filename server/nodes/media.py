@@ -28,6 +28,15 @@ def file_in_scope(community_id: int, sha256: str):
     return (media, path) if path is not None and path.exists() else None
 
 
+def missing(hashes: list[str]) -> list[str]:
+    """Which of these files this side lacks (no row, or no bytes in the store)."""
+    if not hashes:
+        return []
+    store = get_store()
+    have = set(db.session.scalars(select(MediaFile.sha256).where(MediaFile.sha256.in_(hashes))))
+    return [h for h in dict.fromkeys(hashes) if h not in have or not store.exists(h)]
+
+
 def _carries_metadata(path) -> bool:
     """A photo must come as the sending side stored it: pixels only (media/checks.py)."""
     with Image.open(path) as image:

@@ -13,6 +13,7 @@ import time
 import uuid
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from .. import records
@@ -245,10 +246,13 @@ def as_items(replicas: list[dict]) -> list[dict]:
 
 
 def send_media(client: Client, hashes, progress: Progress) -> None:
-    """Upload the files these records name that central lacks (by hash: a repeat costs a HEAD)."""
+    """Upload the files these records name that central lacks (asked once for the chunk)."""
     store = get_store()
-    for sha256 in dict.fromkeys(hashes):
-        if not SHA256_RE.match(sha256) or client.exists(f"/api/v1/node/media/{sha256}"):
+    wanted = [h for h in dict.fromkeys(hashes) if isinstance(h, str) and SHA256_RE.match(h)]
+    if not wanted:
+        return
+    for sha256 in client.json("POST", "/api/v1/node/media/missing", {"hashes": wanted})["missing"]:
+        if not SHA256_RE.match(sha256):
             continue
         media = db.session.get(MediaFile, sha256)
         path = store.local_path(sha256)
@@ -382,7 +386,7 @@ def sync(*, progress: Progress | None = None) -> dict:
     if row is None:
         raise CentralError("This is not a camp node yet: run `kultialogo node init` first.")
     progress = progress or Progress()
-    client = Client(row.central_url, row.token, on_bytes=lambda n: None)
+    client = Client(row.central_url, row.token, pause=current_app.config.get("NODE_RETRY_PAUSE_S", 0.25))
     try:
         push(row, client, progress)
         take_bootstrap(client.json("GET", "/api/v1/node/bootstrap"), CentralAtNode(link()))

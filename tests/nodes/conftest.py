@@ -55,7 +55,9 @@ def node(sqlite_template, tmp_path):
     path = tmp_path / "node.sqlite3"
     shutil.copyfile(sqlite_template, path)
     data_dir = tmp_path / "node-data"
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "DATA_DIR": str(data_dir)})
+    # Retries start at 20 ms, not 250: the fault tests make thousands of them.
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "DATA_DIR": str(data_dir),
+                      "NODE_RETRY_PAUSE_S": 0.02})
     yield Node(app, path, data_dir)
     with app.app_context():
         db.engine.dispose()
@@ -63,6 +65,8 @@ def node(sqlite_template, tmp_path):
 
 def photo(seed: int) -> io.BytesIO:
     image = Image.new("RGB", (64, 48), (seed * 37 % 256, seed * 91 % 256, 120))
+    for bit in range(32):  # the seed's bits as black and white squares: one photo per seed
+        image.paste((255, 255, 255) if seed >> bit & 1 else (0, 0, 0), (bit % 8 * 8, bit // 8 * 8, bit % 8 * 8 + 8, bit // 8 * 8 + 8))
     out = io.BytesIO()
     image.save(out, "JPEG")
     out.seek(0)

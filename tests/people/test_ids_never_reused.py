@@ -55,14 +55,25 @@ def test_the_sqlite_migration_keeps_every_row_and_reference(tmp_path):
     with app.app_context():
         upgrade(revision="0006")
         community = f.community("a")
-        fac = f.account("facqx", community_slug="a", role="facilitator")
-        # An event as 0006 stored it (today's model has columns added later, by 0014).
-        db.session.execute(db.text(
+        # Rows as 0006 stored them (today's models have columns added later: accounts.uid by
+        # 0015, events' attendance by 0014): a facilitator, a managed participant they made
+        # (with its audit event), their memberships, and an event.
+        now = {"now": "2026-05-01 10:00:00", "community": community.id}
+        run = db.session.execute
+        run(db.text("INSERT INTO accounts (username, display_name, password_hash, is_admin, created_at, is_managed) "
+                    "VALUES ('facqx', 'Facqx', '!', 0, :now, 0)"), now)
+        fac = run(db.text("SELECT id FROM accounts WHERE username = 'facqx'")).scalar_one()
+        run(db.text("INSERT INTO accounts (username, display_name, password_hash, is_admin, created_at, is_managed, "
+                    "managed_by_id) VALUES ('kidqx', 'Kid', '!managed', 0, :now, 1, :fac)"), {**now, "fac": fac})
+        kid = run(db.text("SELECT id FROM accounts WHERE username = 'kidqx'")).scalar_one()
+        for account, role in ((fac, "facilitator"), (kid, "participant")):
+            run(db.text("INSERT INTO memberships (account_id, community_id, role, created_at) "
+                        "VALUES (:account, :community, :role, :now)"), {**now, "account": account, "role": role})
+        run(db.text("INSERT INTO audit_events (at, action, actor_id, community_id, detail) "
+                    "VALUES (:now, 'account.create_managed', :fac, :community, '{}')"), {**now, "fac": fac})
+        run(db.text(
             "INSERT INTO events (community_id, kind, title, starts_on, place, created_by_id, created_at, updated_at) "
-            "VALUES (:community, 'assembly', 'Assembly', '2026-05-01', '', :by, :now, :now)"),
-            {"community": community.id, "by": fac.id, "now": "2026-05-01 10:00:00"})
-        from kultialogo.people import service as people_service
-        people_service.create_managed(fac, community, "Kid")
+            "VALUES (:community, 'assembly', 'Assembly', '2026-05-01', '', :fac, :now, :now)"), {**now, "fac": fac})
         db.session.commit()
         db.session.remove()
         before = db.session.execute(db.text(count)).one()
