@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -337,6 +338,7 @@ def main() -> int:
     parser.add_argument("--procs", type=int, default=4, help="load-generator processes")
     parser.add_argument("--write-share", type=float, default=0.1, help="chance a round also writes a story")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder (database, server log)")
     args = parser.parse_args()
     from kultialogo.config import Config
 
@@ -349,8 +351,12 @@ def main() -> int:
     env = {"KULTIALOGO_SECRET_KEY": "node-bench", "KULTIALOGO_PASSWORD_TIME_COST": str(Config.PASSWORD_TIME_COST),
            "KULTIALOGO_PASSWORD_MEMORY_COST": str(Config.PASSWORD_MEMORY_COST),
            **dict(item.split("=", 1) for item in args.env)}
-    server = LiveServer(url, folder / "data", threads=args.threads, extra_env=env, cpus={SERVER_CPU},
-                        start_timeout=120)
+    try:
+        server = LiveServer(url, folder / "data", threads=args.threads, extra_env=env, cpus={SERVER_CPU},
+                            start_timeout=120)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     context = multiprocessing.get_context("spawn")  # phones in fresh interpreters, not copies of this one
     ready, results = context.Queue(), context.Queue()
     go, stop = context.Event(), context.Event()
@@ -387,6 +393,10 @@ def main() -> int:
         for worker in workers:
             worker.join(10)
         server.stop()
+        if args.keep:
+            print(f"Data folder kept: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
     signin_rows = [row for c in collected for row in c["signin"]]
     rows = [row for c in collected for row in c["pages"]]
