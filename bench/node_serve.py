@@ -20,12 +20,18 @@ its stylesheets, and signs in through the form (CSRF token from the page). Once 
 in, for ``--seconds``, each loops: the feed ``/``, one of the stories it links to, and with
 ``--write-share`` probability the write page and a new story posted through its form (then the
 story's page the redirect leads to). Between two pages a phone waits a random time, exponential
-with mean ``--think`` seconds (a person reading; 0: no pause, the node's capacity).
+with mean ``--think`` seconds (a person reading; 0: no pause, the node's capacity); the first
+page comes after a uniform wait of up to twice that, since 100 phones released at one instant
+would be a burst (a 2 s queue) that no camp produces.
 
 Printed: per kind of request the count, errors, p50/p95/p99; the p95 of all pages next to the
-target; sign-in times; the server's RSS (VmRSS) when up, its peak (VmHWM) during sign-in and,
+target, and per 5 s of the run (warm-up, drift); sign-in times; the server's RSS (VmRSS) when up, its peak (VmHWM) during sign-in and,
 separately, while browsing (the peak is reset in between), and at the end, next to 128 MiB;
-the CPU used by the server and by the phones, to show which side was the bottleneck.
+the CPU used by the server and by the phones, to show which side was the bottleneck, and by
+other processes on the server's CPU (on a shared machine they lengthen the tail).
+
+The figures are for this machine's CPU: a Raspberry Pi's core runs Python several times slower,
+so read the server's CPU per request (its CPU share x seconds / requests) against that.
 """
 import argparse
 import html.parser
@@ -221,6 +227,9 @@ class Phone:
         return not stop.is_set()
 
     def browse(self, stop) -> None:
+        # Phones signed in at different moments; starting all at once would be a burst no camp sees.
+        if stop.wait(self.rng.uniform(0, 2 * self.args.think)):
+            return
         while True:
             feed = self.request("feed", "GET", "/")
             if feed is not None:
@@ -256,13 +265,13 @@ def phones_process(numbers: list[int], base: str, args, cpus, ready, go, stop, r
     if cpus:
         os.sched_setaffinity(0, cpus)
     lock = threading.Lock()
-    signin: list[tuple[str, float, str | None]] = []
-    pages: list[tuple[str, float, str | None]] = []
+    signin: list[tuple[str, float, str | None, float]] = []
+    pages: list[tuple[str, float, str | None, float]] = []
 
     def phone(n: int) -> None:
         def record(kind, seconds, error):
-            with lock:
-                (pages if go.is_set() else signin).append((kind, seconds, error))
+            with lock:  # the wall clock, comparable across processes, says when in the run it was
+                (pages if go.is_set() else signin).append((kind, seconds, error, time.time()))
 
         device = Phone(n, base, args, record)
         try:
@@ -310,12 +319,12 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def table(rows: list[tuple[str, float, str | None]], kinds) -> list[float]:
+def table(rows: list[tuple[str, float, str | None, float]], kinds) -> list[float]:
     every = []
     print(f"  {'request':<12} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for kind in kinds:
-        ok = [s * 1000 for k, s, e in rows if k == kind and e is None]
-        failed = sum(1 for k, _, e in rows if k == kind and e is not None)
+        ok = [s * 1000 for k, s, e, _ in rows if k == kind and e is None]
+        failed = sum(1 for k, _, e, _ in rows if k == kind and e is not None)
         if not ok and not failed:
             continue
         every += ok
@@ -376,7 +385,7 @@ def main() -> int:
         server.reset_peak_rss()
         start_rss, cpu_start, busy_start = server.rss_mib(), cpu_seconds(server.pid), cpu_busy_seconds(SERVER_CPU)
         go.set()
-        began = time.monotonic()
+        began, began_wall = time.monotonic(), time.time()
         samples = [start_rss]
         while not stop.wait(0.25) and time.monotonic() - began < args.seconds:
             samples.append(server.rss_mib())
@@ -412,10 +421,16 @@ def main() -> int:
     print(f"\nBrowsing for {browse_s:.1f} s: {len(rows)} requests ({len(rows) / browse_s:.1f}/s)")
     pages = table(rows, PAGE_KINDS)
     p95 = percentile(pages, 95)
-    errors = sum(1 for _, _, e in rows if e is not None)
-    first_errors = sorted({f"{k} {e}" for k, _, e in rows if e is not None})[:5]
+    errors = sum(1 for _, _, e, _ in rows if e is not None)
+    first_errors = sorted({f"{k} {e}" for k, _, e, _ in rows if e is not None})[:5]
     print(f"  all pages p95 {p95:.0f} ms (target <= {TARGET_P95_MS} ms)  {verdict(p95 <= TARGET_P95_MS)}; "
           f"{errors} errors" + (f" ({', '.join(first_errors)})" if errors else ""))
+    windows = []
+    for start in range(0, int(browse_s), 5):
+        times = [d * 1000 for k, d, e, at in rows if e is None and k in PAGE_KINDS
+                 and start <= at - began_wall - d < start + 5]
+        windows.append(f"{percentile(times, 95):.0f}" if times else "-")
+    print(f"  p95 per 5 s of the run (ms): {' '.join(windows)}")
     print(f"  CPU: server {server_cpu / browse_s:.0%} of CPU {SERVER_CPU} (other processes there "
           f"{max(others_cpu, 0) / browse_s:.0%}); phones {phones_cpu / browse_s:.0%} of one CPU "
           f"({len(phone_cpus)} available)")
