@@ -36,29 +36,49 @@ class LiveServer:
     """``kultialogo run`` in a subprocess (waitress), on the given database.
 
     ``upgrade=False`` skips migrations (the tests build the schema once beforehand; two
-    processes migrating the same database at once would race).
+    processes migrating the same database at once would race). ``port`` (default: a free one)
+    and ``host`` are passed to ``run``; ``cpus`` pins the process to those CPUs (as
+    ``taskset -c``). ``kill9()`` ends it as a power cut would, ``restart()`` starts it again on
+    the same port, database and data folder; ``rss_mib()`` and ``peak_rss_mib()`` read its
+    resident memory now and at its highest (VmRSS, VmHWM).
     """
 
     def __init__(self, database_url: str, data_dir: Path, threads: int = 8, extra_env: dict | None = None,
-                 upgrade: bool = False, start_timeout: float = 30):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": plain_pg_url(database_url),
-               "KULTIALOGO_DATA_DIR": str(data_dir), "KULTIALOGO_SECRET_KEY": "test-secret-key",
-               "KULTIALOGO_PASSWORD_TIME_COST": "1", "KULTIALOGO_PASSWORD_MEMORY_COST": "1024",
-               **(extra_env or {})}
+                 upgrade: bool = False, start_timeout: float = 30, *, port: int | None = None,
+                 host: str = "127.0.0.1", cpus: set[int] | None = None):
+        self.host = host
+        self.port = port or free_port()
+        near = "127.0.0.1" if host in ("0.0.0.0", "") else host  # where this process reaches it
+        self.url = f"http://{near}:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": plain_pg_url(database_url),
+                    "KULTIALOGO_DATA_DIR": str(data_dir), "KULTIALOGO_SECRET_KEY": "test-secret-key",
+                    "KULTIALOGO_PASSWORD_TIME_COST": "1", "KULTIALOGO_PASSWORD_MEMORY_COST": "1024",
+                    **(extra_env or {})}
+        self.command = [sys.executable, "-m", "kultialogo.cli", "run", "--host", host, "--port", str(self.port),
+                        "--threads", str(threads), "--upgrade" if upgrade else "--no-upgrade"]
+        self.cpus = cpus
+        self.start_timeout = start_timeout
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / f"server-{self.port}.log"
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kultialogo.cli", "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--threads", str(threads), "--upgrade" if upgrade else "--no-upgrade"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc: subprocess.Popen | None = None
+        self.log = None
+        self.start()
+
+    def start(self) -> None:
+        """Start the process (again) and wait until it answers /healthz."""
+        self.log = open(self.log_path, "ab")  # a restart adds to the same log
+        cpus = self.cpus
+        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         try:
-            self._wait(start_timeout)
+            self._wait(self.start_timeout)
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def _wait(self, timeout: float) -> None:
         import requests
@@ -85,11 +105,45 @@ class LiveServer:
         if not self.log.closed:
             self.log.close()
 
+    def kill9(self) -> int:
+        """SIGKILL, as a power cut or the OOM killer would: no clean-up runs. Returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        status = self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+        return status
+
+    def restart(self) -> None:
+        """Stop it if it runs (cleanly), then start it again on the same port, database and data folder."""
+        self.stop()
+        self.start()
+
+    def rss_mib(self) -> float:
+        return proc_status_mib(self.pid, "VmRSS")
+
+    def peak_rss_mib(self) -> float:
+        """The highest resident size since the start, or since reset_peak_rss()."""
+        return proc_status_mib(self.pid, "VmHWM")
+
+    def reset_peak_rss(self) -> None:
+        """Start VmHWM afresh from the current RSS (Linux 4.0+), to measure a phase on its own."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def proc_status_mib(pid: int, field: str) -> float:
+    """A size field of /proc/<pid>/status (VmRSS, VmHWM, ...) in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(f"no {field} in /proc/{pid}/status")
 
 
 class ScratchPostgres:

@@ -34,7 +34,9 @@ wire, headers included (``bytes_up`` from clients, ``bytes_down`` to them).
 Each forwarded request uses a fresh upstream connection (``Connection: close``), so a stale
 keep-alive connection to the upstream never makes the proxy guess whether to resend a request.
 An upstream that cannot be reached or closes before answering gives the client a 502
-(``upstream_errors``, not ``errors_502``). Not supported: HTTPS, CONNECT, protocol upgrades.
+(``upstream_errors``, not ``errors_502``). Not supported: HTTPS, CONNECT, protocol upgrades, and
+an upstream that sends a large response while it still leaves a large request body unread (one
+thread per connection sends the whole body first; waitress always reads the body first).
 
 Also a command: ``python -m tests.faultproxy http://127.0.0.1:5000 --port 8080 --drop-rate 0.1``.
 """
