@@ -45,7 +45,7 @@ class LiveServer:
 
     def __init__(self, database_url: str, data_dir: Path, threads: int = 8, extra_env: dict | None = None,
                  upgrade: bool = False, start_timeout: float = 30, *, port: int | None = None,
-                 host: str = "127.0.0.1", cpus: set[int] | None = None):
+                 host: str = "127.0.0.1", cpus: set[int] | None = None, command: tuple = ("run",)):
         self.host = host
         self.port = port or free_port()
         near = "127.0.0.1" if host in ("0.0.0.0", "") else host  # where this process reaches it
@@ -54,7 +54,9 @@ class LiveServer:
                     "KULTIALOGO_DATA_DIR": str(data_dir), "KULTIALOGO_SECRET_KEY": "test-secret-key",
                     "KULTIALOGO_PASSWORD_TIME_COST": "1", "KULTIALOGO_PASSWORD_MEMORY_COST": "1024",
                     **(extra_env or {})}
-        self.command = [sys.executable, "-m", "kultialogo.cli", "run", "--host", host, "--port", str(self.port),
+        self.env = {k: v for k, v in self.env.items() if v is not None}  # extra_env's None removes one
+        # command: ("node", "run") serves as a camp node does.
+        self.command = [sys.executable, "-m", "kultialogo.cli", *command, "--host", host, "--port", str(self.port),
                         "--threads", str(threads), "--upgrade" if upgrade else "--no-upgrade"]
         self.cpus = cpus
         self.start_timeout = start_timeout

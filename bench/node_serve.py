@@ -349,7 +349,7 @@ def main() -> int:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder (database, server log)")
     args = parser.parse_args()
-    from kultialogo.config import Config
+    from kultialogo.nodes.cli import NODE_PASSWORD
 
     cpus = os.sched_getaffinity(0)
     phone_cpus = (cpus - {SERVER_CPU}) or cpus
@@ -357,12 +357,12 @@ def main() -> int:
     began = time.monotonic()
     url = prepare(folder, args.phones)
     print(f"Set-up (demo content, {args.phones} accounts): {time.monotonic() - began:.1f} s", flush=True)
-    env = {"KULTIALOGO_SECRET_KEY": "node-bench", "KULTIALOGO_PASSWORD_TIME_COST": str(Config.PASSWORD_TIME_COST),
-           "KULTIALOGO_PASSWORD_MEMORY_COST": str(Config.PASSWORD_MEMORY_COST),
-           **dict(item.split("=", 1) for item in args.env)}
+    # The node's own password settings (kultialogo node run), not the tests' cheap ones.
+    env = {"KULTIALOGO_SECRET_KEY": "node-bench", "KULTIALOGO_PASSWORD_TIME_COST": None,
+           "KULTIALOGO_PASSWORD_MEMORY_COST": None, **dict(item.split("=", 1) for item in args.env)}
     try:
         server = LiveServer(url, folder / "data", threads=args.threads, extra_env=env, cpus={SERVER_CPU},
-                            start_timeout=120)
+                            start_timeout=120, command=("node", "run"))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -412,8 +412,8 @@ def main() -> int:
     phones_cpu = sum(c["cpu"] for c in collected)
     print(f"\n{args.phones} phones ({args.procs} processes on CPU {','.join(map(str, sorted(phone_cpus)))}), "
           f"think time {args.think:g} s (mean), writing in {args.write_share:.0%} of rounds; server: waitress "
-          f"{args.threads} threads on CPU {SERVER_CPU}, SQLite, argon2 t={Config.PASSWORD_TIME_COST} "
-          f"m={Config.PASSWORD_MEMORY_COST // 1024} MiB")
+          f"{args.threads} threads on CPU {SERVER_CPU}, SQLite, `kultialogo node run` (argon2 t={NODE_PASSWORD['PASSWORD_TIME_COST']} "
+          f"m={NODE_PASSWORD['PASSWORD_MEMORY_COST'] // 1024} MiB, one at a time)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
           f"(the machine's {len(cpus)} CPUs may be shared with other work)")
     print(f"\nSign-in: {signed_in}/{args.phones} phones in {signin_s:.1f} s (ramp {args.ramp:g} s)")

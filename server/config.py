@@ -108,6 +108,7 @@ class Config:
     # argon2id parameters (argon2-cffi defaults: 3 passes over 64 MiB).
     PASSWORD_TIME_COST = 3
     PASSWORD_MEMORY_COST = 65536
+    PASSWORD_CONCURRENCY = 2  # hashes computed at once (accounts/auth.py); a camp node: 1
 
     COMPRESS_MIMETYPES = [
         "text/html", "text/css", "text/javascript", "application/javascript",

@@ -2,6 +2,7 @@
 import hashlib
 import re
 import secrets
+import threading
 import unicodedata
 from datetime import timedelta
 
@@ -31,8 +32,22 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=cfg["PASSWORD_TIME_COST"], memory_cost=cfg["PASSWORD_MEMORY_COST"])
 
 
+# Each hash takes PASSWORD_MEMORY_COST of memory (64 MiB): a burst of sign-ins on every server
+# thread at once would take eight times that. At most PASSWORD_CONCURRENCY run at once; the
+# others wait their turn (a camp node, on 1 GB, runs them one at a time).
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slot() -> threading.BoundedSemaphore:
+    size = max(1, int(current_app.config.get("PASSWORD_CONCURRENCY") or 1))
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(size, threading.BoundedSemaphore(size))
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with _slot():
+        return _hasher().hash(password)
 
 
 def verify_password(account: Account | None, password: str) -> bool:
@@ -42,16 +57,18 @@ def verify_password(account: Account | None, password: str) -> bool:
         if key not in _DUMMY_HASH:
             _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
         try:
-            hasher.verify(_DUMMY_HASH[key], password)
+            with _slot():
+                hasher.verify(_DUMMY_HASH[key], password)
         except VerificationError:
             pass
         return False
     try:
-        hasher.verify(account.password_hash, password)
+        with _slot():
+            hasher.verify(account.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     if hasher.check_needs_rehash(account.password_hash):
-        new_hash = hasher.hash(password)
+        new_hash = hash_password(password)
         # A write after this request's reads: take the write lock first (SQLite), see database.py.
         with write_transaction():
             account.password_hash = new_hash

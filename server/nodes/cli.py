@@ -1,4 +1,5 @@
 """``kultialogo node ...``: a camp node's commands (README, Running a camp)."""
+import os
 import sys
 from pathlib import Path
 
@@ -78,6 +79,13 @@ def sync_command(quiet):
                f"{summary['pulled']} received, {summary['bytes'] / 1e6:.1f} MB of media.")
 
 
+# A node is a Raspberry Pi-class machine (1 GB): passwords are hashed one at a time, with
+# OWASP's minimum argon2id settings (19 MiB, 2 passes) rather than central's 64 MiB, so that a
+# camp's sign-in burst stays within the node's memory. A hash made here goes to central with
+# the account, and central makes it stronger at the person's next sign-in there.
+NODE_PASSWORD = {"PASSWORD_MEMORY_COST": 19456, "PASSWORD_TIME_COST": 2, "PASSWORD_CONCURRENCY": 1}
+
+
 @node_group.command("run")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on: every network by default.")
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -89,6 +97,9 @@ def run_command(ctx, host, port, threads):
     from ..cli import _upgrade_schema, lan_addresses, run_command as serve  # late: see init_command
     _upgrade_schema()
     current_app.config.update(NODE_HOST=host, NODE_PORT=port)  # the /node page shows this address
+    for key, value in NODE_PASSWORD.items():  # unless the operator set them (KULTIALOGO_...)
+        if f"KULTIALOGO_{key}" not in os.environ:
+            current_app.config[key] = value
     if replication.link() is None:
         click.echo("Not linked to a central server yet (kultialogo node init); serving anyway.")
     for address in lan_addresses()[:1]:
