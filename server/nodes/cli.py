@@ -90,12 +90,14 @@ NODE_PASSWORD = {"PASSWORD_MEMORY_COST": 19456, "PASSWORD_TIME_COST": 2, "PASSWO
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on: every network by default.")
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--upgrade/--no-upgrade", default=True, show_default=True, help="Apply database migrations first.")
 @click.pass_context
 @with_appcontext
-def run_command(ctx, host, port, threads):
+def run_command(ctx, host, port, threads, upgrade):
     """Serve the camp's phones on the local network; no internet needed."""
     from ..cli import _upgrade_schema, lan_addresses, run_command as serve  # late: see init_command
-    _upgrade_schema()
+    if upgrade:
+        _upgrade_schema()
     current_app.config.update(NODE_HOST=host, NODE_PORT=port)  # the /node page shows this address
     for key, value in NODE_PASSWORD.items():  # unless the operator set them (KULTIALOGO_...)
         if f"KULTIALOGO_{key}" not in os.environ:

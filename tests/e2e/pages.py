@@ -71,6 +71,26 @@ URL_ARGUMENTS = {
 }
 
 
+def _as_a_camp_node(siena, account) -> None:
+    """The demo instance is also a camp node of siena (for /node and /node/admin), with a sync
+    done and a conflict of each side to list; central's Camp nodes page has a token."""
+    from kultialogo.extensions import db
+    from kultialogo.nodes import conflicts, tokens
+    from kultialogo.nodes.models import NodeLink
+    from kultialogo.timeutil import isoformat, utcnow
+
+    _token, issued = tokens.issue(account["giulia"], siena, label="Lake camp laptop")
+    db.session.add(NodeLink(id=1, central_url="https://central.example.org", token="kn_" + "x" * 43,
+                            community_id=siena.id, node_id=issued.id, label="Lake camp laptop", last_sync_at=utcnow(),
+                            progress={"phase": "done", "records_done": 2350, "records_total": 2350,
+                                      "bytes_done": 48_000_000, "bytes_total": None, "rate": 41.5,
+                                      "started_at": isoformat(utcnow()), "updated_at": isoformat(utcnow())}))
+    conflicts.record(issued.id, "account", account["amina"].uid, "username_renamed",
+                     {"from": "amina", "to": "amina-2", "account": str(account["amina"].uid)})
+    conflicts.record(None, "story", uuid.uuid4(), "central_moderation_wins", {})
+    db.session.commit()
+
+
 def load_site(app) -> Site:
     """The demo content (as `kultialogo demo` makes it), plus what the demo lacks: a person
     without an account (recorded by a facilitator) and a join code, for the people pages."""
@@ -87,6 +107,7 @@ def load_site(app) -> Site:
     siena = db.session.scalar(select(Community).where(Community.slug == "siena"))
     managed = people.create_managed(account["giulia"], siena, "Hamid")
     codes.create_join_code(account["giulia"], siena, days=7, max_uses=20, label="Camp wall")
+    _as_a_camp_node(siena, account)
     site = Site(participant_id=account["amina"].id, managed_id=managed.id)
 
     stories = db.session.scalars(select(Story).where(Story.community_id == siena.id)
