@@ -10,7 +10,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -78,6 +78,8 @@ def chosen_locale() -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command (kultialogo node sync): the site's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["SUPPORTED_LOCALES"]
     chosen = chosen_locale()
     if not chosen and current_user and current_user.is_authenticated:
