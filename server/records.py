@@ -293,3 +293,24 @@ def tombstones(kind: str, since: int, limit: int, visible) -> list[tuple[int, di
 
 def tombstone_view(kind: str, record_id, revision: int) -> dict:
     return {"type": kind, "id": str(record_id), "deleted": True, "revision": revision}
+
+
+# --- Replicas of deleted records (camp nodes) ---------------------------------------------------
+
+def deleted_replica(kind: str, record_id) -> dict:
+    """A record deleted for real, as a replica: no revision (each side numbers its own), so both
+    sides compute the same one and a node's digest of it matches central's."""
+    return {"type": kind, "id": str(record_id), "deleted": True}
+
+
+def is_deleted_replica(data) -> bool:
+    return isinstance(data, dict) and data.get("deleted") is True
+
+
+def tombstone_replicas(kind: str, since: int, limit: int, community_id: int) -> list[tuple[int, dict]]:
+    """(revision, deleted replica) of ``kind``'s tombstones in this community after ``since``."""
+    rows = db.session.execute(
+        select(Tombstone.record_id, Tombstone.revision)
+        .where(Tombstone.kind == kind, Tombstone.revision > since, Tombstone.community_id == community_id)
+        .order_by(Tombstone.revision).limit(limit))
+    return [(row.revision, deleted_replica(kind, row.record_id)) for row in rows]

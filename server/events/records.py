@@ -23,10 +23,10 @@ from sqlalchemy.orm import selectinload
 from .. import policy, records
 from ..errors import Problem
 from ..extensions import db
-from ..records import CONFLICT, CREATED, DELETE, UNCHANGED, UPDATED, UPSERT, Batch, Item, Kind, Result
+from ..records import CONFLICT, CREATED, DELETE, REPLICATE, UNCHANGED, UPDATED, UPSERT, Batch, Item, Kind, Result
 from ..stories.models import Story
 from ..timeutil import isoformat
-from . import service
+from . import replication, service
 from .models import DIMENSIONS, Event, EventStory
 
 ATTENDEE_KEYS = frozenset({"account", *DIMENSIONS})
@@ -102,7 +102,8 @@ def _view_schema(name: str, data: dict, **server: dict) -> dict:
 
 class AttendanceKind(Kind):
     name = service.ATTENDANCE
-    ops = (UPSERT,)
+    ops = (UPSERT, REPLICATE)
+    replicated = True
     data_keys = frozenset({"event", "head_count", "attendees", "tallies"})
     data_schema = {"type": "object", "required": ["event", "head_count"], "properties": _ATTENDANCE_DATA}
     view_schema = _view_schema(service.ATTENDANCE, _ATTENDANCE_DATA, title={"type": "string"},
@@ -113,6 +114,8 @@ class AttendanceKind(Kind):
     server_keys = frozenset({"type", "id", "title", "starts_on", "community", "revision", "etag"})
 
     def parse(self, item: Item) -> _PushedAttendance:
+        if item.op == REPLICATE:
+            return replication.parse_attendance(records.data_of(item))
         if isinstance(item.data, dict):
             item = dataclasses.replace(item, data={k: v for k, v in item.data.items() if k not in self.server_keys})
         data = super().parse(item)
@@ -144,6 +147,12 @@ class AttendanceKind(Kind):
     def batch(self, actor, revs) -> Batch:
         return AttendanceBatch(self, actor, revs)
 
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.attendance_replicas(peer, since, limit)
+
+    def base_of(self, replica: dict) -> dict:
+        return replication.attendance_base_of(replica)
+
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         visible = _visible(viewer, Event.community_id)
         if visible is None:
@@ -163,12 +172,30 @@ class _Batch(Batch):
     def __init__(self, kind, actor, revs):
         super().__init__(kind, actor, revs)
         self._answered: list[tuple[Result, object]] = []
+        self._replicated: list[tuple[Item, Result]] = []
 
     def apply(self, item: Item) -> Result:
         try:
+            if item.op == REPLICATE:  # a camp node's replica, or on a node central's
+                with db.session.begin_nested():
+                    result = Result(self._replicate(item))
+                self._replicated.append((item, result))
+                return result
             return self._apply(item)
         except Problem as problem:  # raised before writing, or its savepoint is rolled back
             return Result.rejected(problem)
+
+    def _replicate(self, item: Item) -> str:
+        raise NotImplementedError
+
+    def _as_they_stand(self, ids) -> dict[str, dict]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        # A peer's answer is each record as it now stands here, whole: it applies that in turn.
+        stand = self._as_they_stand([item.id for item, _result in self._replicated])
+        for item, result in self._replicated:
+            result.record = stand[str(item.id)]
 
     def _answer(self, result: Result, record) -> Result:
         self._answered.append((result, record))
@@ -176,6 +203,12 @@ class _Batch(Batch):
 
 
 class AttendanceBatch(_Batch):
+    def _replicate(self, item: Item) -> str:
+        return replication.apply_attendance(self.actor, item.id, item.parsed, self.revs)
+
+    def _as_they_stand(self, ids) -> dict[str, dict]:
+        return replication.attendance_as_they_stand(ids)
+
     def _apply(self, item: Item) -> Result:
         pushed: _PushedAttendance = item.parsed
         event = db.session.scalar(select(Event).where(Event.attendance_id == item.id))
@@ -201,6 +234,7 @@ class AttendanceBatch(_Batch):
         return self._answer(Result(UPDATED), event)
 
     def finish(self) -> None:
+        super().finish()
         # After every item: two items for one event both answer with what is committed.
         for result, event in self._answered:
             result.record = attendance_view(event)
@@ -215,13 +249,16 @@ def line_view(line: EventStory) -> dict:
 
 class ToldKind(Kind):
     name = service.TOLD
-    ops = (UPSERT, DELETE)
+    ops = (UPSERT, DELETE, REPLICATE)
+    replicated = True
     data_keys = frozenset({"event", "story"})
     data_schema = {"type": "object", "required": ["event", "story"], "properties": _TOLD_DATA}
     view_schema = _view_schema(service.TOLD, _TOLD_DATA, created_at={"type": "string", "format": "date-time"})
     server_keys = frozenset({"type", "id", "revision", "created_at"})
 
     def parse(self, item: Item) -> tuple[int, uuid.UUID] | None:
+        if item.op == REPLICATE:
+            return replication.parse_line(item.id, records.data_of(item))
         if isinstance(item.data, dict):
             item = dataclasses.replace(item, data={k: v for k, v in item.data.items() if k not in self.server_keys})
         data = super().parse(item)
@@ -238,6 +275,12 @@ class ToldKind(Kind):
     def batch(self, actor, revs) -> Batch:
         return ToldBatch(self, actor, revs)
 
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.line_replicas(peer, since, limit)
+
+    def base_of(self, replica: dict) -> dict:
+        return replication.line_base_of(replica)
+
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         visible = _visible(viewer, Event.community_id)
         if visible is None:
@@ -251,6 +294,12 @@ class ToldKind(Kind):
 
 
 class ToldBatch(_Batch):
+    def _replicate(self, item: Item) -> str:
+        return replication.apply_line(self.actor, item.id, item.parsed, self.revs)
+
+    def _as_they_stand(self, ids) -> dict[str, dict]:
+        return replication.lines_as_they_stand(ids)
+
     def _apply(self, item: Item) -> Result:
         if item.op == DELETE:
             return self._delete(item)
@@ -288,6 +337,7 @@ class ToldBatch(_Batch):
         return records.tombstone_view(self.kind.name, line_id, stone.revision)
 
     def finish(self) -> None:
+        super().finish()
         for result, record in self._answered:
             if isinstance(record, EventStory):
                 # Made and then deleted by a later item of the same push: its tombstone.

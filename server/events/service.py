@@ -283,13 +283,19 @@ def delete_event(actor, event: Event) -> None:
     with write_transaction():
         event = db.session.get(Event, event.id)
         revs = RevisionBlock(db.session)
-        for line in db.session.scalars(select(EventStory).where(EventStory.event_id == event.id)):
-            _bury_line(line.id, event.community_id, revs)
-        records.bury(ATTENDANCE, event.attendance_id, revs, community_id=event.community_id,
-                     audience=FOR_FACILITATORS)
+        forget_event(event, revs)
         revs.flush()
         audit.record("event.delete", actor, community_id=event.community_id, event=event.id)
-        db.session.delete(event)
+
+
+def forget_event(event: Event, revs) -> None:
+    """Inside a write transaction: delete an event, leaving tombstones of its attendance record
+    and told lines (the event page, or central's deletion reaching a camp node)."""
+    for line in db.session.scalars(select(EventStory).where(EventStory.event_id == event.id)):
+        bury_line(line.id, event.community_id, revs)
+    records.bury(ATTENDANCE, event.attendance_id, revs, community_id=event.community_id,
+                 audience=FOR_FACILITATORS)
+    db.session.delete(event)
 
 
 def record_attendance(actor, event: Event, attendance: Attendance, told: Told | None = None) -> Event:
@@ -313,15 +319,26 @@ def save_attendance(actor, event: Event, attendance: Attendance, revs) -> Event:
     if not policy.can_manage_events(actor, event.community_id):
         raise Problem("forbidden", status=403)
     attendance = clean_attendance(event.community, attendance)
+    store_attendance(event, attendance, revs)
+    audit.record("event.attendance", actor, community_id=event.community_id, event=event.id,
+                 head_count=attendance.head_count, linked=len(attendance.attendees))
+    return event
+
+
+def store_attendance(event: Event, attendance: Attendance | None, revs) -> bool:
+    """Inside a write transaction: replace the event's attendance with this checked one (None:
+    not recorded); when its content changed, the record gets its new etag and a revision.
+    Whether it changed. The form, a phone's push and a camp node's replica all come here."""
     before = current_etag(event)
     after = attendance_etag(attendance_content(event.id, attendance))
-    event.head_count = attendance.head_count
+    linked = attendance.attendees if attendance is not None else {}
+    event.head_count = attendance.head_count if attendance is not None else None
     event.updated_at = utcnow()
     kept = {a.account_id: a for a in event.attendees if a.account_id is not None}
     for account_id, row in kept.items():
-        if account_id not in attendance.attendees:
+        if account_id not in linked:
             event.attendees.remove(row)
-    for account_id, answers in attendance.attendees.items():
+    for account_id, answers in linked.items():
         row = kept.get(account_id)
         if row is None:
             row = EventAttendee(account_id=account_id)
@@ -329,14 +346,12 @@ def save_attendance(actor, event: Event, attendance: Attendance, revs) -> Event:
         row.gender, row.age, row.origin = answers.get("gender"), answers.get("age"), answers.get("origin")
     event.tallies.clear()
     db.session.flush()  # the old tallies go before new ones take their (unique) place
-    for dimension, counts in attendance.tallies.items():
+    for dimension, counts in (attendance.tallies if attendance is not None else {}).items():
         for value, count in counts.items():
             event.tallies.append(EventTally(dimension=dimension, value=value, count=count))
     if after != before:
         event.attendance_etag, event.attendance_revision = after, revs.next()
-    audit.record("event.attendance", actor, community_id=event.community_id, event=event.id,
-                 head_count=attendance.head_count, linked=len(attendance.attendees))
-    return event
+    return after != before
 
 
 # --- Attendance as a record: its content, etag and revision ------------------------------------
@@ -431,13 +446,14 @@ def remove_told_line(actor, event: Event, line: EventStory, revs) -> int:
     """Inside a write transaction: delete a told line and leave its tombstone; its revision."""
     if not policy.can_manage_events(actor, event.community_id):
         raise Problem("forbidden", status=403)
-    revision = _bury_line(line.id, event.community_id, revs)
+    revision = bury_line(line.id, event.community_id, revs)
     db.session.delete(line)
     db.session.flush()
     return revision
 
 
-def _bury_line(line_id, community_id, revs) -> int:
+def bury_line(line_id, community_id, revs) -> int:
+    """Leave a told line's tombstone (its row is deleted by the caller); its revision."""
     return records.bury(TOLD, line_id, revs, community_id=community_id, audience=FOR_FACILITATORS)
 
 
@@ -458,7 +474,7 @@ def forget_story_lines(story, revs) -> int:
     rows = db.session.execute(select(EventStory, Event.community_id).join(Event, Event.id == EventStory.event_id)
                               .where(EventStory.story_id == story.id)).all()
     for line, community_id in rows:
-        _bury_line(line.id, community_id, revs)
+        bury_line(line.id, community_id, revs)
         db.session.delete(line)
     if rows:
         db.session.flush()

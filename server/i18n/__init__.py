@@ -78,7 +78,7 @@ def chosen_locale() -> str | None:
 
 
 def select_locale() -> str:
-    if not has_request_context():  # a command's message (kultialogo import, create-admin)
+    if not has_request_context():  # a command's message (kultialogo import, node sync): the site's language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["SUPPORTED_LOCALES"]
     chosen = chosen_locale()

@@ -14,7 +14,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..stories.models import Story
 from ..timeutil import isoformat
-from . import service
+from . import replication, service
 from .models import REPORT_REASONS, StoryReport
 
 NAME = "report"
@@ -29,7 +29,17 @@ def view(report: StoryReport) -> dict:
 
 
 class ReportBatch(records.SavepointBatch):
+    def __init__(self, kind, actor, revs):
+        super().__init__(kind, actor, revs)
+        self.replicated: list[tuple[records.Item, records.Result]] = []
+
     def _apply(self, item) -> records.Result:
+        if item.op == records.REPLICATE:
+            # A camp node's replica (or on a node, central's): the report was made, and its
+            # budget spent, where its reporter was; nobody's budget is spent again here.
+            result = records.Result(replication.apply(self.actor, item.id, item.parsed, self.revs))
+            self.replicated.append((item, result))
+            return result
         story_id, reason, note = item.parsed
         found = db.session.scalar(select(StoryReport).where(StoryReport.sync_id == item.id))
         if found is not None:
@@ -54,6 +64,11 @@ class ReportBatch(records.SavepointBatch):
         return records.Result(records.CREATED, view(db.session.scalar(
             select(StoryReport).where(StoryReport.sync_id == item.id))))
 
+    def finish(self) -> None:
+        stand = replication.as_they_stand([item.id for item, _result in self.replicated])
+        for item, result in self.replicated:
+            result.record = stand[str(item.id)]
+
 
 _DATA = {"story": {"type": "string", "format": "uuid"},
          "reason": {"type": "string", "enum": list(REPORT_REASONS)},
@@ -62,7 +77,8 @@ _DATA = {"story": {"type": "string", "format": "uuid"},
 
 class ReportKind(records.Kind):
     name = NAME
-    ops = (records.UPSERT,)  # a report is dealt with by a facilitator, not taken back
+    ops = (records.UPSERT, records.REPLICATE)  # a report is dealt with by a facilitator, not taken back
+    replicated = True
     data_keys = frozenset(CONTENT_KEYS + SERVER_KEYS)
     data_schema = {"type": "object", "required": ["story", "reason"], "properties": _DATA}
     view_schema = {"type": "object", "properties": {
@@ -71,6 +87,8 @@ class ReportKind(records.Kind):
         "revision": {"type": "integer"}}}
 
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse(records.data_of(item))
         data = super().parse(item)
         if data.get("story") is None:
             raise Problem("missing_field", field="story")
@@ -79,6 +97,12 @@ class ReportKind(records.Kind):
 
     def batch(self, actor, revs) -> ReportBatch:
         return ReportBatch(self, actor, revs)
+
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.replicas(peer, since, limit)
+
+    def base_of(self, replica: dict) -> dict:
+        return replication.base_of(replica)
 
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         if not policy.signed_in(viewer):

@@ -47,6 +47,27 @@ def replicated_kinds() -> tuple[str, ...]:
     return tuple(name for name in records.names() if records.get(name).replicated and name != "account")
 
 
+# Records that others name go first within a chunk or page: a translation, a report or a told
+# line names its story, which may have a later revision (publishing a translation renews its
+# story's), and each side refuses a record whose story it does not hold yet.
+FIRST = ("account", "story")
+
+
+def _rank(replica: dict) -> int:
+    return FIRST.index(replica["type"]) if replica["type"] in FIRST else len(FIRST)
+
+
+def in_order(replicas: list[dict]) -> list[dict]:
+    """The same replicas, stories (and accounts) before the records that name them."""
+    return sorted(replicas, key=_rank)
+
+
+def waits_for_its_story(answer: dict) -> bool:
+    """Refused because the story it names is not there yet: it is in a later chunk or page, so
+    the record is sent (or applied) again once that has gone."""
+    return answer.get("result") == records.REJECTED and (answer.get("error") or {}).get("code") == "unknown_story"
+
+
 def link() -> NodeLink | None:
     return db.session.get(NodeLink, 1)
 
@@ -139,10 +160,13 @@ def remember(replicas: list[dict]) -> None:
 
 
 def apply_from_central(peer, replicas: list[dict]) -> list[dict]:
-    """Apply central's replicas through this node's engine; returns the answers. A replica
-    whose media are missing here is answered so; the caller fetches them and applies it again."""
+    """Apply central's replicas through this node's engine (stories before the records that
+    name them); returns the answers, in the order given. A replica whose media are missing here
+    is answered so; the caller fetches them and applies it again."""
     if not replicas:
         return []
+    order = sorted(range(len(replicas)), key=lambda i: _rank(replicas[i]))
+    replicas = [replicas[i] for i in order]
     known = _bases([(r["type"], r["id"]) for r in replicas])
     items = []
     for replica in replicas:
@@ -154,7 +178,10 @@ def apply_from_central(peer, replicas: list[dict]) -> list[dict]:
     agreed = [r for r, a in zip(replicas, answers) if a["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
     with write_transaction():
         remember(agreed)
-    return answers
+    given = [None] * len(answers)
+    for position, answer in zip(order, answers):
+        given[position] = answer
+    return given
 
 
 # --- Init ---------------------------------------------------------------------------------------
@@ -221,7 +248,7 @@ def local_changes(peer, since: int):
         for replica in fresh:
             row = known.get((replica["type"], replica["id"]))
             replica["base"] = row.base if row is not None else {}
-        yield fresh, last
+        yield in_order(fresh), last
         if not more:
             return
         since = last
@@ -317,23 +344,38 @@ def _take_answers(row: NodeLink, chunk: list[dict], answer: dict, progress: "Pro
             remember(same)
 
 
+def _push_chunk(row: NodeLink, client: Client, chunk: list[dict], progress: Progress) -> list[dict]:
+    """Send one chunk (its media first); returns the replicas central refused for a story it
+    does not hold yet."""
+    send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
+    answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
+    _check_answers(chunk, answer)
+    _take_answers(row, chunk, answer, progress)
+    progress.add(records_done=len(chunk))
+    progress.save()
+    return [r for r, a in zip(chunk, answer["results"]) if waits_for_its_story(a)]
+
+
 def push(row: NodeLink, client: Client, progress: Progress) -> None:
     # Revisions after the checkpoint bound the records to send (a record changed twice counts twice).
     progress.start("push", current_revision(db.session) - row.push_revision)
     push_accounts(row, client, progress)
     peer = CentralAtNode(row)
+    waiting: list[dict] = []  # records whose story goes in a later chunk
+    last = None
     for fresh, last in local_changes(peer, row.push_revision):
         for chunk in chunks(fresh):
-            send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
-            answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
-            _check_answers(chunk, answer)
-            _take_answers(row, chunk, answer, progress)
-            progress.add(records_done=len(chunk))
-            progress.save()
-        with write_transaction():
-            link().push_revision = last
+            waiting += _push_chunk(row, client, chunk, progress)
+        if not waiting:  # the checkpoint never passes a record still to be sent
+            with write_transaction():
+                link().push_revision = last
         row = link()
         progress.expect(current_revision(db.session) - last)
+    if waiting:
+        for chunk in chunks(waiting):
+            _push_chunk(row, client, chunk, progress)
+        with write_transaction():
+            link().push_revision = last
 
 
 # --- Pull ---------------------------------------------------------------------------------------
@@ -362,18 +404,22 @@ def pull(row: NodeLink, client: Client, progress: Progress) -> None:
     progress.start("pull")
     peer = CentralAtNode(row)
     kinds = ",".join(replicated_kinds())
+    cursor = row.pull_cursor
+    waiting: list[dict] = []  # central's records whose story comes in a later page
     while True:
         page = client.json("GET", "/api/v1/node/pull",
-                           params={"cursor": row.pull_cursor, "limit": PULL_PAGE, "kinds": kinds})
+                           params={"cursor": cursor, "limit": PULL_PAGE, "kinds": kinds})
         items = page.get("items") or []
         fetch_media(client, [h for r in items for h in ((r.get("content") or {}).get("media") or [])], progress)
-        apply_from_central(peer, items)
+        answers = apply_from_central(peer, waiting + items)
+        waiting = [r for r, a in zip(waiting + items, answers) if waits_for_its_story(a)]
         progress.counts["pulled"] += len(items)
-        with write_transaction():
-            link().pull_cursor = page["cursor"]
-        row = link()
+        cursor = page["cursor"]
+        if not waiting or not page.get("more"):  # the checkpoint never passes a record not applied
+            with write_transaction():
+                link().pull_cursor = cursor
         if isinstance(page.get("head"), int):  # central's latest revision bounds what is left
-            progress.expect(len(items) + page["head"] - decode_cursor(page["cursor"]))
+            progress.expect(len(items) + page["head"] - decode_cursor(cursor))
         progress.add(records_done=len(items))
         progress.save()
         if not page.get("more"):

@@ -13,19 +13,14 @@ from ..extensions import db
 from ..stories.models import Story
 from ..stories.service import content_etag
 from ..userinput import clean_language
-from . import service
+from . import replication, service
+from .replication import etag
 from .models import TRANSLATION_PUBLISHED, StoryTranslation
 
 NAME = "translation"
 # What a pushed translation holds, and the server's fields a phone may send back as they came.
 CONTENT_KEYS = ("story", "language", "title", "body", "translator_display")
 SERVER_KEYS = ("id", "type", "translator", "status", "revision", "etag")
-
-
-def etag(translation: StoryTranslation) -> str:
-    return content_etag({"story": str(translation.story_id), "language": translation.language,
-                         "title": translation.title, "body": translation.body,
-                         "translator_display": translation.translator_display})
 
 
 def view(translation: StoryTranslation) -> dict:
@@ -37,7 +32,15 @@ def view(translation: StoryTranslation) -> dict:
 
 
 class TranslationBatch(records.SavepointBatch):
+    def __init__(self, kind, actor, revs):
+        super().__init__(kind, actor, revs)
+        self.replicated: list[tuple[records.Item, records.Result]] = []
+
     def _apply(self, item) -> records.Result:
+        if item.op == records.REPLICATE:  # a camp node's replica, or on a node central's
+            result = records.Result(replication.apply(self.actor, item.id, item.parsed, self.revs))
+            self.replicated.append((item, result))
+            return result
         actor = self.actor
         found = db.session.scalar(select(StoryTranslation).where(StoryTranslation.sync_id == item.id))
         if item.op == records.DELETE:
@@ -82,6 +85,12 @@ class TranslationBatch(records.SavepointBatch):
         created = service.find(story.id, language)
         return records.Result(records.CREATED, view(created))
 
+    def finish(self) -> None:
+        # A peer's answer is each translation as it now stands here, whole: it applies that in turn.
+        stand = replication.as_they_stand([item.id for item, _result in self.replicated])
+        for item, result in self.replicated:
+            result.record = stand[str(item.id)]
+
 
 def _may_pull(viewer, translation) -> bool:
     if policy.signed_in(viewer) and translation.translator_id == viewer.id:
@@ -98,6 +107,8 @@ _DATA = {"story": {"type": "string", "format": "uuid"},
 
 class TranslationKind(records.Kind):
     name = NAME
+    ops = (records.UPSERT, records.DELETE, records.REPLICATE)
+    replicated = True
     data_keys = frozenset(CONTENT_KEYS + SERVER_KEYS)
     data_schema = {"type": "object", "required": ["story", "language", "title", "body"], "properties": _DATA}
     view_schema = {"type": "object", "properties": {
@@ -106,6 +117,8 @@ class TranslationKind(records.Kind):
         "revision": {"type": "integer"}, "etag": {"type": "string"}}}
 
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse(records.data_of(item))
         data = super().parse(item)
         if data is None:
             return None
@@ -117,6 +130,12 @@ class TranslationKind(records.Kind):
 
     def batch(self, actor, revs) -> TranslationBatch:
         return TranslationBatch(self, actor, revs)
+
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.replicas(peer, since, limit)
+
+    def base_of(self, replica: dict) -> dict:
+        return replication.base_of(replica)
 
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """Published translations of stories this viewer may read, and their own (any status)."""

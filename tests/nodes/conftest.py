@@ -63,6 +63,21 @@ def node(sqlite_template, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture
+def node_app(node):
+    """The node's app alone, for tests that run everything in this process."""
+    return node.app
+
+
+def on_node(node_app, fn):
+    """Run ``fn`` against the node's database (its own app context), then drop its session."""
+    with node_app.app_context():
+        try:
+            return fn()
+        finally:
+            db.session.remove()
+
+
 def photo(seed: int) -> io.BytesIO:
     image = Image.new("RGB", (64, 48), (seed * 37 % 256, seed * 91 % 256, 120))
     for bit in range(32):  # the seed's bits as black and white squares: one photo per seed
