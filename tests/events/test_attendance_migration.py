@@ -37,10 +37,12 @@ def test_existing_events_become_attendance_records(empty_database, tmp_path):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database, "DATA_DIR": str(tmp_path / "data")})
     with app.app_context():
         upgrade(revision=BEFORE)
-        f.community("siena")
-        amina = f.account("amina", community_slug="siena")
         community_id = f.community("siena").id
         with db.engine.begin() as conn:
+            # A person as this revision stored accounts (accounts.uid came with 0015).
+            conn.execute(text("INSERT INTO accounts (username, display_name, password_hash, is_admin, created_at, "
+                              "is_managed) VALUES ('amina', 'Amina', '!', false, '2026-10-01 10:00:00', false)"))
+            amina_id = conn.execute(text("SELECT id FROM accounts WHERE username = 'amina'")).scalar_one()
             conn.execute(text("UPDATE revision_counter SET value = 40 WHERE id = 1"))
             for n, head in enumerate((12, None)):
                 conn.execute(text(
@@ -50,7 +52,7 @@ def test_existing_events_become_attendance_records(empty_database, tmp_path):
             first = conn.execute(text("SELECT min(id) FROM events")).scalar_one()
             conn.execute(text("INSERT INTO event_attendees (event_id, account_id, gender, age, origin) "
                               "VALUES (:e, :a, 'woman', NULL, 'newcomer'), (:e, NULL, 'man', '18_25', NULL)"),
-                         {"e": first, "a": amina.id})
+                         {"e": first, "a": amina_id})
             conn.execute(text("INSERT INTO event_tallies (event_id, dimension, value, count) "
                               "VALUES (:e, 'gender', 'woman', 3), (:e, 'age', 'over_65', 2)"), {"e": first})
         db.session.remove()
@@ -62,7 +64,7 @@ def test_existing_events_become_attendance_records(empty_database, tmp_path):
         for event in events:  # the etag is the one the app computes from the rows
             computed = service.attendance_etag(service.attendance_content(event.id, service.stored_attendance(event)))
             assert event.attendance_etag == computed
-        assert service.stored_attendance(events[0]).attendees == {amina.id: {"gender": "woman", "age": None,
+        assert service.stored_attendance(events[0]).attendees == {amina_id: {"gender": "woman", "age": None,
                                                                              "origin": "newcomer"}}
         # New events get theirs from the service, after the migrated ones.
         giulia = f.account("giulia", community_slug="siena", role="facilitator")
