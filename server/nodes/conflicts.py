@@ -33,7 +33,10 @@ RULE_LABELS = {
     CENTRAL_MODERATION_WINS: _l("The central server's moderation decision was kept; the camp's edit was kept too."),
     WITHDRAWAL_WINS: _l("A withdrawal made on one side removed the story on both."),
     USERNAME_RENAMED: _l("The username was taken on both sides, so one account was renamed."),
-    CONTENT_CONFLICT: _l("The story was changed in two places at once; the text that lost is kept for its author."),
+    CONTENT_CONFLICT: _l("It was changed in two places at once; the central server's version was kept (for a story, the text that lost is kept for its author)."),
+    "deletion_wins": _l("It was deleted on one side, so it was deleted on both."),
+    "translation_exists": _l("The story already had a translation into that language on the central server; that one was kept."),
+    "already_reported": _l("The same person reported the story on both sides; one report was kept."),
 }
 
 KIND_LABELS = {
