@@ -79,15 +79,20 @@ def prepare(folder: Path, phones: int) -> str:
     from kultialogo.demo import DEMO_PASSWORD, load_demo
     from kultialogo.extensions import db
     assert DEMO_PASSWORD == PASSWORD
+    from kultialogo.nodes.cli import NODE_PASSWORD
     url = f"sqlite:///{folder / 'node.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": str(folder), "SECRET_KEY": "bench"})
+    # The phones' people joined at the camp: their passwords were hashed by the node, with its
+    # settings (a facilitator's hash from central costs 64 MiB once, at their first sign-in).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": str(folder), "SECRET_KEY": "bench",
+                      **NODE_PASSWORD})
     with app.app_context():
         logging.disable(logging.INFO)  # Alembic's line per migration
         upgrade()
         logging.disable(logging.NOTSET)
         load_demo()
         with write_transaction():
-            demo_hash = db.session.scalar(select(Account.password_hash).where(Account.username == "amina"))
+            from kultialogo.accounts.auth import hash_password
+            demo_hash = hash_password(PASSWORD)
             communities = {c.slug: c.id for c in db.session.scalars(select(Community))}
             for n in range(phones):
                 account = Account(username=phone_name(n), display_name=f"Phone {n}", password_hash=demo_hash)
