@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import records
 from ..errors import Problem
@@ -47,9 +47,11 @@ def replica_of(account: Account, community_id: int, *, with_secret: bool) -> dic
 
 
 def members(community_id: int) -> list[Account]:
+    """The community's people, and the site admins (not members: ``role`` None), who may have
+    moderated its stories or reviewed its translations: every record names someone known."""
+    in_community = select(Membership.account_id).where(Membership.community_id == community_id)
     return list(db.session.scalars(
-        select(Account).join(Membership, Membership.account_id == Account.id)
-        .where(Membership.community_id == community_id).order_by(Account.id)))
+        select(Account).where(or_(Account.id.in_(in_community), Account.is_admin.is_(True))).order_by(Account.id)))
 
 
 def _parse(data: dict) -> AccountReplica:
@@ -95,7 +97,8 @@ def _ensure_membership(account: Account, community_id: int, role: str) -> bool:
 def apply(peer, uid: uuid.UUID, r: AccountReplica) -> tuple[str, Account]:
     account = db.session.scalar(select(Account).where(Account.uid == uid))
     # Central decides roles; a node's account is a participant until central says otherwise.
-    role = (r.role if peer.from_central else None) or ROLE_PARTICIPANT
+    # From central, no role means a site admin named by records, not a member here.
+    role = r.role if peer.from_central else (ROLE_PARTICIPANT if r.role is not None else None)
     if account is None:
         name = r.username
         holder = db.session.scalar(select(Account).where(Account.username == name))
@@ -114,7 +117,8 @@ def apply(peer, uid: uuid.UUID, r: AccountReplica) -> tuple[str, Account]:
         account = Account(uid=uid, username=name, display_name=r.display_name, locale=r.locale,
                           password_hash=r.password_hash or UNUSABLE, is_managed=r.is_managed,
                           created_at=r.created_at or utcnow())
-        account.memberships.append(Membership(community_id=peer.community_id, role=role))
+        if role is not None:
+            account.memberships.append(Membership(community_id=peer.community_id, role=role))
         db.session.add(account)
         db.session.flush()
         return records.CREATED, account
@@ -131,7 +135,8 @@ def apply(peer, uid: uuid.UUID, r: AccountReplica) -> tuple[str, Account]:
         changed = True
     if peer.from_central and r.role is not None:
         changed = _ensure_membership(account, peer.community_id, r.role) or changed
-    elif not any(m.community_id == peer.community_id for m in account.memberships):
+    elif not peer.from_central and r.role is not None and not any(
+            m.community_id == peer.community_id for m in account.memberships):
         changed = _ensure_membership(account, peer.community_id, ROLE_PARTICIPANT) or changed
     if changed:
         db.session.flush()

@@ -4,8 +4,6 @@ phones (the sync engine), with the node's token, plus its start-up data and its 
 Every route takes the node token (Authorization: Bearer kn_...) and nothing else: a node is
 not a person, and a person's token or session is refused here.
 """
-import re
-
 from flask import Blueprint, abort, g, jsonify, request, send_file
 from sqlalchemy import select
 
@@ -16,6 +14,7 @@ from ..communities.models import Community
 from ..errors import Problem
 from ..events.models import Event
 from ..extensions import csrf, db
+from ..media.store import SHA256_RE
 from ..revisions import current_revision
 from ..sync import engine, service as sync_service
 from ..timeutil import isoformat, utcnow
@@ -26,8 +25,6 @@ from .tokens import node_for
 
 bp = Blueprint("node_api", __name__, url_prefix="/api/v1/node")
 csrf.exempt(bp)
-
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _node() -> NodeToken:

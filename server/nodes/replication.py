@@ -360,6 +360,10 @@ def push(row: NodeLink, client: Client, progress: Progress) -> None:
     # Revisions after the checkpoint bound the records to send (a record changed twice counts twice).
     progress.start("push", current_revision(db.session) - row.push_revision)
     push_accounts(row, client, progress)
+    # Then everyone central knows (its renames included): central's answers below may name a
+    # person made or changed there meanwhile (a site admin's moderation), and must find them here.
+    take_bootstrap(client.json("GET", "/api/v1/node/bootstrap"), CentralAtNode(link()))
+    row = link()
     peer = CentralAtNode(row)
     waiting: list[dict] = []  # records whose story goes in a later chunk
     last = None
@@ -427,7 +431,7 @@ def pull(row: NodeLink, client: Client, progress: Progress) -> None:
 
 
 def sync(*, progress: Progress | None = None) -> dict:
-    """Push, then refresh the community, events and accounts, then pull."""
+    """Push (accounts, then central's community, events and people, then records), then pull."""
     row = link()
     if row is None:
         raise CentralError("This is not a camp node yet: run `kultialogo node init` first.")
@@ -435,7 +439,6 @@ def sync(*, progress: Progress | None = None) -> dict:
     client = Client(row.central_url, row.token, pause=current_app.config.get("NODE_RETRY_PAUSE_S", 0.25))
     try:
         push(row, client, progress)
-        take_bootstrap(client.json("GET", "/api/v1/node/bootstrap"), CentralAtNode(link()))
         pull(link(), client, progress)
     except CentralError as exc:
         with write_transaction():

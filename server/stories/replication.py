@@ -137,8 +137,12 @@ def apply(peer, story_id: uuid.UUID, replica: Replica, revs) -> tuple[str, Story
     """Apply one replica inside the caller's savepoint; returns (result, story)."""
     story = db.session.get(Story, story_id)
     people = _accounts(replica.author, replica.recorded_by, (replica.moderation or {}).get("by"))
-    if replica.author is not None and replica.author not in people:
-        raise Problem("no_such_account", status=409, field="data.author")
+    # Everyone a replica names must be known here; refused, it comes again once they are (a
+    # story stored with an empty moderator would differ from its replica, and travel forever).
+    for uid, field in ((replica.author, "data.author"), (replica.recorded_by, "data.recorded_by"),
+                       ((replica.moderation or {}).get("by"), "data.moderation.by")):
+        if uid is not None and uid not in people:
+            raise Problem("no_such_account", status=409, field=field)
     author = people.get(replica.author)
     if story is not None and story.community_id not in (None, peer.community_id):
         raise Problem("forbidden", status=403, field="id")
