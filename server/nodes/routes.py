@@ -1,6 +1,7 @@
 """Camp node pages. Thin: logic in tokens.py, conflicts.py, here.py and progress.py; every
 check in policy.py."""
 from flask import current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -141,6 +142,12 @@ def _original_name(conflict_id: int) -> str:
 
 # --- On a node: the address phones open, and its admin page ------------------------------
 
+def _size_markup(size: int) -> Markup:
+    """A size as CLDR writes it in the reader's language ("45,8 MB", "٤٥٫٨ م.ب"): localised
+    data, not interface text to translate (as a <time> is)."""
+    return Markup('<span translate="no">%s</span>') % progress.format_size(size)
+
+
 def _link_or_404():
     link = here.current_link()
     if link is None:
@@ -166,5 +173,5 @@ def node_admin():
         raise Problem("forbidden", status=403)
     return _no_store(render_template(
         "nodes/node_admin.html", link=link, community=db.session.get(Community, link.community_id),
-        progress=progress.progress_of(link.progress), format_size=progress.format_size,
+        progress=progress.progress_of(link.progress), format_size=_size_markup,
         conflicts=conflicts.listing(current_user), nodes={}, **_conflict_helpers()))
