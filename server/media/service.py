@@ -362,26 +362,31 @@ def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size:
 
 # --- Without JavaScript: a file posted in a form -----------------------------------------
 
+def save_stream(stream, path: Path, max_bytes: int = limits.MEDIA_MAX_BYTES) -> tuple[str, int]:
+    """Copy a stream into ``path`` (SHA-256 on the way); Problem 413 past ``max_bytes``, which
+    the caller's ``finally`` cleans up. Returns (sha256 hex, size)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := stream.read(READ_SIZE):
+            size += len(chunk)
+            if size > max_bytes:
+                raise Problem("too_large", status=413, max=max_bytes)
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
 def ingest_upload(owner, fileobj) -> str:
     """Store a file posted through the plain HTML form; returns its SHA-256.
 
     Same checks as a tus upload; the hash is computed here since no client declared it.
     """
-    store = get_store()
-    staging = store.staging_path(secrets.token_hex(16))
-    digest = hashlib.sha256()
-    size = 0
+    staging = get_store().staging_path(secrets.token_hex(16))
     try:
-        with open(staging, "wb") as out:
-            while chunk := fileobj.read(READ_SIZE):
-                size += len(chunk)
-                if size > limits.MEDIA_MAX_BYTES:
-                    raise Problem("too_large", status=413, max=limits.MEDIA_MAX_BYTES)
-                digest.update(chunk)
-                out.write(chunk)
+        sha256, size = save_stream(fileobj, staging)
         if size == 0:
             raise Problem("empty_media", status=400)
-        sha256 = digest.hexdigest()
         _store_checked(owner.id, staging, sha256, size)
         return sha256
     finally:

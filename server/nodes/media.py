@@ -1,17 +1,17 @@
 """Media between a node and central: files are named by the SHA-256 of the upload they came
 from (media/), and travel as each side stores them (cleaned), so both hold the same bytes."""
-import hashlib
-import io
+
+from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import String, cast, select
 
-from .. import limits
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..media.checks import check_file
 from ..media.models import MediaFile
+from ..media.service import save_stream
 from ..media.store import get_store
 from ..stories.models import Story
 from ..timeutil import utcnow
@@ -45,34 +45,46 @@ def _carries_metadata(path) -> bool:
 
 
 def receive(sha256: str, declared: str, stream, length: int) -> MediaFile:
-    """Store a file sent by the other side: whole, hashing to ``declared``, of a type and size
-    the app accepts (checked again from its bytes), without metadata."""
-    existing = db.session.get(MediaFile, sha256)
-    store = get_store()
-    if existing is not None and store.exists(sha256):
+    """Store a file a node sends in a request: whole (``length``), hashing to ``declared``."""
+    existing = held(sha256)
+    if existing is not None:
         for _ in iter(lambda: stream.read(READ_SIZE), b""):
             pass  # drain: the keep-alive connection carries the next request
         return existing
-    staging = store.scratch_file()
-    scratch = store.scratch_file()
-    digest = hashlib.sha256()
-    size = 0
+    staging = get_store().scratch_file()
     try:
-        with open(staging, "wb") as out:
-            while chunk := stream.read(READ_SIZE):
-                size += len(chunk)
-                if size > limits.MEDIA_MAX_BYTES:
-                    raise Problem("too_large", status=413, max=limits.MEDIA_MAX_BYTES)
-                digest.update(chunk)
-                out.write(chunk)
+        digest, size = save_stream(stream, staging)
         if size != length:
             raise Problem("bad_request", status=400, field="body")
-        if digest.hexdigest() != declared:
+        if digest != declared:
             raise Problem("checksum_mismatch", status=460)
-        checked = check_file(staging, scratch)  # refuses what the app would refuse from a phone
-        if checked.content_type.startswith("image/") and _carries_metadata(staging):
+        return keep(sha256, staging)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def held(sha256: str) -> MediaFile | None:
+    """The file, when this side has it already (its row and its bytes)."""
+    existing = db.session.get(MediaFile, sha256)
+    return existing if existing is not None and get_store().exists(sha256) else None
+
+
+def keep(sha256: str, path: Path) -> MediaFile:
+    """Keep a complete file from the other side, already whole (hashed by the caller, or by the
+    export's checksums), under its store key ``sha256``: of a type and size the app accepts
+    (checked again from its bytes) and without metadata. ``path`` is moved into the store (it
+    must be on the store's filesystem: a scratch file)."""
+    existing = held(sha256)
+    if existing is not None:
+        return existing
+    store = get_store()
+    scratch = store.scratch_file()
+    try:
+        checked = check_file(path, scratch)  # refuses what the app would refuse from a phone
+        if checked.content_type.startswith("image/") and _carries_metadata(path):
             raise Problem("bad_media_type", status=415)
-        store.put(sha256, staging)
+        size = path.stat().st_size
+        store.put(sha256, path)
         media = MediaFile(sha256=sha256, content_type=checked.content_type, size=size, uploaded_size=size,
                           width=checked.width, height=checked.height, duration_ms=checked.duration_ms,
                           uploader_id=None, created_at=utcnow())
@@ -81,5 +93,4 @@ def receive(sha256: str, declared: str, stream, length: int) -> MediaFile:
                 db.session.add(media)
         return db.session.get(MediaFile, sha256)
     finally:
-        staging.unlink(missing_ok=True)
         scratch.unlink(missing_ok=True)

@@ -390,13 +390,12 @@ def fetch_media(client: Client, hashes, progress: Progress) -> None:
     for sha256 in dict.fromkeys(hashes):
         if not SHA256_RE.match(sha256):
             continue
-        if db.session.get(MediaFile, sha256) is not None and store.exists(sha256):
+        if node_media.held(sha256) is not None:
             continue
         scratch = store.scratch_file()
         try:
-            size = client.download(f"/api/v1/node/media/{sha256}", scratch)
-            with open(scratch, "rb") as fh:
-                node_media.receive(sha256, sha256_file(scratch), fh, size)
+            size = client.download(f"/api/v1/node/media/{sha256}", scratch)  # whole, or CentralError
+            node_media.keep(sha256, scratch)
             progress.add(bytes_done=size)
         except CentralError:
             continue  # gone on central meanwhile (withdrawn): the story's replica says so next
