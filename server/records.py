@@ -307,6 +307,22 @@ def is_deleted_replica(data) -> bool:
     return isinstance(data, dict) and data.get("deleted") is True
 
 
+def with_tombstones(kind: str, changes: list[tuple[int, dict]], since: int, limit: int,
+                    community_id: int) -> list[tuple[int, dict]]:
+    """A kind's replicas() of live rows, merged with its tombstones in the community after
+    ``since``: the first ``limit`` of both, in revision order."""
+    merged = changes + tombstone_replicas(kind, since, limit, community_id)
+    return sorted(merged, key=lambda change: change[0])[:limit]
+
+
+def replica_base(data: dict) -> dict:
+    """A pushed replica's "base" (what both sides last agreed on): an object, or refused."""
+    base = data.get("base") or {}
+    if not isinstance(base, dict):
+        raise Problem("bad_type", field="data.base")
+    return base
+
+
 def tombstone_replicas(kind: str, since: int, limit: int, community_id: int) -> list[tuple[int, dict]]:
     """(revision, deleted replica) of ``kind``'s tombstones in this community after ``since``."""
     rows = db.session.execute(

@@ -88,9 +88,8 @@ def attendance_replicas(peer, since: int, limit: int) -> list[tuple[int, dict]]:
         select(Event).where(Event.attendance_revision > since, Event.community_id == peer.community_id)
         .options(selectinload(Event.attendees), selectinload(Event.tallies))
         .order_by(Event.attendance_revision).limit(limit)).unique())
-    out = [(e.attendance_revision, r) for e, r in zip(events, _attendance_replicas(events))]
-    out += records.tombstone_replicas(ATTENDANCE, since, limit, peer.community_id)
-    return sorted(out, key=lambda change: change[0])[:limit]
+    live = [(e.attendance_revision, r) for e, r in zip(events, _attendance_replicas(events))]
+    return records.with_tombstones(ATTENDANCE, live, since, limit, peer.community_id)
 
 
 def attendance_base_of(replica: dict) -> dict:
@@ -105,9 +104,7 @@ def attendance_as_they_stand(ids) -> dict[str, dict]:
 
 
 def parse_attendance(data: dict) -> AttendanceReplica:
-    base = data.get("base") or {}
-    if not isinstance(base, dict):
-        raise Problem("bad_type", field="data.base")
+    base = records.replica_base(data)
     if records.is_deleted_replica(data):
         return AttendanceReplica(deleted=True, base=base)
     event_id = _whole(data.get("event"), "data.event")
@@ -201,9 +198,8 @@ def line_replicas(peer, since: int, limit: int) -> list[tuple[int, dict]]:
         .where(EventStory.revision > since, Event.community_id == peer.community_id)
         .order_by(EventStory.revision).limit(limit)))
     uids = uids_of(line.recorded_by_id for line in lines)
-    out = [(line.revision, line_replica(line, uids)) for line in lines]
-    out += records.tombstone_replicas(TOLD, since, limit, peer.community_id)
-    return sorted(out, key=lambda change: change[0])[:limit]
+    live = [(line.revision, line_replica(line, uids)) for line in lines]
+    return records.with_tombstones(TOLD, live, since, limit, peer.community_id)
 
 
 def line_base_of(replica: dict) -> dict:
@@ -219,9 +215,7 @@ def lines_as_they_stand(ids) -> dict[str, dict]:
 
 
 def parse_line(line_id: uuid.UUID, data: dict) -> LineReplica:
-    base = data.get("base") or {}
-    if not isinstance(base, dict):
-        raise Problem("bad_type", field="data.base")
+    base = records.replica_base(data)
     if records.is_deleted_replica(data):
         return LineReplica(deleted=True, base=base)
     event_id = _whole(data.get("event"), "data.event")

@@ -64,9 +64,8 @@ def replicas(peer, since: int, limit: int) -> list[tuple[int, dict]]:
         select(StoryReport).join(Story, Story.id == StoryReport.story_id)
         .where(StoryReport.revision > since, Story.community_id == peer.community_id)
         .order_by(StoryReport.revision).limit(limit)))
-    out = [(r.revision, replica) for r, replica in zip(rows, _replicas_of(rows))]
-    out += records.tombstone_replicas(NAME, since, limit, peer.community_id)
-    return sorted(out, key=lambda change: change[0])[:limit]
+    live = [(r.revision, replica) for r, replica in zip(rows, _replicas_of(rows))]
+    return records.with_tombstones(NAME, live, since, limit, peer.community_id)
 
 
 def base_of(replica: dict) -> dict:
@@ -84,9 +83,7 @@ def as_they_stand(ids) -> dict[str, dict]:
 # --- Checking -----------------------------------------------------------------------------------
 
 def parse(data: dict) -> Replica:
-    base = data.get("base") or {}
-    if not isinstance(base, dict):
-        raise Problem("bad_type", field="data.base")
+    base = records.replica_base(data)
     if records.is_deleted_replica(data):
         return Replica(deleted=True, base=base)
     reason, note = data.get("reason"), data.get("note") or ""

@@ -75,9 +75,8 @@ def replicas(peer, since: int, limit: int) -> list[tuple[int, dict]]:
         .where(StoryTranslation.revision > since, Story.community_id == peer.community_id)
         .order_by(StoryTranslation.revision).limit(limit)))
     uids = uids_of(t.translator_id for t in rows)
-    out = [(t.revision, replica_of(t, uids)) for t in rows]
-    out += records.tombstone_replicas(NAME, since, limit, peer.community_id)
-    return sorted(out, key=lambda change: change[0])[:limit]
+    live = [(t.revision, replica_of(t, uids)) for t in rows]
+    return records.with_tombstones(NAME, live, since, limit, peer.community_id)
 
 
 def base_of(replica: dict) -> dict:
@@ -98,9 +97,7 @@ def as_they_stand(ids) -> dict[str, dict]:
 
 def parse(data: dict) -> Replica:
     """Check a replica without the database; raise Problem."""
-    base = data.get("base") or {}
-    if not isinstance(base, dict):
-        raise Problem("bad_type", field="data.base")
+    base = records.replica_base(data)
     if records.is_deleted_replica(data):
         return Replica(deleted=True, base=base)
     display, status = data.get("translator_display"), data.get("status")
