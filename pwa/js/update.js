@@ -19,6 +19,12 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
     return null;
   }
   let accepted = false;
+  let reloading = false;
+  const reloadOnce = () => {
+    if (reloading) return;
+    reloading = true;
+    location.reload();
+  };
 
   const offer = (worker) => {
     showBanner('update', t('A new version of Kultialogo is ready.'), {
@@ -28,8 +34,21 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
         run: async (button) => {
           button.disabled = true;
           accepted = true;
-          await beforeReload();
-          worker.postMessage({ type: 'skip-waiting' });
+          try {
+            await beforeReload();
+          } catch (err) {
+            // The draft could not be kept: stay, with the words still in the form.
+            accepted = false;
+            button.disabled = false;
+            return;
+          }
+          // Reload once the new worker is in charge: its activation may wait for the old one to
+          // finish a request, and controllerchange is not the only sign (reloadOnce below).
+          // A newer version may have replaced the one offered while the prompt was up.
+          const next = registration.waiting || worker;
+          next.addEventListener('statechange', () => { if (next.state === 'activated') reloadOnce(); });
+          if (next.state === 'activated') reloadOnce();
+          else next.postMessage({ type: 'skip-waiting' });
         },
       },
     });
@@ -51,7 +70,7 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
 
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     // Only after the person said yes; the first install also changes the controller.
-    if (accepted) location.reload();
+    if (accepted) reloadOnce();
     else hideBanner('update');
   });
 

@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from tests.e2e.browser import SQLITE_ONLY, outbox, sign_in, wait_for_worker, write_story
 
@@ -39,8 +39,19 @@ def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people,
     assert page.evaluate("window.notReloaded === true"), "the page reloaded without asking"
     expect(page.locator("#title")).to_have_value("Half a title")
 
-    with page.expect_navigation():
-        prompt.get_by_role("button", name="Update now").click()
+    try:
+        with page.expect_navigation():
+            prompt.get_by_role("button", name="Update now").click()
+    except PlaywrightTimeout as timeout:
+        # Say where it stood (a CI run once timed out here, never reproduced since).
+        state = page.evaluate("""async () => {
+            const r = await navigator.serviceWorker.getRegistration();
+            const s = (w) => w && w.state;
+            return {installing: s(r.installing), waiting: s(r.waiting), active: s(r.active),
+                    controller: s(navigator.serviceWorker.controller),
+                    button: document.querySelector('[data-banner=update] button')?.disabled};
+        }""")
+        raise AssertionError(f"no reload after 'Update now': {state}") from timeout
     expect(page.locator("#title")).to_have_value("Half a title")  # the draft came back
     new_css = _stylesheet(page)
     assert new_css != old_css and re.match(r"^/static/css/shell\.[0-9a-f]{10}\.css$", new_css)
