@@ -85,3 +85,9 @@ def ask(person, body="My son needs a school place", topic="education_school", la
         "id": extra.pop("id", None) or __import__("uuid").uuid4().__str__(), "on_behalf": "", **extra})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response.headers["Location"]
+
+
+@pytest.fixture
+def client(app, people):
+    """A client for bearer-token requests, each in its own application context."""
+    return app.test_client()
