@@ -188,6 +188,9 @@ def load_demo(reset: bool = False) -> str:
     # Stories read in several languages (an Arabic story in Italian and English), one waiting.
     from .translations.demo import load_translations  # late: as load_events above
     load_translations(people, demo_story_id)
+    # A mediator in Siena, and a mother's request about school enrolment, answered.
+    from .help.demo import load_help  # late: as load_events above
+    load_help(people, communities)
     return (f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.\n"
             + accounts_table())
 

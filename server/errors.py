@@ -117,6 +117,14 @@ MESSAGES = {
     # Translations of stories.
     "translation_same_language": _l("The story is already in this language. Choose another language for the translation."),
     "translation_exists": _l("Someone else has already translated this story into this language."),
+    # Help requests (mediation and coaching).
+    "bad_help_topic": _l("Choose one of the listed topics."),
+    "bad_help_outcome": _l("Choose how the request ended from the listed outcomes."),
+    "help_closed": _l("This request is closed. Ask again if you need more help."),
+    "help_not_claimable": _l("Someone else is already helping with this request."),
+    "help_wrong_community": _l("The person is not a member of the community chosen for the request."),
+    "helps_need_facilitator": _l("Only a facilitator of the community can be a mediator or coach."),
+    "help_rate_limited": _l("You sent many requests or messages in a short time (at most %(max)s). Please wait a while before sending more."),
     # Camp nodes.
     "unknown_node_event": _l("There is no such event in this community."),
     "rename_not_undoable": _l("This is not a rename that can be undone, or it was undone already."),

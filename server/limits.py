@@ -31,6 +31,12 @@ CODE_TRIES_PER_HOUR = 60
 REPORTS_PER_MINUTE = 5        # story reports per person (page and API together)
 REPORTS_PER_HOUR = 30
 REPORT_NOTE_MAX = 1000        # characters of a report's or a moderation decision's note
+# Help requests (help/): a request's text and each message in its thread; one budget per person
+# for requests and messages together, pages and pushes alike.
+HELP_BODY_MAX = 4000
+HELP_MESSAGE_MAX = 4000
+HELP_WRITES_PER_MINUTE = 10
+HELP_WRITES_PER_HOUR = 60
 
 # Media (photos and voice), uploaded over tus 1.0.
 MEDIA_IMAGE_MAX_BYTES = 15 * 1024 * 1024   # a camera original, if a phone skipped resizing
@@ -64,6 +70,8 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                     "signin_per_minute": SIGNIN_PER_MINUTE},
         "report": {"per_minute": REPORTS_PER_MINUTE, "per_hour": REPORTS_PER_HOUR,
                    "note_max": REPORT_NOTE_MAX},
+        "help": {"body_max": HELP_BODY_MAX, "message_max": HELP_MESSAGE_MAX,
+                 "per_minute": HELP_WRITES_PER_MINUTE, "per_hour": HELP_WRITES_PER_HOUR},
         "media": {"image_max_bytes": MEDIA_IMAGE_MAX_BYTES, "audio_max_bytes": MEDIA_AUDIO_MAX_BYTES,
                   "max_bytes": MEDIA_MAX_BYTES, "image_max_pixels": MEDIA_IMAGE_MAX_PIXELS,
                   "image_stored_max_edge": MEDIA_IMAGE_STORED_MAX_EDGE,

@@ -202,7 +202,7 @@ def dashboard_community_ids(viewer) -> set[int] | None:
     return managed_community_ids(viewer)
 
 
-EXPORTS_FOR_FACILITATORS = ("events", "attendance", "stories", "aggregates")
+EXPORTS_FOR_FACILITATORS = ("events", "attendance", "stories", "aggregates", "help")
 
 
 def can_export(viewer, what: str) -> bool:
@@ -312,3 +312,52 @@ def can_undo_rename(viewer) -> bool:
     """Giving an account back the username a replication conflict took from it: site admins
     only (it changes how a person signs in)."""
     return is_admin(viewer)
+
+
+# --- Help requests (help/) ------------------------------------------------------------------
+# Only the asker and the community's mediators and coaches ever see a request: not other
+# facilitators, not admins (unless marked so in that community), not the facilitator who
+# opened it for someone. Anyone else is answered 404, as if it did not exist.
+
+def helps_in(viewer, community_id) -> bool:
+    """A facilitator of the community marked as mediator or coach there."""
+    return signed_in(viewer) and community_id in viewer.helped_community_ids()
+
+
+def can_ask_for_help(viewer, community_id) -> bool:
+    return signed_in(viewer) and community_id in viewer.member_community_ids()
+
+
+def can_ask_for_help_for(actor, person, community_id) -> bool:
+    """A facilitator opens a request for another member of a community they facilitate."""
+    return (person is not None and signed_in(actor) and person.id != actor.id
+            and community_id in actor.facilitated_community_ids()
+            and community_id in person.member_community_ids())
+
+
+def can_see_help_request(viewer, request) -> bool:
+    return signed_in(viewer) and (request.asker_id == viewer.id or helps_in(viewer, request.community_id))
+
+
+def can_claim_help_request(viewer, request) -> bool:
+    return request.state == "open" and helps_in(viewer, request.community_id)
+
+
+def can_answer_help_request(viewer, request) -> bool:
+    """The claimer answers; while nobody has claimed it, any of its helpers may (their first
+    answer claims it). The asker writes in their own request until it is closed."""
+    if request.state == "closed" or not signed_in(viewer):
+        return False
+    if request.asker_id == viewer.id:
+        return True
+    return helps_in(viewer, request.community_id) and request.claimed_by_id in (None, viewer.id)
+
+
+def can_close_help_request(viewer, request) -> bool:
+    """Its claimer (or any of its helpers while unclaimed) closes it with an outcome; the asker
+    may close it too (then as no longer needed)."""
+    if request.state == "closed" or not signed_in(viewer):
+        return False
+    if request.asker_id == viewer.id:
+        return True
+    return helps_in(viewer, request.community_id) and request.claimed_by_id in (None, viewer.id)

@@ -62,6 +62,12 @@ class Account(UserMixin, db.Model):
     def facilitated_community_ids(self) -> set[int]:
         return {m.community_id for m in self.memberships if m.role == ROLE_FACILITATOR}
 
+    def helped_community_ids(self) -> set[int]:
+        """Communities where this person answers help requests: a facilitator marked as
+        mediator or coach there (admins too only when so marked: help requests are private)."""
+        return {m.community_id for m in self.memberships
+                if m.role == ROLE_FACILITATOR and (m.is_mediator or m.is_coach)}
+
     @property
     def shown_name(self) -> str:
         return self.display_name or self.username
@@ -75,6 +81,10 @@ class Membership(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=ROLE_PARTICIPANT)
+    # A facilitator who answers help requests (help/) as a mediator, a coach or both; an admin
+    # marks them. Only a facilitator's marks count (policy: help_community_ids).
+    is_mediator: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    is_coach: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="memberships")

@@ -1,7 +1,7 @@
 """Forms of the admin pages. The service checks every value again (admin/service.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..communities.models import MODERATION_REVIEW, MODERATION_TRUSTED
@@ -45,3 +45,9 @@ class AddMemberForm(FlaskForm):
                            render_kw={"autocapitalize": "none", "dir": "auto"})
     role = SelectField(_l("Role"), choices=[SelectChoice("participant", _l("participant")),
                                             SelectChoice("facilitator", _l("facilitator"))])
+
+
+class HelpsForm(FlaskForm):
+    """Whether a facilitator answers help requests (help/) as a mediator, a coach or both."""
+    is_mediator = BooleanField(_l("Mediator"))
+    is_coach = BooleanField(_l("Coach"))

@@ -8,7 +8,7 @@ from .. import audit, policy
 from ..errors import Problem
 from ..i18n import lang_tag
 from . import bp, service
-from .forms import EXTRA_NAME_ROWS, AddMemberForm, CommunityForm, RoleForm
+from .forms import EXTRA_NAME_ROWS, AddMemberForm, CommunityForm, HelpsForm, RoleForm
 
 
 @bp.before_request
@@ -131,6 +131,24 @@ def set_role(slug, account_id):
     membership = service.set_role(current_user, community, account_id, form.role.data)
     flash(_("%(name)s is now a facilitator.", name=membership.account.username) if membership.role == "facilitator"
           else _("%(name)s is now a participant.", name=membership.account.username), "success")
+    return redirect(url_for("admin.members", slug=slug))
+
+
+@bp.post("/communities/<slug>/members/<int:account_id>/helps")
+def set_helps(slug, account_id):
+    community = service.community_by_slug(current_user, slug)
+    form = HelpsForm()
+    if not form.validate_on_submit():
+        raise Problem("csrf_failed", status=400)
+    try:
+        membership = service.set_helps(current_user, community, account_id, bool(form.is_mediator.data),
+                                       bool(form.is_coach.data))
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        flash(problem.message, "error")
+        return redirect(url_for("admin.members", slug=slug))
+    flash(_("Saved: who answers help requests for %(name)s.", name=membership.account.username), "success")
     return redirect(url_for("admin.members", slug=slug))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..accounts.auth import normalise_username
-from ..accounts.models import MEMBERSHIP_ROLES, Account, Membership
+from ..accounts.models import MEMBERSHIP_ROLES, ROLE_FACILITATOR, Account, Membership
 from ..audit import AuditEvent
 from ..communities.models import MODERATION_MODES, MODERATION_REVIEW, Community
 from ..database import write_transaction
@@ -154,6 +154,26 @@ def set_role(actor, community, account_id: int, role: str) -> Membership:
             membership.role = role
             audit.record("membership.role", actor, community_id=community.id, subject=account_id,
                          **{"from": before, "to": role})
+    return membership
+
+
+def set_helps(actor, community, account_id: int, is_mediator: bool, is_coach: bool) -> Membership:
+    """Mark a facilitator of the community as a mediator and/or coach: they then see and answer
+    its help requests (admins only). Only facilitators may be marked."""
+    if not policy.can_change_roles(actor, community.id):
+        raise Problem("forbidden", status=403)
+    with write_transaction():
+        membership = db.session.scalar(select(Membership).where(
+            Membership.community_id == community.id, Membership.account_id == account_id))
+        if membership is None:
+            raise Problem("not_found", status=404)
+        if membership.role != ROLE_FACILITATOR and (is_mediator or is_coach):
+            raise Problem("helps_need_facilitator", status=409)
+        before = (membership.is_mediator, membership.is_coach)
+        if before != (is_mediator, is_coach):
+            membership.is_mediator, membership.is_coach = is_mediator, is_coach
+            audit.record("membership.helps", actor, community_id=community.id, subject=account_id,
+                         mediator=is_mediator, coach=is_coach)
     return membership
 
 

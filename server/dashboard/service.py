@@ -19,6 +19,9 @@ from ..errors import Problem
 from ..events.labels import ANSWER_LABELS
 from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTally
 from ..extensions import db
+from ..help import service as help_requests
+from ..help.labels import TOPIC_LABELS
+from ..help.models import HelpRequest
 from ..i18n import language_name
 from ..moderation.models import StoryReport
 from ..stories.models import STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story
@@ -303,6 +306,19 @@ def attendance(filters: Filters, dimension: str) -> Table:
     return Table(f"attendance-{dimension}", str(title), MONTH, periods, series, extra)
 
 
+def help_requests_by_topic(filters: Filters, column, key: str, title) -> Table:
+    """Help requests per period and topic, by when they were opened (created_at) or closed
+    (closed_at): counts only, never who asked or what."""
+    periods = periods_between(filters.period, filters.first, filters.last)
+    p = bucket(filters.period, column).label("p")
+    rows = db.session.execute(
+        select(p, HelpRequest.topic, func.count())
+        .where(column >= filters.since, column < filters.before, _in_communities(HelpRequest.community_id, filters))
+        .group_by(p, HelpRequest.topic)).all()
+    labels = {topic: str(label) for topic, label in TOPIC_LABELS.items()}
+    return Table(key, str(title), filters.period, periods, _top(_grid(rows, periods), labels, periods))
+
+
 @dataclass
 class QueueRow:
     community: str
@@ -347,10 +363,12 @@ class Dashboard:
     attendance: list[Table]
     queues: list[QueueRow]
     now: datetime
+    help: list[Table] = field(default_factory=list)
+    help_median_hours: float | None = None  # from opening to a mediator's or coach's first answer
 
     @property
     def charts(self) -> list[Table]:
-        return [*self.stories, self.people, self.attendance[0]]
+        return [*self.stories, self.people, self.attendance[0], *self.help]
 
 
 def build(viewer, filters: Filters) -> Dashboard:
@@ -365,4 +383,8 @@ def build(viewer, filters: Filters) -> Dashboard:
         people=people_joined(filters),
         attendance=[attendance(filters, d) for d in DIMENSIONS],
         queues=queues(filters),
-        now=utcnow())
+        now=utcnow(),
+        help=[help_requests_by_topic(filters, HelpRequest.created_at, "help-opened", _l("Help requests opened, by topic")),
+              help_requests_by_topic(filters, HelpRequest.closed_at, "help-closed", _l("Help requests closed, by topic"))],
+        help_median_hours=help_requests.median_hours_to_first_answer(filters.community_ids, filters.since,
+                                                                     filters.before))

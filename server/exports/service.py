@@ -24,11 +24,12 @@ from ..database import write_transaction
 from ..errors import Problem
 from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTally
 from ..extensions import db
+from ..help import service as help_requests
 from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                               STATUS_WITHDRAWN, VISIBILITY_PUBLIC, Story)
 from ..timeutil import as_utc, isoformat, utcnow
 
-EXPORTS = ("events", "attendance", "stories", "aggregates", "audit")
+EXPORTS = ("events", "attendance", "stories", "aggregates", "help", "audit")
 FORMATS = ("csv", "json")
 BATCH = 1000          # rows fetched from the database at a time
 CSV_CHUNK_ROWS = 200  # rows per chunk written to the response
@@ -254,6 +255,21 @@ def aggregate_rows(filters: Filters) -> Iterator[dict]:
                    **{column: found.get(column, 0) for column in AGGREGATE_COLUMNS[2:]}}
 
 
+HELP_COLUMNS = ["community", "topic", "outcome", "requests"]
+
+
+def help_rows(filters: Filters) -> Iterator[dict]:
+    """Help requests made in the range, counted by community, topic and outcome ("open" while
+    not closed): the only trace of help requests any export holds (no text, no people)."""
+    slugs = dict(db.session.execute(select(Community.id, Community.slug)).all())
+    totals: dict = {}
+    for row in help_requests.counts(filters.community_ids, filters.since, filters.before):
+        key = (slugs.get(row["community_id"], ""), row["topic"], row["outcome"] or "open")
+        totals[key] = totals.get(key, 0) + row["count"]
+    for (slug, topic, outcome), n in sorted(totals.items()):
+        yield {"community": slug, "topic": topic, "outcome": outcome, "requests": n}
+
+
 AUDIT_COLUMNS = ["id", "at", "action", "actor_id", "actor", "story_id", "community", "detail"]
 
 
@@ -286,6 +302,8 @@ def columns_and_rows(export: Export) -> tuple[list[str], Iterator[dict]]:
         return STORY_COLUMNS + (STORY_TEXT_COLUMNS if export.include_text else []), stories_rows(f, export.include_text)
     if export.what == "aggregates":
         return AGGREGATE_COLUMNS, aggregate_rows(f)
+    if export.what == "help":
+        return HELP_COLUMNS, help_rows(f)
     return AUDIT_COLUMNS, audit_rows(f, export.action)
 
 

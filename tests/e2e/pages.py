@@ -20,6 +20,7 @@ ROLES = {"signed-out": None, "participant": "amina", "facilitator": "giulia", "a
 NOT_PAGES = {
     "static", "media.serve", "i18n.client_strings", "privacy.account_data", "people.person_data",
     "exports.aggregates", "exports.attendance", "exports.audit", "exports.events", "exports.stories",
+    "exports.help",
 }
 # GET endpoints without arguments that answer something other than a page are found by their
 # Content-Type when crawled (healthz, the manifest, /sw.js, the API).
@@ -35,6 +36,7 @@ class Site:
     managed_id: int = 0
     stories: dict = field(default_factory=dict)  # what it shows -> story id
     events: dict = field(default_factory=dict)   # what it shows -> event id
+    help_requests: list = field(default_factory=list)  # the demo's (Amina's, Giulia mediates)
 
 
 def _story_arguments(site):
@@ -68,6 +70,10 @@ URL_ARGUMENTS = {
     "people.delete_person": lambda site: [{"slug": site.community, "account_id": site.participant_id}],
     "admin.community_edit": lambda site: [{"slug": site.community}],
     "admin.members": lambda site: [{"slug": site.community}],
+    # Amina's answered and waiting requests (Giulia, the mediator, sees both; the admin gets
+    # 404), and one that does not exist.
+    "help.show": lambda site: [{"request_id": r} for r in
+                               [*site.help_requests, uuid.UUID("00000000-0000-4000-8000-000000000000")]],
 }
 
 
@@ -144,6 +150,12 @@ def load_site(app) -> Site:
     if Event is not None:
         events = db.session.scalars(select(Event).where(Event.community_id == siena.id)).all()
         site.events = {f"event {n}": e.id for n, e in enumerate(events[:2])}
+    try:
+        from kultialogo.help.models import HelpRequest
+    except ImportError:  # before help requests
+        HelpRequest = None
+    if HelpRequest is not None:
+        site.help_requests = list(db.session.scalars(select(HelpRequest.sync_id).order_by(HelpRequest.id)))
     db.session.remove()
     return site
 

@@ -1,0 +1,72 @@
+"""A mother asks for help in Arabic about school enrolment; a mediator of her community sees
+it in the queue, claims and answers it; she sees the answer on the request's page. Two browser
+profiles (two phones), plain HTML forms."""
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from kultialogo.accounts.models import Membership
+from kultialogo.extensions import db
+from tests import factories as f
+from tests.e2e.browser import ARTIFACTS, SQLITE_ONLY, sign_in
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+QUESTION = "ابنتي عمرها ثماني سنوات. كيف أسجلها في المدرسة؟"
+ANSWER = "Porta il codice fiscale. Ci vediamo lunedì alle 10 in Comune."
+
+
+@pytest.fixture
+def people(app):
+    siena = f.community("siena")
+    f.account("amina", community_slug="siena")
+    mona = f.account("mona", community_slug="siena", role="facilitator")
+    membership = db.session.scalar(select(Membership).where(Membership.account_id == mona.id,
+                                                            Membership.community_id == siena.id))
+    membership.is_mediator = True
+    db.session.commit()
+    f.account("fatima", community_slug="siena", role="facilitator")  # a facilitator, not a mediator
+    return {"community": "siena"}
+
+
+def test_a_request_in_arabic_reaches_the_mediator_who_answers(app, people, live_server, new_context):
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = live_server.url
+    mother = new_context(locale="ar").new_page()
+    sign_in(mother, base, "amina")
+    mother.goto(base + "/help")
+    expect(mother.locator("html")).to_have_attribute("dir", "rtl")
+    mother.locator("#topic-0").check()  # education and school enrolment
+    mother.select_option("#language", "ar")
+    mother.fill("#body", QUESTION)
+    with mother.expect_navigation():
+        mother.locator("#help-form button[type=submit]").click()
+    assert "/help/" in mother.url
+    request_url = mother.url
+    expect(mother.locator(".help-thread")).to_contain_text(QUESTION)
+    expect(mother.locator(".help-state-open")).to_be_visible()
+    mother.screenshot(path=str(ARTIFACTS / "help-request-ar.png"), full_page=True)
+
+    # A facilitator who is no mediator does not get to it, even with its address.
+    other = new_context().new_page()
+    sign_in(other, base, "fatima")
+    assert other.goto(request_url).status == 404
+
+    mediator = new_context().new_page()
+    sign_in(mediator, base, "mona")
+    mediator.goto(base + "/help/queue")
+    expect(mediator.locator("h2", has_text="Education and school enrolment")).to_be_visible()
+    with mediator.expect_navigation():
+        mediator.locator(".help-requests a").first.click()
+    expect(mediator.locator(".help-thread")).to_contain_text(QUESTION)
+    with mediator.expect_navigation():
+        mediator.get_by_role("button", name="I will help with this").click()
+    mediator.fill("#body", ANSWER)
+    with mediator.expect_navigation():
+        mediator.locator("#help-answer button[type=submit]").click()
+    expect(mediator.locator(".help-thread")).to_contain_text(ANSWER)
+
+    mother.goto(request_url)
+    expect(mother.locator(".help-message.from-helper")).to_contain_text(ANSWER)
+    expect(mother.locator(".help-state-claimed")).to_be_visible()
+    mother.screenshot(path=str(ARTIFACTS / "help-answered-ar.png"), full_page=True)
