@@ -9,7 +9,7 @@ help_requests: a person's request (id made by the phone: sync_id), its topic, la
 help_messages: the private thread of a request; goes with the request; a deleted helper's
   messages stay without an author (author_id NULL) until the asker's account goes.
 
-Revision ID: 0099_help
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-04 14:40:00
 
@@ -18,7 +18,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0099_help'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
