@@ -117,6 +117,10 @@ MESSAGES = {
     # Translations of stories.
     "translation_same_language": _l("The story is already in this language. Choose another language for the translation."),
     "translation_exists": _l("Someone else has already translated this story into this language."),
+    # Replies and reactions.
+    "replies_off": _l("The author turned replies off for this story."),
+    "bad_reaction": _l("This reaction is not one of the choices."),
+    "record_id_taken": _l("This id already belongs to another reply or reaction. Send it again with a new id."),
     # Camp nodes.
     "unknown_node_event": _l("There is no such event in this community."),
     "rename_not_undoable": _l("This is not a rename that can be undone, or it was undone already."),
