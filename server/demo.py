@@ -188,6 +188,9 @@ def load_demo(reset: bool = False) -> str:
     # Stories read in several languages (an Arabic story in Italian and English), one waiting.
     from .translations.demo import load_translations  # late: as load_events above
     load_translations(people, demo_story_id)
+    # Replies and reactions under the first stories, one reply waiting for review.
+    from .replies.demo import load_replies  # late: as load_events above
+    load_replies(people, demo_story_id)
     return (f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.\n"
             + accounts_table())
 
