@@ -5,6 +5,7 @@ story_replies: a reply's text, its author and status (published, pending, hidden
 story_reactions: thanks / me_too / learned; UNIQUE (story_id, account_id, kind) is what makes a
   second tab's reaction count once.
 story_replies_off: the stories whose author turned replies off.
+reply_reports: reports of replies (moderation), one per person and reply.
 
 Revision ID: 0099_replies
 Revises: 0015
@@ -66,8 +67,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('story_id', name=op.f('pk_story_replies_off'))
     )
 
+    op.create_table('reply_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reply_id', sa.Integer(), nullable=False),
+    sa.Column('reporter_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['reply_id'], ['story_replies.id'], name=op.f('fk_reply_reports_reply_id_story_replies'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['accounts.id'], name=op.f('fk_reply_reports_reporter_id_accounts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reply_reports')),
+    sa.UniqueConstraint('reply_id', 'reporter_id', name='uq_reply_reports_reply_reporter')
+    )
+    op.create_index('ix_reply_reports_open', 'reply_reports', ['resolved_at', 'reply_id'], unique=False)
+
 
 def downgrade():
+    op.drop_index('ix_reply_reports_open', table_name='reply_reports')
+    op.drop_table('reply_reports')
     op.drop_table('story_replies_off')
     op.drop_index(op.f('ix_story_reactions_account_id'), table_name='story_reactions')
     op.drop_index('ix_story_reactions_revision', table_name='story_reactions')

@@ -62,3 +62,9 @@ def pull(client, member=None, cursor=None, kinds="reply,reaction"):
         cursor = page["cursor"]
         if not page["more"]:
             return {item["id"]: item for item in items}, cursor
+
+
+def stored_reply(sync_id):
+    from kultialogo.replies.models import Reply
+    db.session.rollback()
+    return db.session.scalar(db.select(Reply).where(Reply.sync_id == sync_id))
