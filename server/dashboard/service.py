@@ -21,6 +21,7 @@ from ..events.models import DIMENSIONS, NOT_GIVEN, Event, EventAttendee, EventTa
 from ..extensions import db
 from ..i18n import language_name
 from ..moderation.models import StoryReport
+from ..replies.models import Reply
 from ..stories.models import STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story
 from ..timeutil import as_utc, utcnow
 from .periods import MONTH, PERIODS, WEEK, as_date, bucket, periods_between, week_of
@@ -265,6 +266,23 @@ def people_joined(filters: Filters) -> Table:
     return Table("people", str(title), filters.period, periods, _top(grid, _community_labels(grid), periods))
 
 
+def replies_by_community(filters: Filters) -> Table:
+    """Replies to stories written per week (or month), by the story's community: waiting and
+    hidden ones count too (they are activity), those of withdrawn stories are gone with them."""
+    periods = _period_list(filters)
+    period = bucket(filters.period, Reply.created_at).label("period")
+    rows = db.session.execute(
+        select(period, Story.community_id, func.count())
+        .join(Story, Story.id == Reply.story_id)
+        .where(Reply.created_at >= filters.since, Reply.created_at < filters.before,
+               _in_communities(Story.community_id, filters))
+        .group_by(period, Story.community_id)).all()
+    grid = _grid(rows, periods)
+    title = _period_title(filters.period, _l("Replies to stories per week, by community"),
+                          _l("Replies to stories per month, by community"))
+    return Table("replies", str(title), filters.period, periods, _top(grid, _community_labels(grid), periods))
+
+
 def _event_range(filters: Filters):
     return and_(Event.starts_on >= filters.first, Event.starts_on <= filters.last,
                 _in_communities(Event.community_id, filters))
@@ -347,10 +365,11 @@ class Dashboard:
     attendance: list[Table]
     queues: list[QueueRow]
     now: datetime
+    replies: Table | None = None
 
     @property
     def charts(self) -> list[Table]:
-        return [*self.stories, self.people, self.attendance[0]]
+        return [*self.stories, self.people, *([self.replies] if self.replies else []), self.attendance[0]]
 
 
 def build(viewer, filters: Filters) -> Dashboard:
@@ -365,4 +384,5 @@ def build(viewer, filters: Filters) -> Dashboard:
         people=people_joined(filters),
         attendance=[attendance(filters, d) for d in DIMENSIONS],
         queues=queues(filters),
-        now=utcnow())
+        now=utcnow(),
+        replies=replies_by_community(filters))
