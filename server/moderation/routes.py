@@ -57,9 +57,11 @@ def queue():
     # late: imported with this module, translations would register their story hooks before
     # moderation's (the hooks run in create_app's import order)
     from ..translations.service import review_queue as translations_waiting
+    from ..replies.service import review_queue as replies_waiting
     return render_template("moderation/queue.html", tab="pending", form=ModerationForm(),
                            stories=service.review_queue(current_user, community_id),
-                           translations=translations_waiting(current_user, community_id), **context)
+                           translations=translations_waiting(current_user, community_id),
+                           waiting_replies=replies_waiting(current_user, community_id), **context)
 
 
 @bp.get("/review/reports")

@@ -282,6 +282,23 @@ def switch_replies(actor, story_id, off: bool) -> None:
             db.session.delete(row)
 
 
+def review_queue(viewer, community_id: int | None = None) -> list[Reply]:
+    """Waiting replies to stories in the communities this viewer reviews, oldest first (the
+    review page lists them beside waiting stories and translations)."""
+    ids = policy.managed_community_ids(viewer)
+    query = (select(Reply).join(Story, Story.id == Reply.story_id)
+             .where(Reply.status == REPLY_PENDING, Story.status == STATUS_PUBLISHED))
+    if community_id is not None:
+        if ids is not None and community_id not in ids:
+            return []
+        query = query.where(Story.community_id == community_id)
+    elif ids is not None:
+        if not ids:
+            return []
+        query = query.where(Story.community_id.in_(sorted(ids)))
+    return list(db.session.scalars(query.order_by(Reply.created_at, Reply.id)))
+
+
 # --- Reactions ------------------------------------------------------------------------------
 
 def find_reaction(sync_id) -> Reaction | None:

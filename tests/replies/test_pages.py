@@ -96,6 +96,9 @@ def test_hidden_and_waiting_replies_on_the_page(web, cast):
     assert "Waiting for review" in web("other_participant").get(page).get_data(as_text=True)
     giulia = web("facilitator")
     assert "Publish this reply" in giulia.get(page).get_data(as_text=True)
+    # The review page lists it for the story's facilitators only.
+    assert "Waiting words" in giulia.get("/review").get_data(as_text=True)
+    assert "Waiting words" not in web("other_facilitator").get("/review").get_data(as_text=True)
     giulia.form(f"{page}/replies/{reply.sync_id}/publish", {}, page=page)
     assert "Waiting words" in web("anonymous").get(page).get_data(as_text=True)
     giulia.form(f"{page}/replies/{reply.sync_id}/hide", {}, page=page)
