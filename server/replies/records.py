@@ -8,15 +8,15 @@ reaction: {"story": UUID, "kind": "thanks" | "me_too" | "learned"}; one per pers
 kind (a database constraint). Another id for a reaction the person already has (a second tab)
 is answered unchanged with the stored one; the phone then keeps that id.
 
-The rules are the forms' (service.py): the same functions write for both. Not replicated to
-camp nodes yet (no REPLICATE op): a node's replies stay on the node.
+The rules are the forms' (service.py): the same functions write for both. Camp nodes replicate
+both kinds with the REPLICATE op (replication.py).
 """
 import dataclasses
 
 from .. import limits, policy, records
 from ..errors import Problem
 from ..extensions import db
-from . import service
+from . import replication, service
 from .models import REACTION_KINDS, Reaction, Reply
 
 _STORY = {"type": "string", "format": "uuid"}
@@ -30,6 +30,19 @@ class _Batch(records.SavepointBatch):
     def __init__(self, kind, actor, revs):
         super().__init__(kind, actor, revs)
         self._answered: list[tuple[records.Result, object]] = []
+        self._replicated: list[tuple[records.Item, records.Result]] = []
+
+    def apply(self, item: records.Item) -> records.Result:
+        if item.op != records.REPLICATE:
+            return super().apply(item)
+        try:  # a camp node's replica, or on a node central's
+            with db.session.begin_nested():
+                result = records.Result(replication.apply(self.kind.name, self.actor, item.id, item.parsed,
+                                                          self.revs))
+        except Problem as problem:
+            return records.Result.rejected(problem)
+        self._replicated.append((item, result))
+        return result
 
     def _answer(self, result: records.Result, record) -> records.Result:
         self._answered.append((result, record))
@@ -40,6 +53,10 @@ class _Batch(records.SavepointBatch):
             raise Problem("forbidden", status=403)
 
     def finish(self) -> None:
+        # A peer's answer is each record as it now stands here, whole: it applies that in turn.
+        stand = replication.as_they_stand(self.kind.name, [item.id for item, _result in self._replicated])
+        for item, result in self._replicated:
+            result.record = stand[str(item.id)]
         # After every item: a record made and then deleted in the same push answers its tombstone.
         for result, record in self._answered:
             if isinstance(record, (Reply, Reaction)):
@@ -111,11 +128,16 @@ class ReactionBatch(_Batch):
 
 
 class _Kind(records.Kind):
-    ops = (records.UPSERT, records.DELETE)
-    replicated = False  # camp nodes do not carry replies yet (docs/sync.md)
+    ops = (records.UPSERT, records.DELETE, records.REPLICATE)
+    replicated = True
     server_keys: frozenset = frozenset()
 
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.replicas(self.name, peer, since, limit)
+
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse(self.name, records.data_of(item))
         if isinstance(item.data, dict):
             item = dataclasses.replace(item, data=_strip(item.data, self.server_keys))
         data = super().parse(item)
@@ -138,8 +160,13 @@ class ReplyKind(_Kind):
         "status": {"type": "string", "enum": ["published", "pending", "hidden"]},
         "created_at": {"type": "string", "format": "date-time"}, "revision": {"type": "integer"}}}
 
+    def base_of(self, replica: dict) -> dict:
+        return {"status": replica.get("status")}
+
     def parse(self, item: records.Item):
         data = super().parse(item)
+        if item.op == records.REPLICATE:
+            return data
         if data is not None and "body" not in data:
             raise Problem("missing_field", field="body")
         return data
@@ -167,7 +194,7 @@ class ReactionKind(_Kind):
 
     def parse(self, item: records.Item):
         data = super().parse(item)
-        if data is not None:
+        if data is not None and item.op != records.REPLICATE:
             data["kind"] = service.clean_kind(data.get("kind"))
         return data
 
