@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import models as _events  # noqa: F401
     from .translations import models as _translations  # noqa: F401
     from .help import models as _help  # noqa: F401
+    from .replies import models as _replies  # noqa: F401
     from .nodes import models as _nodes  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
@@ -70,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(translations.bp)
     from . import help as help_requests  # mediation and coaching: private requests and their threads
     app.register_blueprint(help_requests.bp)
+    from . import replies
+    app.register_blueprint(replies.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
     from . import nodes  # camp nodes: /admin/nodes on central, /node and /node/admin on a node

@@ -191,6 +191,9 @@ def load_demo(reset: bool = False) -> str:
     # A mediator in Siena, and a mother's request about school enrolment, answered.
     from .help.demo import load_help  # late: as load_events above
     load_help(people, communities)
+    # Replies and reactions under the first stories, one reply waiting for review.
+    from .replies.demo import load_replies  # late: as load_events above
+    load_replies(people, demo_story_id)
     return (f"Demo content ready: {created} new stories ({len(STORIES)} in the demo), {new_events} new events.\n"
             + accounts_table())
 

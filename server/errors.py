@@ -125,6 +125,10 @@ MESSAGES = {
     "help_wrong_community": _l("The person is not a member of the community chosen for the request."),
     "helps_need_facilitator": _l("Only a facilitator of the community can be a mediator or coach."),
     "help_rate_limited": _l("You sent many requests or messages in a short time (at most %(max)s). Please wait a while before sending more."),
+    # Replies and reactions.
+    "replies_off": _l("The author turned replies off for this story."),
+    "bad_reaction": _l("This reaction is not one of the choices."),
+    "record_id_taken": _l("This id already belongs to another reply or reaction. Send it again with a new id."),
     # Camp nodes.
     "unknown_node_event": _l("There is no such event in this community."),
     "rename_not_undoable": _l("This is not a rename that can be undone, or it was undone already."),

@@ -81,3 +81,5 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                   "image_send_max_edge": MEDIA_IMAGE_SEND_MAX_EDGE,
                   "types": list(MEDIA_TYPES)},
     }
+
+REPLY_BODY_MAX = 2_000        # characters of a written reply: a short answer, not a second story

@@ -361,3 +361,55 @@ def can_close_help_request(viewer, request) -> bool:
     if request.asker_id == viewer.id:
         return True
     return helps_in(viewer, request.community_id) and request.claimed_by_id in (None, viewer.id)
+# --- Replies and reactions (issue 16) --------------------------------------------------------
+
+def can_reply(viewer, story) -> bool:
+    """Replying and reacting: anyone signed in who may read the published story in full (its
+    author too). Whether the author turned replies off is the replies domain's check."""
+    return signed_in(viewer) and story.status == STATUS_PUBLISHED and can_read_in_feed(viewer, story)
+
+
+def can_switch_replies(viewer, story) -> bool:
+    """Turning replies off and on again: the story's author."""
+    return is_author(viewer, story) and story.status != STATUS_WITHDRAWN
+
+
+def can_moderate_reply(viewer, story) -> bool:
+    """Publishing a waiting reply, hiding one: the facilitators of the story's community, admins."""
+    return can_moderate_story(viewer, story)
+
+
+def can_see_reply(viewer, reply, story) -> bool:
+    """Python twin of replies_clause(): a published reply to a story the viewer may read; a
+    waiting or hidden one only for its author and the story's moderators."""
+    if not can_read_in_feed(viewer, story):
+        return False
+    if reply.status == "published":
+        return True
+    return (signed_in(viewer) and reply.author_id == viewer.id) or can_moderate_story(viewer, story)
+
+
+def can_delete_reply(viewer, reply, story) -> bool:
+    """Its author (while they may read the story) and the story's moderators."""
+    if can_moderate_story(viewer, story):
+        return True
+    return signed_in(viewer) and reply.author_id == viewer.id and can_read_in_feed(viewer, story)
+
+
+def can_report_reply(viewer, reply, story) -> bool:
+    """Anyone signed in who sees a published reply, except its author, may report it."""
+    return (signed_in(viewer) and reply.status == "published" and reply.author_id != viewer.id
+            and can_read_in_feed(viewer, story))
+
+
+def replies_clause(viewer, reply_status, reply_author, story_community):
+    """SQL, beside readable_stories_clause(): which replies of readable stories this viewer sees
+    (columns passed in: the policy names no replies model)."""
+    published = reply_status == "published"
+    if not signed_in(viewer):
+        return published
+    if viewer.is_admin:
+        return true()
+    facilitated = viewer.facilitated_community_ids()
+    return or_(published, reply_author == viewer.id,
+               story_community.in_(facilitated) if facilitated else false())

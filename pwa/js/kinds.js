@@ -10,6 +10,8 @@ const KINDS = {
   attendance: () => import('./kinds/attendance.js'),
   attendance_story: () => import('./kinds/attendance.js'),
   report: () => import('./kinds/report.js'),
+  reply: () => import('./kinds/reply.js'),
+  reaction: () => import('./kinds/reaction.js'),
 };
 
 export const TYPES = Object.keys(KINDS);

@@ -24,6 +24,7 @@ from ..help.labels import TOPIC_LABELS
 from ..help.models import HelpRequest
 from ..i18n import language_name
 from ..moderation.models import StoryReport
+from ..replies.models import Reply
 from ..stories.models import STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story
 from ..timeutil import as_utc, utcnow
 from .periods import MONTH, PERIODS, WEEK, as_date, bucket, periods_between, week_of
@@ -268,6 +269,23 @@ def people_joined(filters: Filters) -> Table:
     return Table("people", str(title), filters.period, periods, _top(grid, _community_labels(grid), periods))
 
 
+def replies_by_community(filters: Filters) -> Table:
+    """Replies to stories written per week (or month), by the story's community: waiting and
+    hidden ones count too (they are activity), those of withdrawn stories are gone with them."""
+    periods = _period_list(filters)
+    period = bucket(filters.period, Reply.created_at).label("period")
+    rows = db.session.execute(
+        select(period, Story.community_id, func.count())
+        .join(Story, Story.id == Reply.story_id)
+        .where(Reply.created_at >= filters.since, Reply.created_at < filters.before,
+               _in_communities(Story.community_id, filters))
+        .group_by(period, Story.community_id)).all()
+    grid = _grid(rows, periods)
+    title = _period_title(filters.period, _l("Replies to stories per week, by community"),
+                          _l("Replies to stories per month, by community"))
+    return Table("replies", str(title), filters.period, periods, _top(grid, _community_labels(grid), periods))
+
+
 def _event_range(filters: Filters):
     return and_(Event.starts_on >= filters.first, Event.starts_on <= filters.last,
                 _in_communities(Event.community_id, filters))
@@ -363,12 +381,13 @@ class Dashboard:
     attendance: list[Table]
     queues: list[QueueRow]
     now: datetime
+    replies: Table | None = None
     help: list[Table] = field(default_factory=list)
     help_median_hours: float | None = None  # from opening to a mediator's or coach's first answer
 
     @property
     def charts(self) -> list[Table]:
-        return [*self.stories, self.people, self.attendance[0], *self.help]
+        return [*self.stories, self.people, *([self.replies] if self.replies else []), self.attendance[0], *self.help]
 
 
 def build(viewer, filters: Filters) -> Dashboard:
@@ -384,6 +403,7 @@ def build(viewer, filters: Filters) -> Dashboard:
         attendance=[attendance(filters, d) for d in DIMENSIONS],
         queues=queues(filters),
         now=utcnow(),
+        replies=replies_by_community(filters),
         help=[help_requests_by_topic(filters, HelpRequest.created_at, "help-opened", _l("Help requests opened, by topic")),
               help_requests_by_topic(filters, HelpRequest.closed_at, "help-closed", _l("Help requests closed, by topic"))],
         help_median_hours=help_requests.median_hours_to_first_answer(filters.community_ids, filters.since,

@@ -46,3 +46,22 @@ class StoryReport(db.Model):
     revision: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     story = relationship("Story", lazy="joined")
+
+
+class ReplyReport(db.Model):
+    """One person's report of a reply to a story: the same rules as StoryReport (one per person
+    and reply by the unique constraint; enough distinct reporters hide the reply). Deleted with
+    the reply (ON DELETE CASCADE), so a withdrawn story takes them too."""
+    __tablename__ = "reply_reports"
+    __table_args__ = (
+        UniqueConstraint("reply_id", "reporter_id", name="uq_reply_reports_reply_reporter"),
+        Index("ix_reply_reports_open", "resolved_at", "reply_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("story_replies.id", ondelete="CASCADE"), nullable=False)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -4,6 +4,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..personal_data import Part
 from ..timeutil import isoformat
+from . import reply_reports
 from .models import StoryReport
 
 
@@ -12,7 +13,8 @@ def _export(person) -> dict:
                               .order_by(StoryReport.created_at, StoryReport.id))
     return {"reports.json": [{"story": str(r.story_id), "reason": r.reason, "note": r.note,
                               "created_at": isoformat(r.created_at), "resolved": r.resolved_at is not None}
-                             for r in rows]}
+                             for r in rows],
+            "reply_reports.json": reply_reports.made_by(person)}
 
 
 def _forget(person, choice, revs) -> None:
@@ -20,6 +22,8 @@ def _forget(person, choice, revs) -> None:
     # reporter (reporter_id is SET NULL with the account row).
     db.session.execute(update(StoryReport).where(StoryReport.reporter_id == person.id).values(note="")
                        .execution_options(synchronize_session=False))
+    reply_reports.forget(person)
 
 
-PART = Part("reports", "reports.json (the stories you reported, with your notes)", _export, _forget, order=80)
+PART = Part("reports", "reports.json and reply_reports.json (the stories and replies you reported, with your notes)",
+            _export, _forget, order=80)

@@ -15,7 +15,7 @@ from ..i18n import native_digits
 from ..stories import service as stories
 from ..stories.schema import parse_story_id
 from ..timeutil import as_utc, utcnow
-from . import bp, service
+from . import bp, reply_reports, service
 from .forms import ModerationForm, ReportForm
 from .models import MODERATION_REASONS
 from .reasons import moderation_reason_name, moderation_reason_text, report_reason_text
@@ -57,9 +57,11 @@ def queue():
     # late: imported with this module, translations would register their story hooks before
     # moderation's (the hooks run in create_app's import order)
     from ..translations.service import review_queue as translations_waiting
+    from ..replies.service import review_queue as replies_waiting
     return render_template("moderation/queue.html", tab="pending", form=ModerationForm(),
                            stories=service.review_queue(current_user, community_id),
-                           translations=translations_waiting(current_user, community_id), **context)
+                           translations=translations_waiting(current_user, community_id),
+                           waiting_replies=replies_waiting(current_user, community_id), **context)
 
 
 @bp.get("/review/reports")
@@ -227,3 +229,47 @@ def api_moderate(story_id):
     story = service.moderate(actor, sid, action, body.get("reason", ""), body.get("note", ""))
     return jsonify(stories.story_view(story, actor))
 
+
+
+# --- Reporting a reply (reply_reports.py) ------------------------------------------------------
+
+@bp.app_template_global()
+def may_report_reply(reply) -> bool:
+    """For the story page: the service checks again."""
+    return policy.can_report_reply(_viewer(), reply, reply.story)
+
+
+@bp.app_template_global()
+def has_reported_reply(reply) -> bool:
+    return reply_reports.has_reported(_viewer(), reply)
+
+
+@bp.app_template_global()
+def reply_open_reports(reply) -> int:
+    """For the story's moderators: how many open reports a reply has."""
+    return reply_reports.open_reports(reply.id) if policy.can_moderate_reply(_viewer(), reply.story) else 0
+
+
+@bp.post("/stories/<uuid:story_id>/replies/<uuid:reply_id>/report")
+@login_required
+@_report_rate
+def report_reply(story_id, reply_id):
+    form = ReportForm()
+    if not form.validate_on_submit():
+        raise Problem("bad_request", status=400)
+    outcome = reply_reports.report_reply(current_user, reply_id, form.reason.data, form.note.data or "")
+    if outcome.created:
+        flash(_("Thank you. The facilitators will look at this reply."), "success")
+    else:
+        flash(_("You have already reported this reply. Thank you."), "success")
+    return redirect(url_for("stories.show", story_id=story_id, _anchor="replies"))
+
+
+@bp.post("/stories/<uuid:story_id>/replies/<uuid:reply_id>/reports/<decision>")
+@login_required
+def resolve_reply_reports(story_id, reply_id, decision):
+    if not ModerationForm().validate_on_submit():
+        raise Problem("bad_request", status=400)
+    reply_reports.resolve(current_user, reply_id, decision)
+    flash(_("Reply published.") if decision == service.DISMISS else _("Reply hidden."), "success")
+    return redirect(url_for("stories.show", story_id=story_id, _anchor="replies"))

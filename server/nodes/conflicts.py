@@ -37,6 +37,7 @@ RULE_LABELS = {
     "deletion_wins": _l("It was deleted on one side, so it was deleted on both."),
     "translation_exists": _l("The story already had a translation into that language on the central server; that one was kept."),
     "already_reported": _l("The same person reported the story on both sides; one report was kept."),
+    "reaction_exists": _l("The same person gave the same reaction to the story on both sides; one was kept."),
 }
 
 KIND_LABELS = {
@@ -48,6 +49,8 @@ KIND_LABELS = {
     "attendance_story": _l("Story told at an event"),
     "event": _l("Event"),
     "media": _l("Media file"),
+    "reply": _l("Reply"),
+    "reaction": _l("Reaction"),
 }
 
 

@@ -55,10 +55,10 @@ def test_a_mixed_batch_is_answered_item_by_item(client, people):
     assert push_one(client, fatima, published)["result"] == "created"
     story = f.item(visibility="community")
     items = [story, translation(story["id"]), report(published["id"], note="An address in it"),
-             translation(story["id"], language="xx-not a tag"), {"type": "reaction", "id": str(uuid.uuid4())}]
+             translation(story["id"], language="xx-not a tag"), {"type": "poll", "id": str(uuid.uuid4())}]
     results = push(client, amina, *items)
     assert [r["result"] for r in results] == ["created", "created", "created", "rejected", "rejected"]
-    assert [r["type"] for r in results] == ["story", "translation", "report", "translation", "reaction"]
+    assert [r["type"] for r in results] == ["story", "translation", "report", "translation", "poll"]
     assert [r["id"] for r in results] == [i["id"] for i in items]
     assert results[0]["story"] == results[0]["record"] and results[0]["record"]["title"] == story["data"]["title"]
     assert results[1]["record"]["story"] == story["id"] and results[1]["record"]["status"] == "published"  # her own story

@@ -141,6 +141,12 @@ def load_site(app) -> Site:
     if StoryTranslation is not None:
         translated = db.session.scalars(select(StoryTranslation.story_id).where(StoryTranslation.status == "published")).first()
         wanted["translated"] = translated
+    try:
+        from kultialogo.replies.models import Reply
+    except ImportError:  # before replies to stories
+        Reply = None
+    if Reply is not None:  # its replies, reactions, reply form and report forms
+        wanted["with replies"] = db.session.scalars(select(Reply.story_id).where(Reply.status == "published")).first()
     wanted["a voice story"] = next((s.id for s in with_media if "audio" in {kinds.get(h) for h in s.media or []}), None)
     site.stories = {what: story_id for what, story_id in wanted.items() if story_id is not None}
     try:

@@ -1,0 +1,18 @@
+"""The reply form and the small action forms under a story. The service checks every value again."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Length
+
+from .. import limits
+from ..userinput import TOO_LONG
+
+
+class ReplyForm(FlaskForm):
+    # The id the phone made (forms.js fills it), so a form sent twice is stored once.
+    id = HiddenField()
+    body = TextAreaField(_l("Your reply"), validators=[Length(max=limits.REPLY_BODY_MAX, message=TOO_LONG)])
+
+
+class ReplyActionForm(FlaskForm):
+    """A reaction, delete, publish, hide, replies off/on: a CSRF token and nothing else."""
