@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import models as _events  # noqa: F401
     from .translations import models as _translations  # noqa: F401
     from .nodes import models as _nodes  # noqa: F401
+    from .activity import models as _activity  # noqa: F401
+    from .webpush import models as _webpush  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 
@@ -67,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     from . import translations
     app.register_blueprint(translations.bp)
+    from . import activity, webpush  # follows, /activity and opt-in Web Push
+    app.register_blueprint(webpush.bp)
+    app.register_blueprint(activity.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
     from . import nodes  # camp nodes: /admin/nodes on central, /node and /node/admin on a node

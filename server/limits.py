@@ -73,3 +73,10 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                   "image_send_max_edge": MEDIA_IMAGE_SEND_MAX_EDGE,
                   "types": list(MEDIA_TYPES)},
     }
+
+# Web Push (webpush/)
+WEBPUSH_SUBSCRIPTIONS_MAX = 10    # browsers one account may have subscribed at once
+WEBPUSH_ENDPOINT_MAX = 1024       # characters of a push service URL
+WEBPUSH_BODY_MAX = 4096           # bytes of a subscribe or unsubscribe request
+FOLLOWS_MAX = 500                 # communities and stories one account follows
+ACTIVITY_PAGE_SIZE = 50           # items on /activity
