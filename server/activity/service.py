@@ -16,7 +16,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories.models import STATUS_PUBLISHED, Story
-from ..timeutil import isoformat
+from ..timeutil import as_utc, isoformat
 from .models import Follow
 
 NAME = "follow"  # the record kind
@@ -176,7 +176,7 @@ def stories_for_activity(viewer, limit: int) -> list[Entry]:
         .where(policy.readable_stories_clause(viewer), Story.status == STATUS_PUBLISHED,
                Story.author_id.is_distinct_from(viewer.id), published_at() >= Follow.created_at)
         .order_by(published_at().desc()).limit(limit))
-    return [Entry("story", row.at, url_for("stories.show", story_id=row.Story.id), row.Story.title,
+    return [Entry("story", as_utc(row.at), url_for("stories.show", story_id=row.Story.id), row.Story.title,
                   str(row.Story.id)) for row in rows]
 
 
