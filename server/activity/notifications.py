@@ -1,18 +1,24 @@
 """Pushes after a commit: publish hooks only note the story, so a rolled-back write never
 notifies anyone, and the followers are looked up on the Web Push worker, off the request."""
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from ..webpush import service as webpush
 from . import service
+from .models import Follow
 
 _KEY = "activity.published"
 
 
 def story_published(story) -> None:
-    """stories/hooks.py's publish point: remember the story until the commit."""
-    from ..extensions import db
-    db.session().info.setdefault(_KEY, set()).add(story.id)
+    """stories/hooks.py's publish point: remember the story until the commit, if anyone
+    follows its community (most publications then cost one indexed lookup and no job)."""
+    if story.community_id is None:
+        return
+    followed = db.session.scalar(select(Follow.id).where(Follow.community_id == story.community_id).limit(1))
+    if followed is not None:
+        db.session().info.setdefault(_KEY, set()).add(story.id)
 
 
 def _notify_followers(story_ids) -> None:
