@@ -10,6 +10,7 @@ const KINDS = {
   attendance: () => import('./kinds/attendance.js'),
   attendance_story: () => import('./kinds/attendance.js'),
   report: () => import('./kinds/report.js'),
+  follow: () => import('./kinds/follow.js'),
 };
 
 export const TYPES = Object.keys(KINDS);
