@@ -1,5 +1,6 @@
 """Pushes after a commit: publish hooks only note the story, so a rolled-back write never
 notifies anyone, and the followers are looked up on the Web Push worker, off the request."""
+from flask import has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ def _notify_followers(story_ids) -> None:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
     story_ids = session.info.pop(_KEY, None)
-    if story_ids:
+    if story_ids and has_app_context():  # a script's own session outside the app: no worker
         webpush.later(_notify_followers, sorted(story_ids))
 
 

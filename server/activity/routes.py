@@ -60,4 +60,5 @@ def unfollow_story(story_id):
 @login_required
 def page():
     return render_template("activity/page.html", entries=service.activity_for(current_user),
-                           follows=service.follows_of(current_user.id), follow_form=FollowForm())
+                           follows=service.follows_of(current_user.id), follow_form=FollowForm(),
+                           suggested=service.communities_to_follow(current_user))

@@ -204,3 +204,15 @@ def story_page(viewer, story, _args) -> dict:
             "follows_story": is_following(viewer, Target(STORY, story.id)),
             "follows_community": story.community_id is not None
             and is_following(viewer, Target(COMMUNITY, story.community_id))}
+
+
+def communities_to_follow(viewer) -> list[Community]:
+    """The viewer's own communities they do not follow yet: /activity offers them."""
+    if not policy.signed_in(viewer):
+        return []
+    followed = select(Follow.community_id).where(Follow.account_id == viewer.id, Follow.community_id.is_not(None))
+    ids = viewer.member_community_ids()
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Community).where(Community.id.in_(ids), Community.id.not_in(followed))
+                                   .order_by(Community.slug)))

@@ -16,6 +16,11 @@ def follows(account_id):
     return list(db.session.scalars(select(Follow).where(Follow.account_id == account_id)))
 
 
+def test_activity_offers_the_viewers_own_communities_to_follow(cast, web):
+    html = web("other_participant").get("/activity").get_data(as_text=True)
+    assert 'action="/follow/community/siena"' in html and "/follow/community/belgrade" not in html
+
+
 def test_follow_and_unfollow_a_community_by_form_is_idempotent(cast, web):
     story_id = write_story(cast["author"].account, visibility="public")
     browser = web("other_participant")
@@ -27,7 +32,7 @@ def test_follow_and_unfollow_a_community_by_form_is_idempotent(cast, web):
     assert [f.community_id for f in follows(cast["other_participant"].id)] != []
     assert len(follows(cast["other_participant"].id)) == 1
     html = browser.get("/activity").get_data(as_text=True)
-    assert "Stop following" in html
+    assert "Stop following" in html and 'action="/follow/community/siena"' not in html
     for _ in range(2):
         assert browser.form("/unfollow/community/siena", {"next": "/activity"}, page="/activity").status_code == 302
     assert follows(cast["other_participant"].id) == []
