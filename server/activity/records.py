@@ -35,6 +35,8 @@ class FollowBatch(records.SavepointBatch):
             if service.find(actor.id, target) is not found:
                 raise Problem("id_mismatch", field="id")  # one id, one target
             return records.Result(records.UNCHANGED, service.view(found))
+        if records.is_buried(NAME, item.id):
+            raise Problem("deleted", status=409, field="id")  # a late replay must not follow again
         created, follow = service.add(actor, target, self.revs, sync_id=item.id)
         return records.Result(records.CREATED if created else records.UNCHANGED, service.view(follow))
 

@@ -67,7 +67,6 @@ def add(actor, target: Target, revs: RevisionBlock, sync_id: uuid.UUID | None = 
         raise Problem("too_many_follows", status=409, max=limits.FOLLOWS_MAX)
     follow = Follow(account_id=actor.id, sync_id=sync_id or uuid.uuid4(), revision=revs.next(),
                     **({"community_id": target.id} if target.kind == COMMUNITY else {"story_id": target.id}))
-    records.unbury(NAME, follow.sync_id)
     db.session.add(follow)
     db.session.flush()
     return True, follow

@@ -108,6 +108,10 @@ def test_follow_by_push_is_idempotent_and_only_own_follows_are_pulled(client, ca
     pulled = client.get(PULL + "?kinds=follow", headers=bilal.headers).get_json()["items"]
     assert pulled == [{"type": "follow", "id": str(follow_id), "deleted": True, "revision": pulled[0]["revision"]}]
     assert client.get(PULL + "?kinds=follow", headers=amina.headers).get_json()["items"] == []
+    # a late replay of the follow after the unfollow does not follow again
+    late = client.post(PUSH, json={"items": [item]}, headers=bilal.headers).get_json()["results"][0]
+    assert late["result"] == "rejected" and late["error"]["code"] == "deleted"
+    assert follows(bilal.id) == []
 
 
 @pytest.mark.parametrize("data,code", [({}, "missing_field"), ({"community": "siena", "story": str(uuid.uuid4())}, "missing_field"),
