@@ -36,6 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .help import models as _help  # noqa: F401
     from .replies import models as _replies  # noqa: F401
     from .nodes import models as _nodes  # noqa: F401
+    from .activity import models as _activity  # noqa: F401
+    from .webpush import models as _webpush  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 
@@ -73,6 +75,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(help_requests.bp)
     from . import replies
     app.register_blueprint(replies.bp)
+    from . import activity, webpush  # follows, /activity and opt-in Web Push
+    app.register_blueprint(webpush.bp)
+    app.register_blueprint(activity.bp)
     from . import privacy  # above every domain: a person's data across all of them
     app.register_blueprint(privacy.bp)
     from . import nodes  # camp nodes: /admin/nodes on central, /node and /node/admin on a node

@@ -83,3 +83,9 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
     }
 
 REPLY_BODY_MAX = 2_000        # characters of a written reply: a short answer, not a second story
+# Web Push (webpush/)
+WEBPUSH_SUBSCRIPTIONS_MAX = 10    # browsers one account may have subscribed at once
+WEBPUSH_ENDPOINT_MAX = 1024       # characters of a push service URL
+WEBPUSH_BODY_MAX = 4096           # bytes of a subscribe or unsubscribe request
+FOLLOWS_MAX = 500                 # communities and stories one account follows
+ACTIVITY_PAGE_SIZE = 50           # items on /activity

@@ -23,8 +23,8 @@ const OFFLINE_URL = '/offline';
 const PAGE_TIMEOUT_MS = 4000;
 const PAGES_KEPT = 40;
 // Pages worth keeping: the feed's first page, the compose page, stories (and their translation
-// form), events and their attendance form: a facilitator records a session with no signal.
-const KEPT_PAGE = /^\/(?:write|stories\/[0-9a-f-]{36}|events\/\d+(?:\/attendance)?)?$/;
+// form), the activity list, events and their attendance form: a facilitator records a session with no signal.
+const KEPT_PAGE = /^\/(?:write|activity|stories\/[0-9a-f-]{36}|events\/\d+(?:\/attendance)?)?$/;
 const PRECACHED = new Set(SHELL.precache);
 
 self.addEventListener('install', (event) => {
@@ -171,4 +171,24 @@ self.addEventListener('sync', (event) => {
     // Rejecting asks the browser to try again later, with its own backoff.
     if (outcome && outcome.retryLater) throw new Error('outbox not empty yet');
   }));
+});
+
+// Web Push (opt-in on /activity): the payload is one neutral line and the link to /activity
+// (server/webpush), never story text; a click opens the activity list.
+self.addEventListener('push', (event) => {
+  let message = {};
+  try { message = event.data ? event.data.json() : {}; } catch (err) { message = {}; }
+  event.waitUntil(self.registration.showNotification('Kultialogo', {
+    body: message.body || '', icon: '/static/icons/icon-192.png', data: { url: '/activity' }, tag: 'activity',
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil((async () => {
+    const open = await self.clients.matchAll({ includeUncontrolled: true })  // pages only, by default;
+    const here = open.find((client) => new URL(client.url).pathname === '/activity');
+    if (here) return here.focus();
+    return self.clients.openWindow('/activity');
+  })());
 });

@@ -53,6 +53,11 @@ async function main() {
     if (anchor) anchor.after(holder); else content.prepend(holder);
     ui.mountMyStories(holder, user);
   }
+  // /activity: what the pull brought since the page was saved, and the opt-in for notifications.
+  const activity = document.getElementById('activity');
+  if (activity && user) import('./activity.js').then((module) => module.mount(activity));
+  const optin = document.getElementById('push-optin');
+  if (optin && user) import('./push-optin.js').then((module) => module.mount(optin, csrfToken()));
   if (feed) {
     await feed.enhanceFeed({ offlinePage, networkState: sync.networkState, onNetwork: sync.onNetwork });
   } else if (form) {
@@ -80,7 +85,7 @@ async function main() {
       // Again only when who or the language changed since the last time: on the first visit the
       // worker's install has just fetched the offline page as it is now.
       const force = before !== undefined && before !== key;
-      const pages = user ? ['/', '/write'] : ['/'];
+      const pages = user ? ['/', '/write', '/activity'] : ['/'];
       // And their strings: the feed's (also the offline page's), the write page's, this page's.
       const bundles = new Set(['feed', bundle]);
       if (user) bundles.add('write');

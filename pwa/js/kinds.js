@@ -12,6 +12,7 @@ const KINDS = {
   report: () => import('./kinds/report.js'),
   reply: () => import('./kinds/reply.js'),
   reaction: () => import('./kinds/reaction.js'),
+  follow: () => import('./kinds/follow.js'),
 };
 
 export const TYPES = Object.keys(KINDS);

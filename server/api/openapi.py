@@ -202,6 +202,7 @@ def openapi_document() -> dict:
                     "304": {"description": "Feed unchanged for this If-None-Match"},
                     "400": errors["400"], "401": errors["401"]}}},
             **_node_paths(errors),
+            **_webpush_paths(errors),
             "/api/v1/stories/{story_id}/translations/{language}": {
                 "put": {
                     "summary": "Add or replace the translation of a readable story into one language (one per "
@@ -366,6 +367,40 @@ def _media_paths(errors: dict) -> dict:
                                               "audio/*": {"schema": {"type": "string", "format": "binary"}}}},
                           "304": {"description": "Not modified"},
                           "404": _problem_ref("No such file, or not visible to the requester")}}},
+    }
+
+
+def _webpush_paths(errors) -> dict:
+    """Opt-in Web Push (server/webpush): the VAPID key and a browser's subscription."""
+    subscription = {"type": "object", "required": ["endpoint", "keys"], "properties": {
+        "endpoint": {"type": "string", "format": "uri", "maxLength": limits.WEBPUSH_ENDPOINT_MAX},
+        "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+            "p256dh": {"type": "string", "description": "base64url, 65 bytes (P-256 point)"},
+            "auth": {"type": "string", "description": "base64url, 16 bytes"}}}}}
+    result = {"type": "object", "properties": {"result": {"type": "string", "enum": ["created", "unchanged"]}}}
+    auth = [{"bearer": []}, {"session": []}]
+    return {
+        "/api/v1/webpush/key": {"get": {
+            "summary": "The server's VAPID public key (applicationServerKey), made on first need",
+            "security": auth,
+            "responses": {"200": _json({"type": "object", "properties": {"public_key": {"type": "string"}}}),
+                          "401": errors["401"]}}},
+        "/api/v1/webpush/subscriptions": {
+            "post": {
+                "summary": "Store this browser's push subscription for the requester (idempotent by endpoint)",
+                "security": auth,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": subscription}}},
+                "responses": {"201": _json(result, "Stored"), "200": _json(result, "Known already (keys updated)"),
+                              "400": _problem_ref("Not a valid subscription (bad_subscription, with field)"),
+                              "401": errors["401"],
+                              "409": _problem_ref("The account has the most subscriptions allowed (too_many_subscriptions)")}},
+            "delete": {
+                "summary": "Remove the requester's subscription with this endpoint (idempotent)",
+                "security": auth,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["endpoint"], "properties": {"endpoint": {"type": "string"}}}}}},
+                "responses": {"204": {"description": "Gone, or was never there"},
+                              "400": _problem_ref("No endpoint (bad_subscription)"), "401": errors["401"]}}},
     }
 
 

@@ -20,6 +20,7 @@ from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..revisions import RevisionBlock
+from ..stories import hooks as story_hooks
 from ..stories.models import (STATUS_HIDDEN, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED,
                               Story)
 from ..timeutil import utcnow
@@ -125,8 +126,9 @@ def _transition(actor, story: Story, action: str, code, note: str, revs: Revisio
     story.moderated_by_id = actor.id
     story.moderated_at = now
     story.revision = revs.next()
-    if target == STATUS_PUBLISHED:
+    if target == STATUS_PUBLISHED and not story.ever_published:
         story.ever_published = True
+        story_hooks.first_published(story)
     # ids and codes only: the note is the facilitator's text and stays on the story.
     audit.record(f"story.{action}", actor, story_id=story.id, community_id=story.community_id,
                  **{"from": before, "to": target, "reason": code, "note": bool(note)})

@@ -70,8 +70,14 @@ that belong to another domain (``media`` from its file inputs, ``event`` from it
 raise Problem (with ``field`` set to the form field) to refuse the form. Runs after the form
 validated, before the content is checked. Nothing registered: no media, no event."""
 
+PUBLISH_HOOKS: list[Callable] = []
+"""``fn(story) -> None``: runs in the write transaction where a story is published for the
+first time (at once for a trusted author, or by a facilitator's decision); ``story`` may be a
+NewStory. The transaction may still roll back: act after its commit (activity: a push to
+followers). Nothing registered: nothing happens."""
+
 _POINTS = (VIEW_EXTENDERS, CONTENT_CHECKS, MEDIA_STORES, WITHDRAWAL_HOOKS, FEED_FILTERS, FEED_CONTEXTS,
-           STORY_PAGE_CONTEXTS, WRITE_PAGE_CONTEXTS, FORM_CONTENTS)
+           STORY_PAGE_CONTEXTS, WRITE_PAGE_CONTEXTS, FORM_CONTENTS, PUBLISH_HOOKS)
 
 
 def _add(point: list, fn: Callable) -> Callable:
@@ -116,6 +122,10 @@ def register_form_content(fn: Callable) -> Callable:
     return _add(FORM_CONTENTS, fn)
 
 
+def register_publish_hook(fn: Callable) -> Callable:
+    return _add(PUBLISH_HOOKS, fn)
+
+
 def unregister(fn: Callable) -> None:
     """Take ``fn`` off every point it is registered at (tests that register their own)."""
     for point in _POINTS:
@@ -145,6 +155,11 @@ def stored_media(hashes) -> set[str]:
 def before_erasing(actor, story, revs) -> None:
     for fn in WITHDRAWAL_HOOKS:
         fn(actor, story, revs)
+
+
+def first_published(story) -> None:
+    for fn in PUBLISH_HOOKS:
+        fn(story)
 
 
 def feed_filters(viewer, args) -> list:

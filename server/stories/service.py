@@ -198,8 +198,9 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     if story.status in (STATUS_PUBLISHED, STATUS_REJECTED):
         story.status = _initial_status(actor, community, content)
     story.revision = revs.next()
-    if story.status == STATUS_PUBLISHED:
+    if story.status == STATUS_PUBLISHED and not story.ever_published:
         story.ever_published = True
+        hooks.first_published(story)
     db.session.flush()
     return Outcome(UPDATED, story)
 
@@ -282,7 +283,10 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
         inserts.rows.append(row)
     else:
         insert_in_savepoint(db.session, Story.__table__, row)
-    return NewStory(**row, **shown, author=actor, community=community, conflicts=[])
+    new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
+    if status == STATUS_PUBLISHED:
+        hooks.first_published(new)
+    return new
 
 
 def keep_conflict(story: Story, content: StoryContent, etag: str, now) -> bool:

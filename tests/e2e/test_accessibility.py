@@ -136,7 +136,7 @@ def test_every_page_route_is_crawled(app):
     assert uncovered_routes(app) == []
 
 
-SCREENSHOTS = {"participant": ("/", "/write", "/account"), "facilitator": ("/review", "/communities/siena/people"),
+SCREENSHOTS = {"participant": ("/", "/write", "/account", "/activity"), "facilitator": ("/review", "/communities/siena/people"),
                "signed-out": ("/join",), "admin": ("/admin/", "/dashboard")}
 
 
@@ -168,7 +168,7 @@ def test_every_page_has_no_axe_violations(app, live_server, new_context, axe_sou
 
 
 MAIN_PAGES = {  # the pages people use most, and who sees them
-    "participant": ["/", "/write", "/account", "{story}"],
+    "participant": ["/", "/write", "/account", "/activity", "{story}"],
     "signed-out": ["/signin", "/join", "/signup"],
     "facilitator": ["/review"],
 }

@@ -117,7 +117,7 @@ def pseudo_server(live_server_factory, folder):
     })
 
 
-SCREENSHOTS = {"participant": ["/", "/write", "/account"], "facilitator": ["/review"], "signed-out": ["/join"]}
+SCREENSHOTS = {"participant": ["/", "/write", "/account", "/activity"], "facilitator": ["/review"], "signed-out": ["/join"]}
 
 
 @SQLITE_ONLY
