@@ -129,3 +129,20 @@ def test_a_request_and_a_message_written_offline_arrive_once(app, people, live_s
     eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
     assert _stored() == ([request_id], [(message["id"], MORE)])
     expect(page.locator(f".help-thread li[data-id='{message['id']}']")).to_have_count(1)
+
+    # Closed on the server meanwhile (from her other phone): the next message is refused, says
+    # why, and its words are back in the form.
+    from kultialogo.help import service
+    with app.app_context():
+        with service.writing() as revs:
+            found = service.find(uuid.UUID(request_id))
+            service.close(found.asker, found, "no_longer_needed", revs)
+        db.session.remove()
+    late = "شكرا"
+    page.fill("#body", late)
+    answer.locator("button[type=submit]").click()
+    refused = page.locator(".help-thread li[data-mine][data-state=refused]")
+    expect(refused).to_contain_text(late)
+    expect(answer.locator(".compose-status")).to_have_attribute("data-state", "refused")
+    expect(page.locator("#body")).to_have_value(late)
+    assert _stored()[1] == [(message["id"], MORE)]

@@ -77,6 +77,17 @@ async function mine(form, owner) {
     .filter(([item]) => !onPage(item.id));
 }
 
+// Refused (closed meanwhile, too many at once): its words go back into an empty form, under
+// the same id, so that sending again is that one record, not a second.
+function restore(form, row) {
+  const body = form.elements.namedItem('body');
+  if (!row || !body || body.value || form.dataset.recordId) return;
+  const [item] = row;
+  body.value = item.data.body || '';
+  form.dataset.recordId = item.id;
+  form.dataset.savedAs = JSON.stringify(item.data);
+}
+
 // Called once by forms.js for each form of these kinds.
 export function mount(form, { owner }) {
   const kind = form.dataset.outboxKind;
@@ -93,6 +104,7 @@ export function mount(form, { owner }) {
       list.append(node);
     }
     if (section) section.hidden = !list.children.length;
+    restore(form, rows.find(([item, sent]) => !sent && item.state === 'attention'));
   };
   outbox.onChange(render);
   render();
