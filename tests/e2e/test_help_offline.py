@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kultialogo.accounts.models import Membership
 from kultialogo.extensions import db
