@@ -105,6 +105,7 @@ MESSAGES = {
     "unknown_attendee": _l("Only members of this community can be ticked as present."),
     "bad_answer": _l("This answer is not one of the choices."),
     "unknown_story": _l("There is no such story in this event's community, or you may not see it."),
+    "unknown_help_request": _l("This message belongs to a request for help that is not here yet."),
     "wrong_event": _l("This attendance record belongs to another event."),
     "wrong_line_id": _l("This id was not handed out for this story at this event."),
     "bad_period": _l("Choose a period of week or month."),

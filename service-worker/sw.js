@@ -23,8 +23,10 @@ const OFFLINE_URL = '/offline';
 const PAGE_TIMEOUT_MS = 4000;
 const PAGES_KEPT = 40;
 // Pages worth keeping: the feed's first page, the compose page, stories (and their translation
-// form), the activity list, events and their attendance form: a facilitator records a session with no signal.
-const KEPT_PAGE = /^\/(?:write|activity|stories\/[0-9a-f-]{36}|events\/\d+(?:\/attendance)?)?$/;
+// form), the activity list, events and their attendance form: a facilitator records a session
+// with no signal; the help pages, to ask for help or answer in a thread with no signal (the
+// person's own, on their phone; a sign-out empties this cache).
+const KEPT_PAGE = /^\/(?:write|activity|stories\/[0-9a-f-]{36}|events\/\d+(?:\/attendance)?|help(?:\/[0-9a-f-]{36})?)?$/;
 const PRECACHED = new Set(SHELL.precache);
 
 self.addEventListener('install', (event) => {

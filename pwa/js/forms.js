@@ -1,5 +1,5 @@
 // Forms of the other record kinds (`form[data-outbox-kind]`: a translation, an event's
-// attendance) saved on the phone first, with or without signal, then sent by the outbox like a
+// attendance, a help request) saved on the phone first, with or without signal, then sent by the outbox like a
 // story (the story form is compose.js's). The server's page stays a plain form that works on
 // its own; this only takes over its submit. The kind's module (kinds.js) turns the form into
 // outbox items; this module says what becomes of them.
@@ -73,9 +73,14 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const entries = kind.itemsFromForm(form);
+    if (!entries.length) {  // nothing to send yet (an empty message): the browser says what is missing
+      form.reportValidity();
+      return;
+    }
     let items;
     try {
-      items = await outbox.enqueue(kind.itemsFromForm(form), { owner });
+      items = await outbox.enqueue(entries, { owner });
     } catch (err) {
       // No room or no IndexedDB after all: with signal the plain form still works.
       if (navigator.onLine !== false) form.submit();
@@ -89,6 +94,8 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { ids: following } }));
     onQueued();
   });
+  // A kind may show on the page what it saved (kinds/help.js: the waiting messages in the thread).
+  if (kind.mount) kind.mount(form, { owner });
   // Tests and other modules wait for this mark, not for time.
   form.dataset.enhanced = '';
   return form;

@@ -14,10 +14,17 @@ const KINDS = {
   reaction: () => import('./kinds/reaction.js'),
   follow: () => import('./kinds/follow.js'),
 };
+// Kinds this phone writes but never pulls: help requests are private, and their pages are
+// read online or as the phone last saved them (kinds/help.js).
+const WRITTEN_ONLY = {
+  help_request: () => import('./kinds/help.js'),
+  help_message: () => import('./kinds/help.js'),
+};
 
-export const TYPES = Object.keys(KINDS);
+export const TYPES = Object.keys(KINDS);  // what the pull asks for (pull.js)
 
 // The kind's module, or null for a kind this shell does not know (a newer server's).
 export function load(type) {
-  return KINDS[type] ? KINDS[type]() : Promise.resolve(null);
+  const module = KINDS[type] || WRITTEN_ONLY[type];
+  return module ? module() : Promise.resolve(null);
 }

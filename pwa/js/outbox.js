@@ -49,7 +49,7 @@ export function typeOf(item) {
 // Put one record or several (an attendance and its lines) in the outbox, replacing the
 // waiting version of any of them, in ONE transaction: each item's current version is read in
 // it, so two tabs or the worker never interleave. An entry: {type = 'story', id, op = 'upsert',
-// data, baseEtag, fields, keep}; `keep` names data keys whose first queued value stays (a
+// data, baseEtag, fields, shown, keep}; `keep` names data keys whose first queued value stays (a
 // story's created_at). `drafts`: draft ids to drop with it; `media`: files to keep for it.
 // Resolves with the stored items (one, or an array when given an array).
 export async function enqueue(entries, { owner, drafts = [], media = [] }) {
@@ -69,6 +69,7 @@ export async function enqueue(entries, { owner, drafts = [], media = [] }) {
         op: entry.op || 'upsert',
         data,
         fields: entry.fields || null,  // the form as the person filled it, to fix and resend
+        shown: entry.shown || null,  // what a page shows of it until the server's page does (kinds/help.js)
         base_etag: baseEtag !== null ? baseEtag : (current ? current.base_etag : null),
         state: 'queued',
         attempts: 0,
@@ -155,7 +156,7 @@ export async function acknowledge(id, sentRev, record) {
       id, type, owner: item.owner, title: item.data.title, language: item.data.language,
       status: view.status || 'pending',
       reason: view.moderation_reason_text || '', note: view.moderation_reason || '',
-      etag: view.etag || null, sentAt: Date.now(),
+      etag: view.etag || null, sentAt: Date.now(), shown: item.shown || null,
     };
     const older = (await tx.getAllBy('sent', 'owner', item.owner))
       .filter((r) => (r.type || 'story') === type && r.id !== id)

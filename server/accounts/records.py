@@ -7,7 +7,8 @@ community has hundreds, not thousands). A person keeps their uid everywhere.
 Rules: a new account keeps its uid; a username already taken there by someone else gets a
 visible, reversible rename (``amina`` becomes ``amina-2``, listed as a conflict). A node
 never makes a facilitator: an account from a node joins the community as a participant, and
-roles come from central. Password hashes travel only where needed: central sends those of
+roles come from central, and so does who mediates or coaches (``helps``: the help requests a
+node shows them). Password hashes travel only where needed: central sends those of
 the community's facilitators (so they sign in at the camp) and of accounts made at a node;
 a node sends the hashes of accounts whose secret changed there.
 """
@@ -36,14 +37,17 @@ class AccountReplica:
     is_managed: bool
     created_at: datetime | None
     role: str | None
+    helps: tuple[bool, bool] = (False, False)  # (mediator, coach) in the community, central's word
 
 
 def replica_of(account: Account, community_id: int, *, with_secret: bool) -> dict:
+    membership = next((m for m in account.memberships if m.community_id == community_id), None)
     return {"type": "account", "id": str(account.uid), "username": account.username,
             "display_name": account.display_name or "", "locale": account.locale,
             "password_hash": account.password_hash if with_secret else "",
             "is_managed": bool(account.is_managed), "created_at": isoformat(account.created_at),
-            "role": next((m.role for m in account.memberships if m.community_id == community_id), None)}
+            "role": membership.role if membership else None,
+            "mediator": bool(membership and membership.is_mediator), "coach": bool(membership and membership.is_coach)}
 
 
 def members(community_id: int) -> list[Account]:
@@ -71,7 +75,8 @@ def _parse(data: dict) -> AccountReplica:
         created_at = datetime.fromisoformat(created.replace("Z", "+00:00")) if isinstance(created, str) else None
     except ValueError:
         raise Problem("bad_date", field="data.created_at") from None
-    return AccountReplica(username, display_name, locale, secret, bool(data.get("is_managed")), created_at, role)
+    helps = (data.get("mediator") is True, data.get("coach") is True)
+    return AccountReplica(username, display_name, locale, secret, bool(data.get("is_managed")), created_at, role, helps)
 
 
 def free_username(name: str) -> str:
@@ -83,14 +88,14 @@ def free_username(name: str) -> str:
     return f"{name[:34]}-{number}"
 
 
-def _ensure_membership(account: Account, community_id: int, role: str) -> bool:
+def _ensure_membership(account: Account, community_id: int, role: str, helps=(False, False)) -> bool:
     for m in account.memberships:
         if m.community_id == community_id:
-            if m.role != role:
-                m.role = role
+            if (m.role, m.is_mediator, m.is_coach) != (role, *helps):
+                m.role, (m.is_mediator, m.is_coach) = role, helps
                 return True
             return False
-    account.memberships.append(Membership(community_id=community_id, role=role))
+    account.memberships.append(Membership(community_id=community_id, role=role, is_mediator=helps[0], is_coach=helps[1]))
     return True
 
 
@@ -118,7 +123,9 @@ def apply(peer, uid: uuid.UUID, r: AccountReplica) -> tuple[str, Account]:
                           password_hash=r.password_hash or UNUSABLE, is_managed=r.is_managed,
                           created_at=r.created_at or utcnow())
         if role is not None:
-            account.memberships.append(Membership(community_id=peer.community_id, role=role))
+            helps = r.helps if peer.from_central else (False, False)  # a node never makes a mediator
+            account.memberships.append(Membership(community_id=peer.community_id, role=role,
+                                                  is_mediator=helps[0], is_coach=helps[1]))
         db.session.add(account)
         db.session.flush()
         return records.CREATED, account
@@ -134,7 +141,7 @@ def apply(peer, uid: uuid.UUID, r: AccountReplica) -> tuple[str, Account]:
         account.password_hash = r.password_hash
         changed = True
     if peer.from_central and r.role is not None:
-        changed = _ensure_membership(account, peer.community_id, r.role) or changed
+        changed = _ensure_membership(account, peer.community_id, r.role, r.helps) or changed
     elif not peer.from_central and r.role is not None and not any(
             m.community_id == peer.community_id for m in account.memberships):
         changed = _ensure_membership(account, peer.community_id, ROLE_PARTICIPANT) or changed
@@ -170,7 +177,9 @@ class AccountKind(records.Kind):
                        "locale": {"type": "string", "nullable": True},
                        "password_hash": {"type": "string", "description": "empty unless the secret travels"},
                        "is_managed": {"type": "boolean"}, "created_at": {"type": "string", "nullable": True},
-                       "role": {"type": "string", "nullable": True, "enum": [*MEMBERSHIP_ROLES, None]}}}
+                       "role": {"type": "string", "nullable": True, "enum": [*MEMBERSHIP_ROLES, None]},
+                       "mediator": {"type": "boolean", "description": "central's word only"},
+                       "coach": {"type": "boolean", "description": "central's word only"}}}
     view_schema = {"type": "object", "properties": {"type": {"type": "string", "enum": ["account"]}, "id": {"type": "string"},
                                                     **data_schema["properties"]}}
 

@@ -5,7 +5,7 @@ phone. The rules are the pages' (service.py): who may ask, on whose behalf, who 
 budget per person. A request or message is never edited: the same id again is "unchanged" with
 the same content, "conflict" with other content. Claiming and closing are done on the pages.
 Pulled only by the asker and the community's mediators and coaches: nobody else ever gets one,
-not even its tombstone.
+not even its tombstone. Both replicate between a camp node and central (replication.py).
 """
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from ..accounts.models import Account
 from ..communities.models import Community
 from ..errors import Problem
 from ..extensions import db
-from . import service
+from . import replication, service
 from .models import CONSENT_KINDS, OUTCOMES, STATES, TOPICS
 
 REQUEST = "help_request"
@@ -24,8 +24,28 @@ REQUEST_SERVER_KEYS = ("id", "type", "state", "outcome", "asker", "claimed_by", 
 MESSAGE_SERVER_KEYS = ("id", "type", "author", "from_asker", "created_at", "revision")
 
 
-class RequestBatch(records.SavepointBatch):
+class _ReplicatingBatch(records.SavepointBatch):
+    """Answers a peer's replicas with each record as it now stands here, whole."""
+
+    def __init__(self, kind, actor, revs):
+        super().__init__(kind, actor, revs)
+        self.replicated: list[tuple[records.Item, records.Result]] = []
+
+    def _replicate(self, item, apply) -> records.Result:
+        result = records.Result(apply(self.actor, item.id, item.parsed, self.revs))
+        self.replicated.append((item, result))
+        return result
+
+    def finish(self) -> None:
+        stand = replication.as_they_stand(self.kind.name, [item.id for item, _result in self.replicated])
+        for item, result in self.replicated:
+            result.record = stand[str(item.id)]
+
+
+class RequestBatch(_ReplicatingBatch):
     def _apply(self, item) -> records.Result:
+        if item.op == records.REPLICATE:  # a camp node's, or on a node central's
+            return self._replicate(item, replication.apply_request)
         data = item.parsed
         community = db.session.scalar(select(Community).where(Community.slug == data["community"]))
         if community is None:
@@ -43,8 +63,10 @@ class RequestBatch(records.SavepointBatch):
         return records.Result(outcome.result, shown)
 
 
-class MessageBatch(records.SavepointBatch):
+class MessageBatch(_ReplicatingBatch):
     def _apply(self, item) -> records.Result:
+        if item.op == records.REPLICATE:
+            return self._replicate(item, replication.apply_message)
         request_id, body = item.parsed
         found = service.find(request_id)
         if found is None or not policy.can_see_help_request(self.actor, found):
@@ -70,7 +92,8 @@ _MESSAGE_DATA = {"request": {"type": "string", "format": "uuid"},
 
 class HelpRequestKind(records.Kind):
     name = REQUEST
-    ops = (records.UPSERT,)  # closed on the pages, never deleted but with the asker's account
+    ops = (records.UPSERT, records.REPLICATE)  # closed on the pages, never deleted but with the asker's account
+    replicated = True
     data_keys = frozenset(tuple(_REQUEST_DATA) + REQUEST_SERVER_KEYS)
     data_schema = {"type": "object", "required": ["community", "topic", "language", "body"],
                    "properties": _REQUEST_DATA}
@@ -86,6 +109,8 @@ class HelpRequestKind(records.Kind):
         "revision": {"type": "integer"}}}
 
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse_request(records.data_of(item))
         data = super().parse(item)
         if data.get("community") is None:
             raise Problem("missing_field", field="community")
@@ -111,10 +136,14 @@ class HelpRequestKind(records.Kind):
         """The viewer's own requests, and those of the communities they help in."""
         return service.request_changes(viewer, since, limit)
 
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.request_replicas(peer, since, limit)
+
 
 class HelpMessageKind(records.Kind):
     name = MESSAGE
-    ops = (records.UPSERT,)
+    ops = (records.UPSERT, records.REPLICATE)
+    replicated = True
     data_keys = frozenset(tuple(_MESSAGE_DATA) + MESSAGE_SERVER_KEYS)
     data_schema = {"type": "object", "required": ["request", "body"], "properties": _MESSAGE_DATA}
     view_schema = {"type": "object", "properties": {
@@ -123,6 +152,8 @@ class HelpMessageKind(records.Kind):
         "created_at": {"type": "string", "format": "date-time"}, "revision": {"type": "integer"}}}
 
     def parse(self, item: records.Item):
+        if item.op == records.REPLICATE:
+            return replication.parse_message(records.data_of(item))
         data = super().parse(item)
         if data.get("request") is None:
             raise Problem("missing_field", field="request")
@@ -134,6 +165,9 @@ class HelpMessageKind(records.Kind):
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """The messages in requests the viewer may see (their own, and those they help with)."""
         return service.message_changes(viewer, since, limit)
+
+    def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
+        return replication.message_replicas(peer, since, limit)
 
 
 REQUEST_KIND = HelpRequestKind()

@@ -10,6 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import policy
 from ..accounts.models import Account
@@ -47,7 +48,8 @@ def _ask_form() -> HelpRequestForm:
                               for c in service.askable_communities(current_user)]
     behalf = [SelectChoice("", _("Myself"))]
     for community, members in service.people_to_ask_for(current_user):
-        behalf += [SelectChoice(f"{community.slug}:{m.id}", f"{m.shown_name} ({community.name_for(locale)})")
+        # The person's uid, as the phone sends it in the record (on_behalf_of).
+        behalf += [SelectChoice(f"{community.slug}:{m.uid}", f"{m.shown_name} ({community.name_for(locale)})")
                    for m in members]
     form.on_behalf.choices = behalf
     return form
@@ -76,10 +78,11 @@ def index():
         community = next(m.community for m in current_user.memberships if m.community.slug == form.community.data)
         asker, consent = None, "self"
         if form.on_behalf.data:
-            slug, _sep, account_id = form.on_behalf.data.partition(":")
+            slug, _sep, uid = form.on_behalf.data.partition(":")
             if slug != community.slug:
                 raise Problem("help_wrong_community", field="on_behalf")
-            asker, consent = db.session.get(Account, int(account_id)), form.consent_kind.data
+            asker = db.session.scalar(select(Account).where(Account.uid == _parse_id(uid)))
+            consent = form.consent_kind.data
         with service.writing() as revs:
             outcome = service.ask(current_user, community.id, topic, language, body, revs,
                                   sync_id=_parse_id(form.id.data), asker=asker, consent_kind=consent)

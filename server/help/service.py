@@ -72,6 +72,8 @@ def help_limits() -> str:
 def spend_help_budget(actor) -> None:
     """Count one request or message against the person's budget (pages and pushes alike), or
     refuse it with 429 help_rate_limited: the phone keeps it and sends it again later."""
+    if not limiter.enabled:
+        return  # RATELIMIT_ENABLED off (the size bench, some tests): no storage to count in
     strategy = limiter.limiter
     budgets = parse_many(help_limits())
     key = f"help:{actor.id}"

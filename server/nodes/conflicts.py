@@ -47,6 +47,8 @@ KIND_LABELS = {
     "report": _l("Report"),
     "attendance": _l("Attendance"),
     "attendance_story": _l("Story told at an event"),
+    "help_request": _l("Request for help"),
+    "help_message": _l("Message in a request for help"),
     "event": _l("Event"),
     "media": _l("Media file"),
     "reply": _l("Reply"),

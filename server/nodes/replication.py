@@ -50,7 +50,7 @@ def replicated_kinds() -> tuple[str, ...]:
 # Records that others name go first within a chunk or page: a translation, a report or a told
 # line names its story, which may have a later revision (publishing a translation renews its
 # story's), and each side refuses a record whose story it does not hold yet.
-FIRST = ("account", "story")
+FIRST = ("account", "story", "help_request")  # a help message names its request
 
 
 def _rank(replica: dict) -> int:
@@ -62,10 +62,13 @@ def in_order(replicas: list[dict]) -> list[dict]:
     return sorted(replicas, key=_rank)
 
 
+WAITING = ("unknown_story", "unknown_help_request")
+
+
 def waits_for_its_story(answer: dict) -> bool:
-    """Refused because the story it names is not there yet: it is in a later chunk or page, so
-    the record is sent (or applied) again once that has gone."""
-    return answer.get("result") == records.REJECTED and (answer.get("error") or {}).get("code") == "unknown_story"
+    """Refused because the story (or help request) it names is not there yet: it is in a later
+    chunk or page, so the record is sent (or applied) again once that has gone."""
+    return answer.get("result") == records.REJECTED and (answer.get("error") or {}).get("code") in WAITING
 
 
 def link() -> NodeLink | None:

@@ -129,7 +129,7 @@ def test_a_facilitator_opens_a_request_on_someones_behalf_with_their_consent(peo
     assert "On behalf of" in form and "verbal consent" in form
     response = form_post(facilitator.client, "/help", "/help", {
         "community": "siena", "topic": "documents", "language": "fa", "body": "Residence permit",
-        "id": str(uuid.uuid4()), "on_behalf": f"siena:{asker.id}", "consent_kind": "written"})
+        "id": str(uuid.uuid4()), "on_behalf": f"siena:{asker.account.uid}", "consent_kind": "written"})
     assert response.status_code == 302
     db.session.rollback()
     request = db.session.scalar(select(HelpRequest))
@@ -142,7 +142,7 @@ def test_a_facilitator_opens_a_request_on_someones_behalf_with_their_consent(peo
     # Not for someone outside the communities they facilitate.
     outside = form_post(facilitator.client, "/help", "/help", {
         "community": "siena", "topic": "documents", "language": "fa", "body": "x",
-        "id": str(uuid.uuid4()), "on_behalf": f"siena:{people['outsider'].id}", "consent_kind": "verbal"})
+        "id": str(uuid.uuid4()), "on_behalf": f"siena:{people['outsider'].account.uid}", "consent_kind": "verbal"})
     assert outside.status_code == 400  # not among the choices
     assert db.session.query(HelpRequest).count() == 1
 
