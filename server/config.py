@@ -123,6 +123,8 @@ class Config:
     # Distinct people whose reports hide a story at once, until a facilitator looks at it
     # (a community may set its own number).
     REPORTS_TO_HIDE = 3
+    # Web Push (webpush/): the contact push services see in each VAPID signature; set a real one.
+    WEBPUSH_SUBJECT = "mailto:webpush@kultialogo.invalid"
     AUDIT_PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # safety net; each endpoint sets its own, smaller limit
     MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
