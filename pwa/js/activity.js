@@ -8,16 +8,17 @@ import { SOURCES } from './activity-kinds.js';
 async function known() {
   const [follows, sent] = await Promise.all([db.getAllBy('records', 'type', 'follow'), db.getAll('sent')]);
   const communities = new Map();
-  const stories = new Set();
+  const stories = new Map();
   for (const f of follows) {
     if (f.community) communities.set(f.community, f.created_at || '');
-    if (f.story) stories.add(f.story);
+    if (f.story) stories.set(f.story, f.created_at || '');
   }
   return { communities, stories, mine: new Set(sent.map((s) => s.id)) };
 }
 
 export async function derive() {
   const [facts, stories, records] = await Promise.all([known(), db.getAll('stories'), db.getAll('records')]);
+  facts.titles = new Map(stories.map((s) => [s.id, s.title]));
   const lines = [];
   for (const record of [...stories.map((s) => ({ ...s, type: 'story' })), ...records]) {
     const source = SOURCES[record.type];

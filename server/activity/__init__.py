@@ -9,7 +9,7 @@ to read it), ``title`` and ``record_id``. A source must return only what the vie
 in the domain that owns the records or at the integration point in create_app:
 
     from kultialogo.activity import register_source
-    register_source(replies_for_activity)
+    register_source(stories_for_activity)
 
 templates/activity/page.html words each kind ("A new story", "A new reply", ...): a new kind
 adds its line there (and to pwa/js/activity-kinds.js for the offline list). To also reach the
@@ -30,6 +30,11 @@ from . import notifications as _notifications  # noqa: E402
 from . import service as _service  # noqa: E402
 
 register_source(_service.stories_for_activity)
+
+from . import sources as _sources  # noqa: E402
+
+register_source(_sources.replies_for_activity)  # replies to one's stories and followed stories
+register_source(_sources.help_for_activity)  # help requests: only the asker's and their helpers' news
 
 from ..stories import hooks as story_hooks  # noqa: E402
 

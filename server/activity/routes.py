@@ -1,6 +1,6 @@
 """Follow and unfollow (plain forms that work without JavaScript) and the /activity page.
 Thin: the logic is in service.py."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -59,6 +59,9 @@ def unfollow_story(story_id):
 @bp.get("/activity")
 @login_required
 def page():
-    return render_template("activity/page.html", entries=service.activity_for(current_user),
-                           follows=service.follows_of(current_user.id), follow_form=FollowForm(),
-                           suggested=service.communities_to_follow(current_user))
+    response = make_response(render_template(
+        "activity/page.html", entries=service.activity_for(current_user),
+        follows=service.follows_of(current_user.id), follow_form=FollowForm(),
+        suggested=service.communities_to_follow(current_user)))
+    response.headers["Cache-Control"] = "no-store"  # a person's own news (help requests too): no shared cache
+    return response

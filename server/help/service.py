@@ -317,42 +317,47 @@ def message_changes(viewer, since: int, limit: int) -> list[tuple[int, dict]]:
                             since, limit)
 
 
-def help_for_activity(viewer, since_revision: int, limit: int) -> list[tuple[int, dict]]:
+def help_for_activity(viewer, since_revision: int, limit: int, newest: bool = False) -> list[tuple[int, dict]]:
     """For the activity list (activity/ registers this as a source): what happened after
     ``since_revision`` that concerns this viewer, as (revision, entry), oldest first.
 
     The asker: new messages from others in their requests, and their requests' changes of
     state (claimed, closed). A mediator or coach: new requests in the communities they help in.
     Entries carry no text of the request (a neutral line is the caller's): {"kind":
-    "help_message" | "help_state" | "help_new", "request": id, "topic", "state", "revision"}.
-    Nobody else ever gets anything from here.
+    "help_message" | "help_state" | "help_new", "request": id, "topic", "state", "at", "revision"}
+    ("at": when it happened, as far as the request knows). ``newest``: the latest ``limit``,
+    newest first (the /activity page). Nobody else ever gets anything from here.
     """
+    order = (lambda column: column.desc()) if newest else (lambda column: column)
     if not policy.signed_in(viewer):
         return []
     out: list[tuple[int, dict]] = []
     mine = db.session.scalars(select(HelpMessage).join(HelpRequest, HelpRequest.id == HelpMessage.request_id)
                               .where(HelpRequest.asker_id == viewer.id, HelpMessage.revision > since_revision,
                                      or_(HelpMessage.author_id.is_(None), HelpMessage.author_id != viewer.id))
-                              .order_by(HelpMessage.revision).limit(limit))
+                              .order_by(order(HelpMessage.revision)).limit(limit))
     for m in mine:
         out.append((m.revision, {"kind": "help_message", "request": str(m.request.sync_id),
-                                 "topic": m.request.topic, "state": m.request.state, "revision": m.revision}))
+                                 "topic": m.request.topic, "state": m.request.state,
+                                 "at": isoformat(m.created_at), "revision": m.revision}))
     states = db.session.scalars(select(HelpRequest).where(
         HelpRequest.asker_id == viewer.id, HelpRequest.revision > since_revision,
-        HelpRequest.state != STATE_OPEN).order_by(HelpRequest.revision).limit(limit))
+        HelpRequest.state != STATE_OPEN).order_by(order(HelpRequest.revision)).limit(limit))
     for r in states:
+        # a claim keeps no time of its own: the first answer's, else the request's
+        at = r.closed_at or r.first_answer_at or r.created_at
         out.append((r.revision, {"kind": "help_state", "request": str(r.sync_id), "topic": r.topic,
-                                 "state": r.state, "revision": r.revision}))
+                                 "state": r.state, "at": isoformat(at), "revision": r.revision}))
     helped = viewer.helped_community_ids()
     if helped:
         new = db.session.scalars(select(HelpRequest).where(
             HelpRequest.community_id.in_(helped), HelpRequest.asker_id != viewer.id,
             HelpRequest.state == STATE_OPEN, HelpRequest.revision > since_revision)
-            .order_by(HelpRequest.revision).limit(limit))
+            .order_by(order(HelpRequest.revision)).limit(limit))
         for r in new:
             out.append((r.revision, {"kind": "help_new", "request": str(r.sync_id), "topic": r.topic,
-                                     "state": r.state, "revision": r.revision}))
-    return sorted(out, key=lambda entry: entry[0])[:limit]
+                                     "state": r.state, "at": isoformat(r.created_at), "revision": r.revision}))
+    return sorted(out, key=lambda entry: entry[0], reverse=newest)[:limit]
 
 
 # --- A person's data ------------------------------------------------------------------------

@@ -145,12 +145,13 @@ def reaction_changes(viewer, since: int, limit: int) -> list[tuple[int, dict]]:
     return sorted(out, key=lambda change: change[0])[:limit]
 
 
-def replies_for_activity(viewer, since_revision: int, limit: int, story_ids=()) -> list[dict]:
+def replies_for_activity(viewer, since_revision: int, limit: int, story_ids=(), newest: bool = False) -> list[dict]:
     """For the activity list: replies newer than ``since_revision`` that this viewer may see and
     that concern them, oldest first, at most ``limit``: published replies by others to the
     viewer's own stories, and to the stories in ``story_ids`` (those they follow). Each is the
     reply's sync view (reply_view: type "reply", id, story, body, author, status, created_at,
-    revision); the viewer's own replies are left out. Nobody signed in: nothing."""
+    revision); the viewer's own replies are left out. Nobody signed in: nothing. ``newest``: the
+    latest ``limit`` of them, newest first (the /activity page)."""
     if not policy.signed_in(viewer):
         return []
     ids = [uuid.UUID(str(s)) for s in story_ids]
@@ -159,7 +160,7 @@ def replies_for_activity(viewer, since_revision: int, limit: int, story_ids=()) 
         select(Reply).join(Story, Story.id == Reply.story_id)
         .where(Reply.revision > since_revision, Reply.status == REPLY_PUBLISHED, concerns,
                or_(Reply.author_id.is_(None), Reply.author_id != viewer.id), _visible_replies(viewer))
-        .order_by(Reply.revision).limit(limit))
+        .order_by(Reply.revision.desc() if newest else Reply.revision).limit(limit))
     return [reply_view(reply) for reply in rows]
 
 

@@ -58,6 +58,10 @@ def test_a_request_in_arabic_reaches_the_mediator_who_answers(app, people, live_
 
     mediator = new_context().new_page()
     sign_in(mediator, base, "mona")
+    path = request_url[len(base):]
+    mediator.goto(base + "/activity")  # a new request of her community: a neutral line, no words of it
+    expect(mediator.locator(f'#activity li[data-kind=help_new] a[href="{path}"]')).to_be_visible()
+    expect(mediator.locator("#activity")).not_to_contain_text(QUESTION)
     mediator.goto(base + "/help/queue")
     expect(mediator.locator("h2", has_text="Education and school enrolment")).to_be_visible()
     with mediator.expect_navigation():
@@ -75,3 +79,16 @@ def test_a_request_in_arabic_reaches_the_mediator_who_answers(app, people, live_
     expect(mother.locator(".help-message.from-helper")).to_contain_text(ANSWER)
     expect(mother.locator(".help-state-claimed")).to_be_visible()
     mother.screenshot(path=str(ARTIFACTS / "help-answered-ar.png"), full_page=True)
+
+    # Her activity list says so, in Arabic, and leads to the request (without its words).
+    mother.goto(base + "/activity")
+    entry = mother.locator("#activity li[data-kind=help]")
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("رد على طلب المساعدة الخاص بك")  # "An answer to your request for help"
+    expect(mother.locator("#activity")).not_to_contain_text(ANSWER)
+    with mother.expect_navigation():
+        entry.locator("a").click()
+    assert mother.url == request_url
+    # Nobody else's activity has it: not the facilitator who is no mediator.
+    other.goto(base + "/activity")
+    expect(other.locator(f'#activity a[href="{path}"]')).to_have_count(0)

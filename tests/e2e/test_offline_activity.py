@@ -64,3 +64,42 @@ def test_activity_offline_lists_a_story_pulled_after_the_page_was_saved(app, peo
     expect(entry.locator("time")).not_to_be_empty()
     assert entry.locator("a").get_attribute("href").startswith("/stories/")
     expect(page.locator("#activity")).to_have_attribute("data-derived", "1")
+
+
+def _reply(story_id, body):
+    """A reply by giulia (a facilitator of siena: published at once)."""
+    from kultialogo.accounts.models import Account
+    from kultialogo.extensions import db
+    from kultialogo.replies import service
+    actor = db.session.query(Account).filter_by(username="giulia").one()
+    _result, reply = service.add_reply(actor, story_id, body)
+    return reply.sync_id
+
+
+def test_activity_offline_lists_a_reply_pulled_in_a_followed_story(app, people, live_server, context):
+    f.account("giulia", community_slug="siena", role="facilitator")
+    story = _publish("The old bridge")
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/stories/{story}")
+    form = page.locator(f"form[data-outbox-kind=follow][data-story='{story}'][data-enhanced]")
+    form.get_by_role("button", name="Follow this story").click()
+    expect(form.locator(".compose-status")).to_have_attribute("data-state", "sent")
+    page.goto(live_server.url + "/activity")
+    wait_for_worker(page)
+    eventually(page, _stored(page, "records", "type", "follow"))
+    eventually(page, """async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
+        .match('/activity', { ignoreVary: true }))""")
+
+    reply_id = _reply(story, "Thank you for the bridge")
+    page.goto(live_server.url + "/")  # a page load pulls
+    eventually(page, _stored(page, "records", "id", str(reply_id)))
+
+    context.set_offline(True)
+    page.goto(live_server.url + "/activity")
+    entry = page.locator("#activity li[data-kind=reply]")
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("A new reply")
+    expect(entry.locator("a")).to_have_attribute("href", f"/stories/{story}#reply-{reply_id}")
+    expect(entry.locator("a")).to_have_text("The old bridge")
+    expect(page.locator("#activity")).to_have_attribute("data-derived", "1")  # from IndexedDB, not the saved page
