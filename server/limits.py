@@ -83,6 +83,11 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
     }
 
 REPLY_BODY_MAX = 2_000        # characters of a written reply: a short answer, not a second story
+# A voice reply, or a help request's (or help message's) recording: short, so a few minutes at
+# most (the app's recorder stops at REPLY_AUDIO_RECORD_MAX_SECONDS; 5 min at 24 kbit/s is about
+# 0.9 MB, a phone's own recorder at 128 kbit/s about 4.8 MB). The server bounds bytes only.
+REPLY_AUDIO_MAX_BYTES = 5 * 1024 * 1024
+REPLY_AUDIO_RECORD_MAX_SECONDS = 300
 # Web Push (webpush/)
 WEBPUSH_SUBSCRIPTIONS_MAX = 10    # browsers one account may have subscribed at once
 WEBPUSH_ENDPOINT_MAX = 1024       # characters of a push service URL
