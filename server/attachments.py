@@ -32,12 +32,14 @@ def referrers() -> list[Referrer]:
     return list(_referrers)
 
 
-def register_store(ingest: Callable, release: Callable, describe: Callable) -> None:
+def register_store(ingest: Callable, release: Callable, describe: Callable, missing: Callable) -> None:
     """Media's side: ``ingest(owner, file_storage, field, max_bytes) -> sha256`` (a recording
     posted in a plain form, checked by content, refused unless audio); ``release(hashes)``
     (delete after the commit if nothing names them); ``describe(hashes) -> [dict]`` (the
-    served URL, type and length, for pages)."""
-    _store.update(ingest=ingest, release=release, describe=describe)
+    served URL, type and length, for pages); ``missing(owner, hashes) -> tuple`` (those a pushed
+    record names that this person has not uploaded as a recording: the push answers
+    media_missing, and the phone uploads them first, as for a story)."""
+    _store.update(ingest=ingest, release=release, describe=describe, missing=missing)
 
 
 def ingest_recording(owner, storage, field: str, max_bytes: int) -> list[str]:
@@ -48,6 +50,10 @@ def ingest_recording(owner, storage, field: str, max_bytes: int) -> list[str]:
         return [_store["ingest"](owner, storage, field, max_bytes)]
     finally:
         storage.close()  # consumed (or refused half-read): its spooled temporary file goes now
+
+
+def missing(owner, hashes) -> tuple:
+    return tuple(_store["missing"](owner, list(hashes))) if hashes else ()
 
 
 def release(hashes) -> None:

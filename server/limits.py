@@ -70,6 +70,9 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                     "signin_per_minute": SIGNIN_PER_MINUTE},
         "report": {"per_minute": REPORTS_PER_MINUTE, "per_hour": REPORTS_PER_HOUR,
                    "note_max": REPORT_NOTE_MAX},
+        # A voice reply's (or a help request's) recording: the phone's recorder stops at the length.
+        "reply": {"body_max": REPLY_BODY_MAX, "audio_max_bytes": REPLY_AUDIO_MAX_BYTES,
+                  "record_max_seconds": REPLY_AUDIO_RECORD_MAX_SECONDS},
         "help": {"body_max": HELP_BODY_MAX, "message_max": HELP_MESSAGE_MAX,
                  "per_minute": HELP_WRITES_PER_MINUTE, "per_hour": HELP_WRITES_PER_HOUR},
         "media": {"image_max_bytes": MEDIA_IMAGE_MAX_BYTES, "audio_max_bytes": MEDIA_AUDIO_MAX_BYTES,

@@ -25,7 +25,8 @@ def init_app(app) -> None:
     story_hooks.register_withdrawal_hook(service.release_with_story)
     # What media does for records other than stories that carry a recording (attachments.py).
     from .. import attachments
-    attachments.register_store(service.ingest_recording, service.release_after_commit, service.describe)
+    attachments.register_store(service.ingest_recording, service.release_after_commit, service.describe,
+                               service.recordings_missing)
     app.register_blueprint(bp)
     install_release_hook()
     if app.config.get("MEDIA_COUNT_RECEIVED"):

@@ -557,6 +557,18 @@ def ingest_recording(owner, storage, field: str, max_bytes: int) -> str:
         raise
 
 
+def recordings_missing(owner, hashes) -> list[str]:
+    """Of the files a pushed reply names, those this person has not uploaded as a recording (a
+    hash alone must not let anyone attach, and so reveal, someone else's file)."""
+    out = []
+    for sha256 in hashes:
+        media = db.session.get(MediaFile, sha256) if SHA256_RE.match(sha256 or "") else None
+        if (media is None or kind_of(media.content_type) != "audio" or media.size > limits.REPLY_AUDIO_MAX_BYTES
+                or not is_uploader(owner, sha256, media)):
+            out.append(sha256)
+    return out
+
+
 def describe(hashes) -> list[dict]:
     """Stored recordings for a page, in order: served URL, type and length."""
     if not hashes:

@@ -76,7 +76,7 @@ def author_label(reply: Reply) -> str | None:
 
 def reply_view(reply: Reply) -> dict:
     return {"type": REPLY, "id": str(reply.sync_id), "story": str(reply.story_id), "body": reply.body,
-            "author": author_label(reply), "status": reply.status,
+            "media": list(reply.media or []), "author": author_label(reply), "status": reply.status,
             "created_at": isoformat(reply.created_at), "revision": reply.revision}
 
 

@@ -130,3 +130,29 @@ def test_the_data_download_holds_the_recording_and_deleting_the_account_deletes_
     db.session.rollback()
     assert replies_of(story_id) == []
     assert db.session.get(MediaFile, tus.sha256(voice)) is None
+
+
+def test_a_phone_uploads_the_recording_first_then_pushes_the_reply(client, cast, trusted):
+    from .conftest import pushed, reply_item
+    trusted()
+    story_id = published_story(cast)
+    bilal, author = cast["other_participant"], cast["author"]
+    voice = tus.ogg_audio()
+    sha = tus.sha256(voice)
+    item = reply_item(story_id, body="")
+    item["data"]["media"] = [sha]
+    [result] = pushed(client, bilal, item)
+    assert (result["result"], result["missing_media"]) == ("media_missing", [sha])
+    # Someone else's upload of the same bytes does not let bilal name it.
+    tus.upload(client, author.headers, voice, "audio/ogg", "voice.ogg")
+    [result] = pushed(client, bilal, item)
+    assert result["result"] == "media_missing"
+    tus.upload(client, bilal.headers, voice, "audio/ogg", "voice.ogg")
+    [result] = pushed(client, bilal, item)
+    assert result["result"] == "created" and result["record"]["media"] == [sha]
+    assert pushed(client, bilal, item)[0]["result"] == "unchanged"
+    assert [r.media for r in replies_of(story_id)] == [[sha]]
+    assert tus.fetch(client, sha, headers=cast["other_facilitator"].headers).status_code == 200  # public story
+    bad = reply_item(story_id, body="x")
+    bad["data"]["media"] = [sha, sha]
+    assert pushed(client, bilal, bad)[0]["error"]["code"] == "bad_type"
