@@ -70,6 +70,9 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
                     "signin_per_minute": SIGNIN_PER_MINUTE},
         "report": {"per_minute": REPORTS_PER_MINUTE, "per_hour": REPORTS_PER_HOUR,
                    "note_max": REPORT_NOTE_MAX},
+        # A voice reply's (or a help request's) recording: the phone's recorder stops at the length.
+        "reply": {"body_max": REPLY_BODY_MAX, "audio_max_bytes": REPLY_AUDIO_MAX_BYTES,
+                  "record_max_seconds": REPLY_AUDIO_RECORD_MAX_SECONDS},
         "help": {"body_max": HELP_BODY_MAX, "message_max": HELP_MESSAGE_MAX,
                  "per_minute": HELP_WRITES_PER_MINUTE, "per_hour": HELP_WRITES_PER_HOUR},
         "media": {"image_max_bytes": MEDIA_IMAGE_MAX_BYTES, "audio_max_bytes": MEDIA_AUDIO_MAX_BYTES,
@@ -83,6 +86,11 @@ def published(push_per_minute: int = PUSH_PER_MINUTE) -> dict:
     }
 
 REPLY_BODY_MAX = 2_000        # characters of a written reply: a short answer, not a second story
+# A voice reply, or a help request's (or help message's) recording: short, so a few minutes at
+# most (the app's recorder stops at REPLY_AUDIO_RECORD_MAX_SECONDS; 5 min at 24 kbit/s is about
+# 0.9 MB, a phone's own recorder at 128 kbit/s about 4.8 MB). The server bounds bytes only.
+REPLY_AUDIO_MAX_BYTES = 5 * 1024 * 1024
+REPLY_AUDIO_RECORD_MAX_SECONDS = 300
 # Web Push (webpush/)
 WEBPUSH_SUBSCRIPTIONS_MAX = 10    # browsers one account may have subscribed at once
 WEBPUSH_ENDPOINT_MAX = 1024       # characters of a push service URL

@@ -72,6 +72,16 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
   offline(networkState());
 
   form.addEventListener('submit', async (event) => {
+    // A recording from the phone's own recorder (a reply or help by voice) is not kept in the
+    // outbox: with signal the plain form posts it through the server's media checks; without,
+    // nothing is lost (it stays in the form) and the person is told to send it later.
+    const chosen = [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length);
+    if (chosen) {
+      if (navigator.onLine !== false) return;
+      event.preventDefault();
+      say(t('A recording can be sent only with signal. Your words and the recording are still here: send them when there is signal.'), 'refused');
+      return;
+    }
     event.preventDefault();
     const entries = kind.itemsFromForm(form);
     if (!entries.length) {  // nothing to send yet (an empty message): the browser says what is missing

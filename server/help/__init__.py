@@ -16,3 +16,11 @@ from .records import MESSAGE_KIND, REQUEST_KIND  # noqa: E402
 
 register_kind(REQUEST_KIND)  # pushed and pulled by the sync engine
 register_kind(MESSAGE_KIND)
+
+from ..attachments import Referrer, register_referrer  # noqa: E402
+from . import service as _service  # noqa: E402
+
+# A request's or message's recording: heard only by the asker and the community's mediators and
+# coaches (media answers 404 to anyone else), kept while the request holds it.
+register_referrer(Referrer("help_request", _service.requests_naming, _service.may_hear_request))
+register_referrer(Referrer("help_message", _service.messages_naming, _service.may_hear_message))

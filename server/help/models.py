@@ -7,7 +7,7 @@ export but counts by topic and outcome, purged with the asker's account.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -38,6 +38,9 @@ class HelpRequest(db.Model):
     topic: Mapped[str] = mapped_column(String(20), nullable=False)
     language: Mapped[str] = mapped_column(String(35), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    # An optional voice recording (a list of at most one SHA-256, as a story's media), heard only
+    # by those who see the request (attachments.py; service.may_hear).
+    media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=STATE_OPEN)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -69,6 +72,7 @@ class HelpMessage(db.Model):
     # NULL: a helper whose account was deleted (the asker keeps the answer they got).
     author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # as the request's
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
 

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import policy
+from .. import limits, policy
+from ..attachments import ingest_recording
 from ..accounts.models import Account
 from ..errors import Problem
 from ..extensions import db
@@ -25,7 +26,7 @@ from .labels import OUTCOME_LABELS, STATE_LABELS, TOPIC_LABELS
 @bp.app_context_processor
 def _labels():
     return {"help_topic_labels": TOPIC_LABELS, "help_state_labels": STATE_LABELS,
-            "help_outcome_labels": OUTCOME_LABELS}
+            "help_outcome_labels": OUTCOME_LABELS, "help_recordings": service.recordings}
 
 
 def _private(body, status=200):
@@ -74,7 +75,9 @@ def index():
     if not form.validate_on_submit():
         return _index_page(form, 400)
     try:
-        topic, language, body = service.clean_request(form.topic.data, form.language.data, form.body.data)
+        has_recording = bool(getattr(form.audio.data, "filename", None))
+        topic, language, body = service.clean_request(form.topic.data, form.language.data, form.body.data,
+                                                      has_recording)
         community = next(m.community for m in current_user.memberships if m.community.slug == form.community.data)
         asker, consent = None, "self"
         if form.on_behalf.data:
@@ -83,9 +86,12 @@ def index():
                 raise Problem("help_wrong_community", field="on_behalf")
             asker = db.session.scalar(select(Account).where(Account.uid == _parse_id(uid)))
             consent = form.consent_kind.data
+        # Stored through the media pipeline (checked by content, audio only) before the request.
+        media = ingest_recording(current_user, form.audio.data, "audio", limits.REPLY_AUDIO_MAX_BYTES)
         with service.writing() as revs:
             outcome = service.ask(current_user, community.id, topic, language, body, revs,
-                                  sync_id=_parse_id(form.id.data), asker=asker, consent_kind=consent)
+                                  sync_id=_parse_id(form.id.data), asker=asker, consent_kind=consent,
+                                  media=media)
     except Problem as problem:
         target = getattr(form, (problem.field or "").split(".")[0], None)
         if target is not None and hasattr(target, "errors") and problem.field != "id":
@@ -129,12 +135,17 @@ def answer(request_id):
     if not form.validate_on_submit():
         return _show_page(found, form, 400)
     try:
-        body = service.clean_message(form.body.data)
+        body = service.clean_message(form.body.data, bool(getattr(form.audio.data, "filename", None)))
+        if not policy.can_answer_help_request(current_user, found):
+            raise Problem("help_closed" if found.state == "closed" else "forbidden", status=409 if found.state == "closed" else 403)
+        media = ingest_recording(current_user, form.audio.data, "audio", limits.REPLY_AUDIO_MAX_BYTES)
         with service.writing() as revs:
             found = service.get_for(current_user, request_id)
-            outcome = service.answer(current_user, found, body, revs, sync_id=_parse_id(form.id.data))
+            outcome = service.answer(current_user, found, body, revs, sync_id=_parse_id(form.id.data),
+                                     media=media)
     except Problem as problem:
-        form.body.errors = list(form.body.errors) + [problem.message]
+        target = form.audio if problem.field == "audio" else form.body
+        target.errors = list(target.errors) + [problem.message]
         return _show_page(service.get_for(current_user, request_id), form, problem.status)
     if outcome.result == service.CREATED:
         flash(_("Your message is sent."), "success")

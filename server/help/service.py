@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from statistics import median
 
 from limits import parse_many
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import String, and_, cast, false, func, or_, select
 
-from .. import audit, limits, policy, records
+from .. import attachments, audit, limits, policy, records
 from ..accounts.models import Account
 from ..communities.models import Community
 from ..errors import Problem
@@ -29,7 +29,7 @@ CREATED, UNCHANGED, UPDATED, CONFLICT = "created", "unchanged", "updated", "conf
 
 # --- Checking what people send ----------------------------------------------------------------
 
-def clean_request(topic, language, body) -> tuple[str, str, str]:
+def clean_request(topic, language, body, has_recording: bool = False) -> tuple[str, str, str]:
     if topic is None:
         raise Problem("missing_field", field="topic")
     if topic not in TOPICS:
@@ -40,16 +40,16 @@ def clean_request(topic, language, body) -> tuple[str, str, str]:
     if body is None:
         raise Problem("missing_field", field="body")
     body = clean_text(body, "body", limits.HELP_BODY_MAX, multiline=True)
-    if not body.strip():
+    if not body.strip() and not has_recording:  # asked by voice: the words may be left out
         raise Problem("empty", field="body")
     return topic, language, body
 
 
-def clean_message(body) -> str:
+def clean_message(body, has_recording: bool = False) -> str:
     if body is None:
         raise Problem("missing_field", field="body")
     body = clean_text(body, "body", limits.HELP_MESSAGE_MAX, multiline=True)
-    if not body.strip():
+    if not body.strip() and not has_recording:
         raise Problem("empty", field="body")
     return body
 
@@ -144,7 +144,7 @@ class Outcome:
 
 
 def ask(actor, community_id: int, topic: str, language: str, body: str, revs, *, sync_id=None,
-        asker=None, consent_kind: str = CONSENT_SELF) -> Outcome:
+        asker=None, consent_kind: str = CONSENT_SELF, media=None) -> Outcome:
     """Open a request. ``asker``: the person a facilitator opens it for (with consent_kind
     verbal or written); otherwise the actor asks for themselves. The same id again with the same
     content is unchanged (a replay), with other content a conflict."""
@@ -162,12 +162,13 @@ def ask(actor, community_id: int, topic: str, language: str, body: str, revs, *,
             if not policy.can_see_help_request(actor, found) and found.recorded_by_id != actor.id:
                 raise Problem("forbidden", status=403, field="id")
             same = (found.community_id, found.asker_id, found.topic, found.language, found.body) == (
-                community_id, asker.id, topic, language, body)
+                community_id, asker.id, topic, language, body) and (not media or found.media == media)
             return Outcome(UNCHANGED if same else CONFLICT, found)
     spend_help_budget(actor)
     now = utcnow()
     request = HelpRequest(sync_id=sync_id or uuid.uuid4(), community_id=community_id, asker_id=asker.id,
-                          topic=topic, language=language, body=body, state=STATE_OPEN, created_at=now,
+                          topic=topic, language=language, body=body, media=list(media or []),
+                          state=STATE_OPEN, created_at=now,
                           revision=revs.next())
     if asker.id != actor.id:
         request.recorded_by_id, request.consent_kind, request.consent_at = actor.id, consent_kind, now
@@ -193,7 +194,7 @@ def claim(actor, request: HelpRequest, revs) -> str:
     return UPDATED
 
 
-def answer(actor, request: HelpRequest, body: str, revs, *, sync_id=None) -> Outcome:
+def answer(actor, request: HelpRequest, body: str, revs, *, sync_id=None, media=None) -> Outcome:
     """Add a message. A helper's first answer on an unclaimed request claims it, and the first
     answer of any helper is the request's time to first answer (the dashboard's median)."""
     if sync_id is not None:
@@ -201,7 +202,7 @@ def answer(actor, request: HelpRequest, body: str, revs, *, sync_id=None) -> Out
         if found is not None:
             if found.author_id != actor.id:
                 raise Problem("forbidden", status=403, field="id")
-            same = (found.request_id, found.body) == (request.id, body)
+            same = (found.request_id, found.body) == (request.id, body) and (not media or found.media == media)
             return Outcome(UNCHANGED if same else CONFLICT, request, found)
     if not policy.can_answer_help_request(actor, request):
         if request.state == STATE_CLOSED:
@@ -210,7 +211,7 @@ def answer(actor, request: HelpRequest, body: str, revs, *, sync_id=None) -> Out
     spend_help_budget(actor)
     now = utcnow()
     message = HelpMessage(sync_id=sync_id or uuid.uuid4(), request_id=request.id, author_id=actor.id,
-                          body=body, created_at=now, revision=revs.next())
+                          body=body, media=list(media or []), created_at=now, revision=revs.next())
     db.session.add(message)
     if actor.id != request.asker_id:
         changed = False
@@ -360,11 +361,43 @@ def help_for_activity(viewer, since_revision: int, limit: int, newest: bool = Fa
     return sorted(out, key=lambda entry: entry[0], reverse=newest)[:limit]
 
 
+# --- Recordings (attachments.py): heard only by those who see the request ----------------------
+
+def _naming(column, sha256: str):
+    return cast(column, String).like(f'%"{sha256}"%')
+
+
+def requests_naming(sha256: str):
+    return select(HelpRequest.id).where(_naming(HelpRequest.media, sha256))
+
+
+def messages_naming(sha256: str):
+    return select(HelpMessage.id).where(_naming(HelpMessage.media, sha256))
+
+
+def may_hear_request(viewer, sha256: str) -> bool:
+    found = db.session.scalars(select(HelpRequest).where(_naming(HelpRequest.media, sha256)))
+    return any(policy.can_see_help_request(viewer, r) for r in found)
+
+
+def may_hear_message(viewer, sha256: str) -> bool:
+    found = db.session.scalars(select(HelpMessage).where(_naming(HelpMessage.media, sha256)))
+    return any(policy.can_see_help_request(viewer, m.request) for m in found)
+
+
+def recordings(record) -> list[dict]:
+    """A request's or message's recording for the page (``help_recordings`` in templates)."""
+    return [item for item in attachments.describe(record.media) if item["kind"] == "audio"]
+
+
 # --- A person's data ------------------------------------------------------------------------
 
 def personal_export(person) -> dict:
     """Their own requests, each with its whole thread, and the messages they wrote as a helper."""
-    own = [{**request_view(r), "messages": [message_view(m) for m in r.messages]} for r in requests_of(person)]
+    # "media": the recordings' SHA-256; their bytes are in media/ of the same download.
+    own = [{**request_view(r), "media": list(r.media or []),
+            "messages": [{**message_view(m), "media": list(m.media or [])} for m in r.messages]}
+           for r in requests_of(person)]
     answered = db.session.scalars(select(HelpMessage).join(HelpRequest, HelpRequest.id == HelpMessage.request_id)
                                   .where(HelpMessage.author_id == person.id, HelpRequest.asker_id != person.id)
                                   .order_by(HelpMessage.created_at))
@@ -376,7 +409,9 @@ def forget(person, choice, revs) -> None:
     message in them, and the messages they wrote in other people's requests. Each leaves a
     tombstone (an id only) for the phones that held it: the community's helpers, the asker."""
     for request in requests_of(person):
+        attachments.release(request.media)  # recordings go once this commits
         for message in request.messages:
+            attachments.release(message.media)
             records.bury("help_message", message.sync_id, revs, community_id=request.community_id,
                          audience=TOMBSTONE_AUDIENCE)
         records.bury("help_request", request.sync_id, revs, community_id=request.community_id,
@@ -386,6 +421,7 @@ def forget(person, choice, revs) -> None:
     for message in db.session.scalars(select(HelpMessage).where(HelpMessage.author_id == person.id)):
         records.bury("help_message", message.sync_id, revs, community_id=message.request.community_id,
                      owner_id=message.request.asker_id, audience=TOMBSTONE_AUDIENCE)
+        attachments.release(message.media)
         db.session.delete(message)
     db.session.flush()
 

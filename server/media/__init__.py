@@ -23,6 +23,10 @@ def init_app(app) -> None:
     story_hooks.register_media_store(service.stored_hashes)
     story_hooks.register_form_content(service.form_content)
     story_hooks.register_withdrawal_hook(service.release_with_story)
+    # What media does for records other than stories that carry a recording (attachments.py).
+    from .. import attachments
+    attachments.register_store(service.ingest_recording, service.release_after_commit, service.describe,
+                               service.recordings_missing)
     app.register_blueprint(bp)
     install_release_hook()
     if app.config.get("MEDIA_COUNT_RECEIVED"):
@@ -35,6 +39,10 @@ def init_app(app) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _allow_form_media)
 
 
+# Forms that may carry a file: the story write form, and a reply or help request with a recording.
+FORM_ENDPOINTS = {"stories.write", "replies.add", "help.index", "help.answer"}
+
+
 def _allow_form_media() -> None:
-    if request.method == "POST" and request.endpoint == "stories.write":
+    if request.method == "POST" and request.endpoint in FORM_ENDPOINTS:
         request.max_content_length = limits.FORM_UPLOAD_MAX_BYTES

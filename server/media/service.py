@@ -21,14 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ClientDisconnected
 
-from .. import limits, policy
+from .. import attachments, limits, policy
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..i18n import native_digits
 from ..stories.models import Story
 from ..timeutil import as_utc, utcnow
-from .checks import check_file, max_bytes_for
+from .checks import check_file, kind_of, max_bytes_for, sniff
 from .models import MediaFile, MediaUpload
 from .store import SHA256_RE, get_store
 
@@ -83,8 +83,13 @@ def file_for(viewer, sha256: str) -> tuple[MediaFile, Path]:
     if media is None or path is None:
         raise Problem("not_found", status=404)
     stories = referencing_stories(sha256)
-    if stories:
-        allowed = any(policy.can_view_story(viewer, s) for s in stories)
+    # Other records naming the file (a voice reply, a help request: attachments.py) let in
+    # exactly those who may see them, whatever the uploader or an admin.
+    others = [r for r in attachments.referrers()
+              if db.session.execute(r.referencing(sha256).limit(1)).first() is not None]
+    if stories or others:
+        allowed = (any(policy.can_view_story(viewer, s) for s in stories)
+                   or any(r.may_hear(viewer, sha256) for r in others))
     else:
         allowed = policy.signed_in(viewer) and (viewer.is_admin or is_uploader(viewer, sha256, media))
     if not allowed:
@@ -377,16 +382,22 @@ def save_stream(stream, path: Path, max_bytes: int = limits.MEDIA_MAX_BYTES) -> 
     return digest.hexdigest(), size
 
 
-def ingest_upload(owner, fileobj) -> str:
+def ingest_upload(owner, fileobj, max_bytes: int = limits.MEDIA_MAX_BYTES, audio_only: bool = False) -> str:
     """Store a file posted through the plain HTML form; returns its SHA-256.
 
     Same checks as a tus upload; the hash is computed here since no client declared it.
+    ``audio_only`` refuses anything but a recording before it is stored (a voice reply).
     """
     staging = get_store().staging_path(secrets.token_hex(16))
     try:
-        sha256, size = save_stream(fileobj, staging)
+        sha256, size = save_stream(fileobj, staging, max_bytes)
         if size == 0:
             raise Problem("empty_media", status=400)
+        if audio_only:
+            with open(staging, "rb") as fh:
+                detected = sniff(fh.read(4096))
+            if detected is None or kind_of(detected) != "audio":
+                raise Problem("bad_media_type", status=415)
         _store_checked(owner.id, staging, sha256, size)
         return sha256
     finally:
@@ -442,7 +453,9 @@ def delete_unreferenced(hashes, bind=None) -> list[str]:
     with bind.begin() as conn:  # one transaction: the reference check and the delete
         for sha256 in sorted(set(hashes)):
             used = conn.execute(_referencing_stories_query(sha256).with_only_columns(Story.id).limit(1)).first()
-            if used is None:
+            used = used or any(conn.execute(r.referencing(sha256).limit(1)).first()
+                               for r in attachments.referrers())
+            if not used:
                 deleted.append(sha256)
         if deleted:
             conn.execute(delete(MediaFile).where(MediaFile.sha256.in_(deleted)))
@@ -531,6 +544,38 @@ def story_media(story) -> list[dict]:
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
              "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms}
+            for h in hashes if h in rows]
+
+
+def ingest_recording(owner, storage, field: str, max_bytes: int) -> str:
+    """A recording posted with a reply or a help request (attachments.py): audio only, within
+    the record's own limit; the refusal names the form field."""
+    try:
+        return ingest_upload(owner, storage.stream, max_bytes=max_bytes, audio_only=True)
+    except Problem as problem:
+        problem.field = field
+        raise
+
+
+def recordings_missing(owner, hashes) -> list[str]:
+    """Of the files a pushed reply names, those this person has not uploaded as a recording (a
+    hash alone must not let anyone attach, and so reveal, someone else's file)."""
+    out = []
+    for sha256 in hashes:
+        media = db.session.get(MediaFile, sha256) if SHA256_RE.match(sha256 or "") else None
+        if (media is None or kind_of(media.content_type) != "audio" or media.size > limits.REPLY_AUDIO_MAX_BYTES
+                or not is_uploader(owner, sha256, media)):
+            out.append(sha256)
+    return out
+
+
+def describe(hashes) -> list[dict]:
+    """Stored recordings for a page, in order: served URL, type and length."""
+    if not hashes:
+        return []
+    rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
+    return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
+             "kind": kind_of(rows[h].content_type), "duration_ms": rows[h].duration_ms}
             for h in hashes if h in rows]
 
 

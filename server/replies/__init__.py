@@ -23,3 +23,8 @@ from .records import REACTION_KIND, REPLY_KIND  # noqa: E402
 
 register_kind(REPLY_KIND)  # pushed and pulled by the sync engine
 register_kind(REACTION_KIND)
+
+from ..attachments import Referrer, register_referrer  # noqa: E402
+
+# A voice reply's recording: served to those who see the reply, kept while the reply names it.
+register_referrer(Referrer("reply", _service.replies_naming, _service.may_hear))

@@ -1,6 +1,7 @@
 """The reply form and the small action forms under a story. The service checks every value again."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
@@ -12,6 +13,9 @@ class ReplyForm(FlaskForm):
     # The id the phone made (forms.js fills it), so a form sent twice is stored once.
     id = HiddenField()
     body = TextAreaField(_l("Your reply"), validators=[Length(max=limits.REPLY_BODY_MAX, message=TOO_LONG)])
+    # A short recording from the phone's own recorder (checked by content, audio only, at most
+    # limits.REPLY_AUDIO_MAX_BYTES); words, a recording or both.
+    audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*", "capture": True})
 
 
 class ReplyActionForm(FlaskForm):

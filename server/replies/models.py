@@ -8,7 +8,7 @@ content (ON DELETE CASCADE, and service.delete_with_story as a withdrawal hook).
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -38,6 +38,9 @@ class Reply(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
                                                   nullable=True, index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # At most one voice recording: a list of SHA-256, as a story's media (served and released by
+    # the media domain through attachments.py).
+    media: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=REPLY_PUBLISHED)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

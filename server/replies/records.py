@@ -12,14 +12,18 @@ The rules are the forms' (service.py): the same functions write for both. Camp n
 both kinds with the REPLICATE op (replication.py).
 """
 import dataclasses
+import re
 
-from .. import limits, policy, records
+from .. import attachments, limits, policy, records
 from ..errors import Problem
 from ..extensions import db
 from . import replication, service
 from .models import REACTION_KINDS, Reaction, Reply
 
 _STORY = {"type": "string", "format": "uuid"}
+# A voice reply's recording: at most one SHA-256 (lowercase hex), uploaded first.
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MEDIA = {"type": "array", "maxItems": 1, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
 
 
 def _strip(data, server_keys):
@@ -87,15 +91,21 @@ class ReplyBatch(_Batch):
             return records.Result(records.UPDATED, records.tombstone_view(service.REPLY, item.id, revision))
         data = item.parsed
         story = service.readable_story(self.actor, data["story"])
-        body = service.clean_body(data["body"])
+        media = list(data.get("media") or [])
+        body = service.clean_body(data["body"], bool(media))
         if found is not None:
-            if found.story_id != story.id or found.author_id != self.actor.id or found.body != body:
+            if (found.story_id != story.id or found.author_id != self.actor.id or found.body != body
+                    or list(found.media or []) != media):
                 raise Problem("record_id_taken", status=409, field="id")
             return self._answer(records.Result(records.UNCHANGED), found)  # a replay
         if records.is_buried(service.REPLY, item.id):
             raise Problem("deleted", status=409, field="id")  # a late replay must not bring it back
         service.check_may_reply(self.actor, story)
-        reply = service.write_reply(self.actor, story, body, self.revs, item.id)
+        # A voice reply: its recording is uploaded first (tus), as a story's files are.
+        missing = attachments.missing(self.actor, media)
+        if missing:
+            return records.Result(records.MEDIA_MISSING, missing_media=missing)
+        reply = service.write_reply(self.actor, story, body, self.revs, item.id, media)
         return self._answer(records.Result(records.CREATED), reply)
 
 
@@ -150,13 +160,14 @@ class _Kind(records.Kind):
 
 class ReplyKind(_Kind):
     name = service.REPLY
-    data_keys = frozenset({"story", "body"})
+    data_keys = frozenset({"story", "body", "media"})
     server_keys = frozenset({"type", "id", "author", "status", "created_at", "revision"})
     data_schema = {"type": "object", "required": ["story", "body"], "properties": {
-        "story": _STORY, "body": {"type": "string", "maxLength": limits.REPLY_BODY_MAX}}}
+        "story": _STORY, "body": {"type": "string", "maxLength": limits.REPLY_BODY_MAX},
+        "media": _MEDIA}}
     view_schema = {"type": "object", "properties": {
         "type": {"type": "string", "enum": [service.REPLY]}, "id": {"type": "string", "format": "uuid"},
-        "story": _STORY, "body": {"type": "string"}, "author": {"type": "string", "nullable": True},
+        "story": _STORY, "body": {"type": "string"}, "media": _MEDIA, "author": {"type": "string", "nullable": True},
         "status": {"type": "string", "enum": ["published", "pending", "hidden"]},
         "created_at": {"type": "string", "format": "date-time"}, "revision": {"type": "integer"}}}
 
@@ -169,6 +180,12 @@ class ReplyKind(_Kind):
             return data
         if data is not None and "body" not in data:
             raise Problem("missing_field", field="body")
+        if data is not None and data.get("media") is not None:
+            media = data["media"]
+            # A list of at most one recording's SHA-256.
+            if (not isinstance(media, list) or len(media) > 1
+                    or not all(isinstance(h, str) and _SHA256.match(h) for h in media)):
+                raise Problem("bad_type", field="media")
         return data
 
     def batch(self, actor, revs) -> ReplyBatch:

@@ -38,7 +38,8 @@ def add(story_id):
                 flash(str(error), "error")
         return _back(story_id, "reply")
     try:
-        _result, reply = service.add_reply(current_user, story_id, form.body.data or "", _sync_id(form.id.data))
+        _result, reply = service.add_reply(current_user, story_id, form.body.data or "", _sync_id(form.id.data),
+                                           audio=form.audio.data)
     except Problem as problem:
         if problem.status == 404:
             raise

@@ -8,10 +8,10 @@ real leaves a tombstone (records.bury) for the phones that may hold it.
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import String, and_, cast, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, limits, policy, records
+from .. import attachments, audit, limits, policy, records
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -29,9 +29,10 @@ REPLY, REACTION = "reply", "reaction"  # their record kinds' names (records.py)
 
 # --- Validation ---------------------------------------------------------------------------
 
-def clean_body(value) -> str:
+def clean_body(value, has_recording: bool = False) -> str:
+    """Words, or a recording, or both: an empty body is fine beside a recording."""
     body = clean_text(value if value is not None else "", "body", limits.REPLY_BODY_MAX, multiline=True)
-    if not body:
+    if not body and not has_recording:
         raise Problem("missing_field", field="body")
     return body
 
@@ -75,7 +76,7 @@ def author_label(reply: Reply) -> str | None:
 
 def reply_view(reply: Reply) -> dict:
     return {"type": REPLY, "id": str(reply.sync_id), "story": str(reply.story_id), "body": reply.body,
-            "author": author_label(reply), "status": reply.status,
+            "media": list(reply.media or []), "author": author_label(reply), "status": reply.status,
             "created_at": isoformat(reply.created_at), "revision": reply.revision}
 
 
@@ -170,14 +171,15 @@ def find_reply(sync_id) -> Reply | None:
     return db.session.scalar(select(Reply).where(Reply.sync_id == sync_id))
 
 
-def write_reply(actor, story: Story, body: str, revs: RevisionBlock, sync_id: uuid.UUID | None = None) -> Reply:
+def write_reply(actor, story: Story, body: str, revs: RevisionBlock, sync_id: uuid.UUID | None = None,
+                media: list | None = None) -> Reply:
     """Insert a reply inside the caller's transaction, checks done by the caller (the form and
     the sync both come here). Published at once where the author's story would be (a trusted
     community, a facilitator), otherwise waiting for a facilitator, as stories are."""
     status = REPLY_PUBLISHED if policy.publishes_directly(actor, story.community) else REPLY_PENDING
     now = utcnow()
     reply = Reply(sync_id=sync_id or uuid.uuid4(), story_id=story.id, author_id=actor.id, body=body,
-                  status=status, created_at=now, updated_at=now, revision=revs.next())
+                  media=list(media or []), status=status, created_at=now, updated_at=now, revision=revs.next())
     reply.author, reply.story = actor, story
     db.session.add(reply)
     records.unbury(REPLY, reply.sync_id)
@@ -186,24 +188,32 @@ def write_reply(actor, story: Story, body: str, revs: RevisionBlock, sync_id: uu
     return reply
 
 
-def add_reply(actor, story_id, body, sync_id: uuid.UUID | None = None) -> tuple[str, Reply]:
-    """The reply form: (result, reply). The same ``sync_id`` twice is stored once."""
+def add_reply(actor, story_id, body, sync_id: uuid.UUID | None = None, audio=None) -> tuple[str, Reply]:
+    """The reply form: (result, reply). The same ``sync_id`` twice is stored once.
+
+    ``audio``: a recording posted with the form (or None); stored through the media pipeline
+    only once the reply is known to be allowed, so a refused reply keeps no file."""
     if not policy.signed_in(actor):
         raise Problem("unauthorized", status=401)
+    has_recording = bool(getattr(audio, "filename", None))
+    check_may_reply(actor, readable_story(actor, story_id))
+    clean_body(body, has_recording)
+    media = attachments.ingest_recording(actor, audio, "audio", limits.REPLY_AUDIO_MAX_BYTES)
     with write_transaction():
         story = readable_story(actor, story_id)
         check_may_reply(actor, story)
-        body = clean_body(body)
+        body = clean_body(body, bool(media))
         revs = RevisionBlock(db.session)
         if sync_id is not None:
             found = find_reply(sync_id)
             if found is not None:
-                if found.story_id != story.id or found.author_id != actor.id or found.body != body:
+                if (found.story_id != story.id or found.author_id != actor.id or found.body != body
+                        or (media and found.media != media)):
                     raise Problem("record_id_taken", field="id")
                 return UNCHANGED, found
             if records.is_buried(REPLY, sync_id):
                 raise Problem("deleted", status=409, field="id")
-        reply = write_reply(actor, story, body, revs, sync_id)
+        reply = write_reply(actor, story, body, revs, sync_id, media)
         revs.flush()
     return CREATED, reply
 
@@ -213,6 +223,7 @@ def bury_reply(reply: Reply, story: Story, revs: RevisionBlock) -> int:
     audience = story.visibility if reply.status == REPLY_PUBLISHED else "facilitators"
     revision = records.bury(REPLY, reply.sync_id, revs, community_id=story.community_id,
                             owner_id=reply.author_id, audience=audience)
+    attachments.release(reply.media)  # its recording goes once this commits, if nothing else names it
     db.session.delete(reply)
     return revision
 
@@ -390,7 +401,7 @@ def story_page(viewer, story, args) -> dict:
             "published_reply_count": sum(1 for r in replies if r.status == REPLY_PUBLISHED),
             "reaction_counts": reaction_counts(story.id) if story.status == STATUS_PUBLISHED else {},
             "my_reactions": my_reactions(viewer, story.id), "can_react": may_reply,
-            "can_switch_replies": policy.can_switch_replies(viewer, story)}
+            "can_switch_replies": policy.can_switch_replies(viewer, story), "reply_media": reply_media}
 
 
 # --- A person's data ----------------------------------------------------------------------------
@@ -401,8 +412,10 @@ def made_by(person) -> dict:
                                  .order_by(Reply.created_at, Reply.id))
     reactions = db.session.scalars(select(Reaction).where(Reaction.account_id == person.id)
                                    .order_by(Reaction.created_at, Reaction.id))
+    # A recording's bytes are in media/ of the same download (the media part: the person uploaded it).
     return {"replies.json": [{"id": str(r.sync_id), "story": str(r.story_id), "body": r.body, "status": r.status,
-                              "created_at": isoformat(r.created_at)} for r in replies],
+                              "media": list(r.media or []), "created_at": isoformat(r.created_at)}
+                             for r in replies],
             "reactions.json": [{"id": str(r.sync_id), "story": str(r.story_id), "kind": r.kind,
                                 "created_at": isoformat(r.created_at)} for r in reactions]}
 
@@ -414,6 +427,24 @@ def forget(person, revs: RevisionBlock) -> None:
     for reaction in list(db.session.scalars(select(Reaction).where(Reaction.account_id == person.id))):
         bury_reaction(reaction, reaction.story, revs)
     db.session.flush()
+
+
+# --- Recordings (attachments.py) ----------------------------------------------------------------
+
+def replies_naming(sha256: str):
+    """Replies whose recording is this file: a LIKE on the JSON text, as media does for stories."""
+    return select(Reply.id).where(cast(Reply.media, String).like(f'%"{sha256}"%'))
+
+
+def may_hear(viewer, sha256: str) -> bool:
+    """Whoever sees a reply naming the file may hear it (the same rule as the reply itself)."""
+    return db.session.scalar(
+        replies_naming(sha256).join(Story, Story.id == Reply.story_id).where(_visible_replies(viewer)).limit(1)
+    ) is not None
+
+
+def reply_media(reply: Reply) -> list[dict]:
+    return attachments.describe(reply.media)
 
 
 # --- Dashboard ----------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Voice recordings attached to records other than stories (a reply, a help request).
+
+Plumbing between the media domain and the domains whose records carry a recording, so neither
+names the other: media registers how a recording is stored and released; a domain registers a
+referrer (which of its rows name a file, and who may hear it), and media serves and keeps a file
+while any referrer names it, exactly as it does for a story.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Referrer:
+    name: str
+    # sha256 -> a SELECT of one column, one row per record naming the file (run on a plain
+    # connection too, when media deletes files no one uses).
+    referencing: Callable
+    # (viewer, sha256) -> whether this viewer may see one of the records naming the file.
+    may_hear: Callable
+
+
+_referrers: list[Referrer] = []
+_store: dict[str, Callable] = {}
+
+
+def register_referrer(referrer: Referrer) -> None:
+    if all(r.name != referrer.name for r in _referrers):
+        _referrers.append(referrer)
+
+
+def referrers() -> list[Referrer]:
+    return list(_referrers)
+
+
+def register_store(ingest: Callable, release: Callable, describe: Callable, missing: Callable) -> None:
+    """Media's side: ``ingest(owner, file_storage, field, max_bytes) -> sha256`` (a recording
+    posted in a plain form, checked by content, refused unless audio); ``release(hashes)``
+    (delete after the commit if nothing names them); ``describe(hashes) -> [dict]`` (the
+    served URL, type and length, for pages); ``missing(owner, hashes) -> tuple`` (those a pushed
+    record names that this person has not uploaded as a recording: the push answers
+    media_missing, and the phone uploads them first, as for a story)."""
+    _store.update(ingest=ingest, release=release, describe=describe, missing=missing)
+
+
+def ingest_recording(owner, storage, field: str, max_bytes: int) -> list[str]:
+    """A recording posted in a plain form: [sha256], or [] when the file input was left empty."""
+    if storage is None or not getattr(storage, "filename", None):
+        return []
+    try:
+        return [_store["ingest"](owner, storage, field, max_bytes)]
+    finally:
+        storage.close()  # consumed (or refused half-read): its spooled temporary file goes now
+
+
+def missing(owner, hashes) -> tuple:
+    return tuple(_store["missing"](owner, list(hashes))) if hashes else ()
+
+
+def release(hashes) -> None:
+    if hashes and "release" in _store:
+        _store["release"](list(hashes))
+
+
+def describe(hashes) -> list[dict]:
+    return _store["describe"](list(hashes or [])) if hashes and "describe" in _store else []
