@@ -3,7 +3,7 @@
 story_replies.media, help_requests.media, help_messages.media: JSON lists of SHA-256 (at most
 one recording each), as stories.media; '[]' for the rows already there.
 
-Revision ID: 0099_voice
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-04 16:00:00
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0099_voice'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
