@@ -3,6 +3,8 @@ import re
 import uuid
 import zlib
 
+from sqlalchemy import select
+
 from kultialogo.accounts.auth import create_account
 from kultialogo.accounts.models import Membership
 from kultialogo.communities.models import Community
@@ -29,6 +31,14 @@ def account(username, *, community_slug=None, role="participant", is_admin=False
         db.session.commit()
         db.session.refresh(a)
     return a
+
+
+def helps(account_obj, slug="siena", *, mediator=False, coach=False) -> None:
+    """Mark a facilitator of the community as mediator and/or coach (help requests)."""
+    membership = db.session.scalar(select(Membership).where(
+        Membership.account_id == account_obj.id, Membership.community_id == community(slug).id))
+    membership.is_mediator, membership.is_coach = mediator, coach
+    db.session.commit()
 
 
 def story_data(**overrides) -> dict:

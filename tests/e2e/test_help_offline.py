@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from kultialogo.accounts.models import Membership
 from kultialogo.extensions import db
 from tests import factories as f
 from tests.e2e.browser import ARTIFACTS, SQLITE_ONLY, eventually, outbox, sign_in, wait_for_worker
@@ -22,13 +21,9 @@ MORE = "نسيت أن أقول: نحن نسكن قرب المحطة."
 
 @pytest.fixture
 def people(app):
-    siena = f.community("siena")
+    f.community("siena")
     f.account("amina", community_slug="siena")
-    mona = f.account("mona", community_slug="siena", role="facilitator")
-    membership = db.session.scalar(select(Membership).where(Membership.account_id == mona.id,
-                                                            Membership.community_id == siena.id))
-    membership.is_mediator = True
-    db.session.commit()
+    f.helps(f.account("mona", community_slug="siena", role="facilitator"), "siena", mediator=True)
 
 
 def _stored():

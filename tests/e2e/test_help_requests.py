@@ -4,10 +4,7 @@ profiles (two phones). The request and the answer go through the outbox (the for
 forms: kinds/help.js); claiming is a plain form."""
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from kultialogo.accounts.models import Membership
-from kultialogo.extensions import db
 from tests import factories as f
 from tests.e2e.browser import ARTIFACTS, SQLITE_ONLY, sign_in
 
@@ -19,13 +16,9 @@ ANSWER = "Porta il codice fiscale. Ci vediamo lunedì alle 10 in Comune."
 
 @pytest.fixture
 def people(app):
-    siena = f.community("siena")
+    f.community("siena")
     f.account("amina", community_slug="siena")
-    mona = f.account("mona", community_slug="siena", role="facilitator")
-    membership = db.session.scalar(select(Membership).where(Membership.account_id == mona.id,
-                                                            Membership.community_id == siena.id))
-    membership.is_mediator = True
-    db.session.commit()
+    f.helps(f.account("mona", community_slug="siena", role="facilitator"), "siena", mediator=True)
     f.account("fatima", community_slug="siena", role="facilitator")  # a facilitator, not a mediator
     return {"community": "siena"}
 

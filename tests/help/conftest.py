@@ -4,11 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from kultialogo.accounts.auth import issue_token
-from kultialogo.accounts.models import Membership
-from kultialogo.extensions import db
 from tests import factories as f
 
 
@@ -35,14 +32,6 @@ class Person:
         return self.account.id
 
 
-def mark(account, slug, *, mediator=False, coach=False):
-    community = f.community(slug)
-    membership = db.session.scalar(select(Membership).where(
-        Membership.account_id == account.id, Membership.community_id == community.id))
-    membership.is_mediator, membership.is_coach = mediator, coach
-    db.session.commit()
-
-
 @pytest.fixture
 def people(app):
     app.test_client_class = Client
@@ -58,9 +47,9 @@ def people(app):
         "admin": f.account("root", is_admin=True),
         "neighbour": f.account("nadia", community_slug="siena"),
     }
-    mark(made["mediator"], "siena", mediator=True)
-    mark(made["coach"], "siena", coach=True)
-    mark(made["other_mediator"], "belgrade", mediator=True, coach=True)
+    f.helps(made["mediator"], "siena", mediator=True)
+    f.helps(made["coach"], "siena", coach=True)
+    f.helps(made["other_mediator"], "belgrade", mediator=True, coach=True)
     out = {}
     for name, account in made.items():
         client = app.test_client()

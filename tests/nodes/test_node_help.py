@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import func, select
 
 from kultialogo import policy
-from kultialogo.accounts.models import Account, Membership
+from kultialogo.accounts.models import Account
 from kultialogo.extensions import db
 from kultialogo.help import service as help_service
 from kultialogo.help.models import HelpMessage, HelpRequest
@@ -61,9 +61,7 @@ def test_a_request_made_at_the_camp_reaches_central_once_and_the_answer_comes_ba
     mona = factories.account("mona", community_slug="siena", role="facilitator")
     factories.account("amina", community_slug="siena")
     factories.account("root", is_admin=True)
-    membership = db.session.scalar(select(Membership).where(Membership.account_id == mona.id))
-    membership.is_mediator = True
-    db.session.commit()
+    factories.helps(mona, "siena", mediator=True)
     token, _row = tokens.issue(person("fatima"), siena, label="Summer camp")
     on_node(node_app, lambda: replication.init(live_server.url, token))
     request_id, more_id = uuid.uuid4(), uuid.uuid4()
@@ -111,8 +109,7 @@ def test_a_close_at_the_camp_and_a_claim_on_central_both_stand(app, live_server,
     factories.account("fatima", community_slug="siena", role="facilitator")
     mona = factories.account("mona", community_slug="siena", role="facilitator")
     amina = factories.account("amina", community_slug="siena")
-    db.session.scalar(select(Membership).where(Membership.account_id == mona.id)).is_coach = True
-    db.session.commit()
+    factories.helps(mona, "siena", coach=True)
     request_id = uuid.uuid4()
     with help_service.writing() as revs:
         help_service.ask(amina, siena.id, "work", "en", "I need a CV", revs, sync_id=request_id)
