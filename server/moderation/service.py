@@ -217,6 +217,8 @@ def spend_report_budget(actor) -> None:
     when one of the limits is spent. The page and the API spend it through Flask-Limiter's
     shared limit (routes.py); this spends the same counters for reports that come in a push,
     where one request may carry many."""
+    if not limiter.enabled:
+        return  # RATELIMIT_ENABLED off (the size bench, a camp node's own tests): no storage to count in
     strategy = limiter.limiter
     budgets = parse_many(report_limits())
     key = reporter_key(actor)

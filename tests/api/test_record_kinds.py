@@ -337,3 +337,19 @@ def test_mixed_batches_pushed_by_many_phones_at_once_store_each_record_once(app,
         == attendance_state
     assert db.session.scalar(select(StoryReport.reason).where(
         StoryReport.sync_id == uuid.UUID(complaint["id"]))) == "spam"
+
+
+class TestWithRateLimitsOff:
+    """An operator may turn rate limits off (RATELIMIT_ENABLED=False): a report in a push is
+    then stored, not refused with a crash for want of a counter store."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "RATELIMIT_ENABLED": False}
+
+    def test_a_pushed_report_is_stored(self, client, people):
+        fatima, amina = people["facilitator_a"], people["participant_a"]
+        published = f.item(visibility="community")
+        assert push_one(client, fatima, published)["result"] == "created"
+        assert push_one(client, amina, report(published["id"]))["result"] == "created"
+        assert count_rows(StoryReport) == 1
