@@ -54,6 +54,8 @@ MESSAGES = {
     "method_not_allowed": _l("This method is not allowed here."),
     "unsupported_media_type": _l("Send JSON (application/json)."),
     "bad_transition": _l("This change of status does not apply to the story now."),
+    "bad_span": _l("This is not a part of the story that can be removed."),
+    "stale_span": _l("The story has changed since you opened the page. Look at it again."),
     "bad_action": _l("Unknown moderation action."),
     # Moderation, reports and administration.
     "bad_reason": _l("Choose one of the listed reasons."),

@@ -15,7 +15,7 @@ from ..i18n import native_digits
 from ..stories import service as stories
 from ..stories.schema import parse_story_id
 from ..timeutil import as_utc, utcnow
-from . import bp, reply_reports, service
+from . import bp, redaction, reply_reports, service
 from .forms import ModerationForm, ReportForm
 from .models import MODERATION_REASONS
 from .reasons import moderation_reason_name, moderation_reason_text, report_reason_text
@@ -97,6 +97,23 @@ def act(story_id, action):
     return _back(story_id, "story")
 
 
+@bp.post("/review/<uuid:story_id>/redact")
+@login_required
+def redact(story_id):
+    """Replace one span of personal data the queue pointed out (moderation/redaction.py)."""
+    form = ModerationForm()  # for its CSRF check; the span comes in hidden fields
+    if not form.validate_on_submit():
+        raise Problem("bad_request", status=400)
+    try:
+        start, end = int(request.form.get("start", "")), int(request.form.get("end", ""))
+    except ValueError:
+        raise Problem("bad_span", status=400) from None
+    redaction.redact(current_user, story_id, request.form.get("field", ""), start, end,
+                     request.form.get("kind", ""), request.form.get("digest", ""))
+    flash(_("Removed. Phones that have the story get the change on their next sync."), "success")
+    return _back(story_id, "queue")
+
+
 @bp.post("/review/reports/<uuid:story_id>/<decision>")
 @login_required
 def resolve(story_id, decision):
@@ -136,6 +153,19 @@ def reason_choices():
 @bp.app_template_global()
 def report_reason(code) -> str:
     return report_reason_text(code)
+
+
+@bp.app_template_global()
+def personal_data_in(story) -> dict | None:
+    """For the review pages: the spans of personal data in the story, its title and text cut
+    at them, and the kinds' names; None when there is none (or the viewer may not moderate)."""
+    if not policy.can_moderate_story(_viewer(), story):
+        return None
+    found = redaction.found_in(story)
+    if not found:
+        return None
+    return {"found": found, "labels": redaction.kind_labels(),
+            "body": redaction.pieces(story, "body", found), "title": redaction.pieces(story, "title", found)}
 
 
 @bp.app_template_global()

@@ -144,6 +144,16 @@ def content_columns(content: StoryContent, community: Community) -> dict:
             "consent_guardian": bool(content.consent.get("guardian")), "event_id": content.event}
 
 
+def stored_etag(story: Story) -> str:
+    """The etag of the story's content as stored: for a change made on the server (a
+    moderator's redaction), so the author's next edit on an older base is a conflict."""
+    c = story_content(story)
+    return content_etag(StoryContent(
+        title=c["title"], body=c["body"], language=c["language"], community=c["community"],
+        visibility=c["visibility"], author_display=c["author_display"], consent=dict(c["consent"]),
+        media=tuple(c["media"]), place=c["place"], about_minor=c["about_minor"], event=c["event"]).as_dict())
+
+
 def apply_content(story: Story, content: StoryContent, community: Community) -> None:
     for key, value in content_columns(content, community).items():
         setattr(story, key, value)
