@@ -595,7 +595,7 @@ def format_duration(ms: int) -> str:
 
 # --- Faces (#17): flagged for moderators, blurred on request -------------------------------
 
-PREVIEW_WIDTH = 480  # CSS pixels: the moderation preview's width (it scrolls on a narrower screen)
+PREVIEW_WIDTH = 288  # CSS pixels: the moderation preview's width (fits a 320 px phone; scrolls if narrower)
 
 def _detect_stored(sha256: str) -> list | None:
     from PIL import Image
@@ -698,8 +698,8 @@ def blur_story_photo(actor, story_id, sha256: str, boxes=None, point=None) -> st
         story.media = [new_hash if h == sha256 else h for h in (story.media or [])]
         story.etag = content_etag(story_content(story))
         story.revision = revs.next()
-        row = db.session.get(MediaFile, new_hash)
-        row.faces, row.faces_checked_at = [], utcnow()  # what was found is blurred now
+        # The new file keeps what detection found on it at storing (a face outside the blurred
+        # box stays flagged; a blurred one is no longer found).
         audit.record("media.blur_faces", actor, story_id=story.id, community_id=story.community_id,
                      regions=len(boxes))
         revs.flush()
