@@ -240,6 +240,9 @@ def test_a_click_on_the_preview_without_javascript_blurs_around_that_point(app, 
     assert np.abs(after[near] - before[near]).mean() > 12
     left, top, right, bottom = FACE  # far from the click: untouched
     assert np.abs(after[top:bottom, left:right] - before[top:bottom, left:right]).mean() < 3
+    # ... and still flagged: a blur elsewhere does not hide the face from the moderators.
+    assert any(overlaps(box, FACE) for box in db.session.get(MediaFile, new).faces)
+    assert "Faces found: 1" in review_page(giulia)
 
 
 @pytest.mark.parametrize("who", ["bilal", "milica", "amina"])
