@@ -4,6 +4,7 @@ click on the preview), which replaces the stored photo, purges the old bytes and
 phones that pulled the story as an edit."""
 import html
 import io
+import json
 import math
 import re
 import uuid
@@ -12,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
+from kultialogo.audit import ACTION_LABELS as AUDIT_LABELS, AuditEvent
 from kultialogo.extensions import db
 from kultialogo.media import faces
 from kultialogo.media.models import MediaFile
@@ -212,6 +215,12 @@ def test_one_click_blurs_the_faces_replaces_the_photo_purges_the_old_and_reaches
     outside = np.ones(before.shape[:2], dtype=bool)
     outside[0:260, 110:350] = False  # the face box, grown by the blur's margin and more
     assert np.abs(after[outside] - before[outside]).mean() < 3
+
+    # The audit log says who blurred which story's photo, and nothing of the photo itself.
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "media.blur_faces")).all()
+    assert event.story_id == uuid.UUID(story_id) and event.actor_id is not None
+    assert old not in json.dumps(event.detail) and new not in json.dumps(event.detail)
+    assert AUDIT_LABELS.get("media.blur_faces")
 
     # The phone that pulled the story gets the new photo on its next pull, as an edit.
     changes, _cursor = pull(client, people["amina"], cursor)
