@@ -275,3 +275,16 @@ def test_a_blur_without_the_csrf_token_is_refused(app, client, people):
     assert response.status_code in (400, 403)
     db.session.rollback()
     assert db.session.get(Story, uuid.UUID(story_id), populate_existing=True).media == [sha]
+
+
+def test_the_old_bytes_stay_while_another_story_still_names_them(app, client, people):
+    story_id, sha = story_with_photo(client, people, ASTRONAUT.read_bytes())
+    other = f.item(media=[sha], visibility="facilitators", community="siena")
+    assert push(client, people["amina"], other)["result"] == "created"
+    giulia = signed_in(app, "giulia")
+    form = next(form for form in blur_forms(review_page(giulia)) if not form["image"])
+    assert giulia.post(form["action"], data=form["hidden"]).status_code == 302
+    db.session.rollback()
+    assert db.session.get(Story, uuid.UUID(story_id), populate_existing=True).media != [sha]
+    assert db.session.get(Story, uuid.UUID(other["id"]), populate_existing=True).media == [sha]
+    assert db.session.get(MediaFile, sha) is not None and get_store().local_path(sha) is not None
