@@ -70,6 +70,8 @@ def main() -> int:
     for asset in [*sorted(shell.assets.values(), key=lambda a: a.name), shell.worker]:
         print(f"{asset.name:44} {len(asset.body):8} {len(asset.gzip):8}")
     total = sum(len(a.gzip) for a in shell.assets.values()) + len(shell.worker.gzip)
+    drawing = shell.assets["js/draw-boxes.js"]
+    print(f"\nlazily loaded at moderation (a photo to blur, #17): {drawing.name} {len(drawing.gzip)} B gzip")
     worst = 0
     print("\ncritical path of / (HTML + CSS + entry module and its static imports):")
     for label, html in pages.items():

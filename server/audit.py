@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "story.report": _l("Reported a story"),
     "story.auto_hide": _l("A story was hidden after reports by several people"),
     "reports.resolve": _l("Dealt with the reports on a story"),
+    "media.blur_faces": _l("Blurred faces or regions in a story's photo"),
     "story.withdraw": _l("Withdrew and deleted a story"),
     "story.consent": _l("Recorded consent for a story"),
     "account.export": _l("Downloaded a person's data"),

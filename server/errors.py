@@ -29,6 +29,7 @@ MESSAGES = {
     "bad_media": _l("Media must be listed by their SHA-256."),
     "bad_date": _l("The date %(field)s is not a valid ISO 8601 time."),
     "forbidden": _l("You are not allowed to do this."),
+    "bad_region": _l("Choose a place inside the photo to blur."),
     "withdrawn": _l("This story was withdrawn and cannot be changed."),
     "deleted": _l("This was deleted and cannot be sent again."),
     "bad_kinds": _l("Ask for kinds of records this server knows, separated by commas."),

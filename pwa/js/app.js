@@ -15,6 +15,9 @@ async function main() {
   if (self.speechSynthesis) import('./speak.js').then((speak) => speak.mountSpeech());
   const upload = document.querySelector('form[data-upload-progress]');
   if (upload) import('./upload-progress.js').then((module) => module.enhance(upload));
+  // Moderation: drag a box on a story's photo to blur it (#17); a click works without this.
+  const faces = document.querySelectorAll('form.faces-click');
+  if (faces.length) import('./draw-boxes.js').then((module) => faces.forEach(module.mount));
   if (!('indexedDB' in self)) return;
   const user = root.dataset.user || '';
   const content = document.getElementById('main');

@@ -32,6 +32,7 @@ def init_app(app) -> None:
     if app.config.get("MEDIA_COUNT_RECEIVED"):
         count_received(app)
     app.jinja_env.globals["story_media"] = story_media
+    app.jinja_env.globals["story_faces"] = service.story_faces
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["duration_seconds"] = duration_seconds
     # First in line: CSRFProtect (registered earlier) parses the form, under the app-wide

@@ -18,3 +18,11 @@ def gc_command():
     click.echo(f"{result['expired_uploads']} expired uploads, {result['stray_files']} stray partial files, "
                f"{result['unreferenced_files']} files no story used, "
                f"{result['orphan_files']} orphan stored files removed.")
+
+
+@media.command("faces")
+@with_appcontext
+def faces_command():
+    """Look for faces in photos stored before faces were flagged (so moderators see them)."""
+    from .service import check_unchecked_faces
+    click.echo(f"{check_unchecked_faces()} photos checked for faces.")

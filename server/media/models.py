@@ -1,7 +1,7 @@
 """Stored media files and unfinished (or finished) tus uploads."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -28,6 +28,11 @@ class MediaFile(db.Model):
     # The first uploader; later uploaders of the same bytes are known by their MediaUpload.
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Faces found in a photo (faces.py): [[x, y, width, height], ...] in the stored image's
+    # pixels, and when it was looked at; None until checked (photos stored before #17 are
+    # checked when the moderation queue or `kultialogo media faces` meets them).
+    faces: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    faces_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class MediaUpload(db.Model):

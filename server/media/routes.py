@@ -88,3 +88,57 @@ def serve(sha256):
     response.vary.add("Cookie")
     response.vary.add("Authorization")
     return response
+
+
+# --- Faces (#17): a moderator blurs a story photo (plain form, works without JavaScript) ----
+
+@bp.post("/review/<uuid:story_id>/media/<sha256>/blur")
+def blur(story_id, sha256):
+    """One click blurs the faces found; ``at.x``/``at.y`` (an <input type="image"> click on the
+    preview, no JavaScript) blur a box around that point; ``box`` fields ("x,y,w,h", drawn with
+    JavaScript) blur those regions. The session's CSRF token is required (the blueprint's API
+    is exempt: checked here)."""
+    from flask import flash, redirect
+    from flask_babel import gettext as _
+    from flask_login import current_user
+    from flask_wtf.csrf import ValidationError, validate_csrf
+    if not current_user.is_authenticated:
+        raise Problem("unauthorized", status=401)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        raise Problem("bad_request", status=400) from None
+    point = boxes = None
+    if "at.x" in request.form or "at.y" in request.form:
+        point = _click_point(sha256)
+    elif request.form.getlist("box"):
+        try:
+            boxes = [[int(v) for v in raw.split(",")] for raw in request.form.getlist("box")[:20]]
+        except ValueError:
+            raise Problem("bad_region", status=400, field="box") from None
+        if any(len(b) != 4 for b in boxes):
+            raise Problem("bad_region", status=400, field="box")
+    service.blur_story_photo(current_user, story_id, sha256, boxes=boxes, point=point)
+    flash(_("The photo is blurred; the original is deleted."), "success")
+    return redirect(url_for("moderation.queue", community=request.args.get("community") or None))
+
+
+
+def _click_point(sha256: str) -> tuple[int, int]:
+    """``at.x``/``at.y`` arrive in the preview's shown pixels (``shown`` wide): in the photo's."""
+    from .models import MediaFile
+    from ..extensions import db
+    media = db.session.get(MediaFile, sha256)
+    if media is None or not media.width:
+        raise Problem("not_found", status=404)
+    values = []
+    for name in ("at.x", "at.y", "shown"):
+        value = request.form.get(name, "")
+        if not value.isdigit() or len(value) > 6:
+            raise Problem("bad_region", status=400, field=name)
+        values.append(int(value))
+    x, y, shown = values
+    if not shown:
+        raise Problem("bad_region", status=400, field="shown")
+    scale = media.width / shown
+    return min(round(x * scale), media.width - 1), min(round(y * scale), (media.height or 1) - 1)

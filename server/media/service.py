@@ -357,6 +357,10 @@ def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size:
     media = MediaFile(sha256=sha256, content_type=checked.content_type, size=size,
                       uploaded_size=uploaded_size, width=checked.width, height=checked.height,
                       duration_ms=checked.duration_ms, uploader_id=owner_id, created_at=utcnow())
+    if media.content_type.startswith("image/"):
+        # Within the upload's time budget: phones send 1600 px photos, checked in well under
+        # 300 ms (bench/faces.py), so a moderator never meets a photo not yet looked at.
+        media.faces, media.faces_checked_at = _detect_stored(sha256), utcnow()
     try:
         with write_transaction():
             db.session.merge(media) if existing is not None else db.session.add(media)
@@ -587,3 +591,117 @@ def format_duration(ms: int) -> str:
     """A recording's length as a player shows it (m:ss), in the reader's digits."""
     seconds = duration_seconds(ms)
     return native_digits(f"{seconds // 60}:{seconds % 60:02d}")
+
+
+# --- Faces (#17): flagged for moderators, blurred on request -------------------------------
+
+PREVIEW_WIDTH = 288  # CSS pixels: the moderation preview's width (fits a 320 px phone; scrolls if narrower)
+
+def _detect_stored(sha256: str) -> list | None:
+    from PIL import Image
+    from . import faces
+    path = get_store().local_path(sha256)
+    if path is None:
+        return None
+    with Image.open(path) as image:
+        return faces.detect(image)
+
+
+def faces_of(media: MediaFile) -> list:
+    """The face boxes of a stored photo, looking for them now if it was stored before #17."""
+    if media.faces_checked_at is None:
+        boxes = _detect_stored(media.sha256)
+        if boxes is None:
+            return []
+        with write_transaction():
+            row = db.session.get(MediaFile, media.sha256)
+            if row is not None:
+                row.faces, row.faces_checked_at = boxes, utcnow()
+        return boxes
+    return list(media.faces or [])
+
+
+def check_unchecked_faces(limit: int | None = None) -> int:
+    """``kultialogo media faces``: look for faces in every photo not yet checked; returns how many."""
+    query = select(MediaFile).where(MediaFile.faces_checked_at.is_(None), MediaFile.content_type.like("image/%"))
+    rows = list(db.session.scalars(query.limit(limit) if limit else query))
+    for media in rows:
+        faces_of(media)
+    return len(rows)
+
+
+def story_faces(story) -> list[dict]:
+    """The photos of a public or community story with the faces found in them, for the
+    moderation queue (``story_faces`` in templates); [] for other stories."""
+    if story.visibility not in ("public", "community"):
+        return []
+    hashes = [h for h in (story.media or []) if isinstance(h, str)]
+    rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))} if hashes else {}
+    out = []
+    for h in hashes:
+        media = rows.get(h)
+        if media is None or not media.content_type.startswith("image/") or not media.width:
+            continue
+        # The no-JS click preview is shown at a fixed width (the browser sends the click in
+        # shown pixels; ``shown`` lets the server scale it back to the photo's).
+        shown = min(media.width, PREVIEW_WIDTH)
+        out.append({"sha256": h, "url": url_for("media.serve", sha256=h), "width": media.width,
+                    "height": media.height, "shown_width": shown,
+                    "shown_height": max(1, round(media.height * shown / media.width)),
+                    "boxes": faces_of(media),
+                    "action": url_for("media.blur", story_id=story.id, sha256=h)})
+    return out
+
+
+def blur_story_photo(actor, story_id, sha256: str, boxes=None, point=None) -> str:
+    """Blur the faces found in one of a story's photos (or the given boxes, or a box around a
+    clicked point), store the result under its new hash, make the story reference it (a new
+    revision, so phones get an edit on their next pull) and delete the old bytes if nothing
+    else uses them. Moderators of the story's community only. Returns the new hash."""
+    from PIL import Image
+    from . import faces
+    from .. import audit
+    from ..revisions import RevisionBlock
+    from ..stories.service import content_etag, story_content
+    story = db.session.get(Story, story_id)
+    if story is None or sha256 not in (story.media or []):
+        raise Problem("not_found", status=404)
+    if not policy.can_moderate_story(actor, story):
+        raise Problem("forbidden", status=403)
+    media = db.session.get(MediaFile, sha256)
+    path = get_store().local_path(sha256) if media is not None else None
+    if media is None or path is None or not media.content_type.startswith("image/"):
+        raise Problem("not_found", status=404)
+    with Image.open(path) as opened:
+        image = opened.copy()
+    if point is not None:
+        x, y = point
+        if not (0 <= x < image.width and 0 <= y < image.height):
+            raise Problem("bad_region", status=400)
+        boxes = [faces.click_box(x, y, image.width, image.height)]
+    elif boxes is None:
+        boxes = faces_of(media)
+    boxes = [b for b in (faces.clamp(b, image.width, image.height) for b in boxes) if b]
+    if not boxes:
+        raise Problem("bad_region", status=400)
+    data = faces.encode_jpeg(faces.blur(image, boxes))
+    new_hash = hashlib.sha256(data).hexdigest()
+    staging = get_store().staging_path(secrets.token_hex(16))
+    try:
+        staging.write_bytes(data)
+        _store_checked(actor.id, staging, new_hash, len(data))
+    finally:
+        staging.unlink(missing_ok=True)
+    with write_transaction():
+        story = db.session.get(Story, story_id, populate_existing=True)
+        revs = RevisionBlock(db.session)
+        story.media = [new_hash if h == sha256 else h for h in (story.media or [])]
+        story.etag = content_etag(story_content(story))
+        story.revision = revs.next()
+        # The new file keeps what detection found on it at storing (a face outside the blurred
+        # box stays flagged; a blurred one is no longer found).
+        audit.record("media.blur_faces", actor, story_id=story.id, community_id=story.community_id,
+                     regions=len(boxes))
+        revs.flush()
+    delete_unreferenced([sha256])  # committed: the old bytes go unless another record uses them
+    return new_hash

@@ -97,6 +97,23 @@ def _as_a_camp_node(siena, account) -> None:
     db.session.commit()
 
 
+def _a_face_waiting(account) -> None:
+    """A community story with a photo of a face, waiting for review: the queue shows
+    "Faces found" with its boxes and the blur forms (#17)."""
+    from pathlib import Path
+
+    from kultialogo.media.service import ingest_upload
+    from kultialogo.stories import service as stories
+    from kultialogo.stories.schema import validate_content
+
+    with open(Path(__file__).parent.parent / "fixtures" / "astronaut.jpg", "rb") as fh:
+        photo = ingest_upload(account["amina"], fh)
+    content = validate_content({"title": "At the fair", "body": "My friend at the fair.", "language": "en",
+                                "community": "siena", "visibility": "community", "author_display": "pseudonym",
+                                "media": [photo]})
+    stories.write_one(account["amina"], uuid.UUID("7f0c2a51-3c1e-4f6a-9d2b-5a8e0f4c1d77"), content)
+
+
 def load_site(app) -> Site:
     """The demo content (as `kultialogo demo` makes it), plus what the demo lacks: a person
     without an account (recorded by a facilitator) and a join code, for the people pages."""
@@ -114,6 +131,7 @@ def load_site(app) -> Site:
     managed = people.create_managed(account["giulia"], siena, "Hamid")
     codes.create_join_code(account["giulia"], siena, days=7, max_uses=20, label="Camp wall")
     _as_a_camp_node(siena, account)
+    _a_face_waiting(account)
     site = Site(participant_id=account["amina"].id, managed_id=managed.id)
 
     stories = db.session.scalars(select(Story).where(Story.community_id == siena.id)
