@@ -1,7 +1,7 @@
 """media_files.faces and faces_checked_at: the faces found in a stored photo (boxes in the
 stored image's pixels) and when they were looked for, for the moderation queue (#17)
 
-Revision ID: 0099_faces
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-04 18:30:00
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0099_faces'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
