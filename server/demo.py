@@ -64,7 +64,9 @@ STORIES = [
     ("amina", "siena", "it", "public", "pending", "Il mercato del sabato",
      "Al mercato la signora del banco delle verdure ora mi saluta per nome. Le ho portato dei biscotti al sesamo."),
     ("marco", "siena", "it", "public", "pending", "Campo estivo",
-     "Al campo estivo abbiamo cucinato insieme: pasta al pomodoro e riso con le lenticchie. Nessuno ha lasciato niente nel piatto."),
+     "Al campo estivo abbiamo cucinato insieme: pasta al pomodoro e riso con le lenticchie. Nessuno ha lasciato niente nel piatto. "
+     # Waiting for review with a (made-up) phone number: the review queue marks it and offers to remove it (#17).
+     "Chi vuole cucinare con noi la prossima volta mi chiami al 333 765 4321."),
     ("yusuf", "siena", "ar", "community", "rejected", "رقم هاتفي",
      "هذه قصة فيها رقم هاتفي الكامل وعنوان بيتي."),
     ("oksana", "belgrade", "uk", "public", "published", "Дорога до Белграда",

@@ -53,11 +53,13 @@ _ADDRESS = re.compile(
 # Identity documents: a passport or ID card (one or two letters and 6-9 digits: YA1234567,
 # AB123456, CA12345AB), an IBAN (two letters, two digits, 11-30 letters or digits, maybe in
 # groups of four), an Italian fiscal code (6 letters, 2 digits, a letter, 2 digits, a letter,
-# 3 digits, a letter). Never digits alone: those are phone numbers, years or amounts.
+# 3 digits, a letter), a Pakistani CNIC (12345-1234567-1) or a Serbian JMBG (13 digits).
+# Shorter runs of digits alone are phone numbers, years or amounts, never documents here.
 _ID = re.compile(
     r"\b(?:[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?"     # IBAN
     r"|[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]"                             # codice fiscale
-    r"|[A-Z]{1,2}\d{6,9}|[A-Z]{2}\d{5}[A-Z]{2})\b")
+    r"|[A-Z]{1,2}\d{6,9}|[A-Z]{2}\d{5}[A-Z]{2}"
+    r"|\d{5}-\d{7}-\d|\d{13})\b")                                             # Pakistani CNIC, Serbian JMBG
 
 
 @dataclass(frozen=True)

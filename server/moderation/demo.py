@@ -16,10 +16,12 @@ _NS = uuid.UUID("0c5b6f0e-7d1e-4c83-9a55-3f6f0b2d9e41")
 # author, community, language, title, body, reporters (reason), note of the first reporter
 REPORTED = [
     ("yusuf", "siena", "it", "Il vicino che aiuta tutti",
-     "Il nostro vicino aiuta tutte le famiglie con i documenti. Si chiama Paolo Bianchi, abita in via "
-     "dei Rossi 12 e il suo numero è 333 123 4567: chiamatelo!",
+     # No name, address or number of a real-looking person, even in the demo (issue #17): the
+     # reporters think the neighbour could still be recognised from the story.
+     "Il nostro vicino aiuta tutte le famiglie con i documenti. Lo trovate il martedì pomeriggio "
+     "al centro di quartiere: chiedete a chi vi accoglie.",
      [("amina", "personal_data"), ("marco", "personal_data")],
-     "C'è il nome completo, l'indirizzo e il telefono di una persona."),
+     "Forse il vicino non vuole essere riconosciuto: chiediamogli se va bene."),
     ("farid", "belgrade", "en", "Cheap phone cards",
      "Best prices on phone cards and money transfers, write to me on WhatsApp for a discount today only!",
      [("oksana", "spam"), ("amina", "spam"), ("daniel", "spam")], ""),

@@ -92,3 +92,25 @@ def test_only_the_communitys_moderators_may_redact_and_a_stale_span_changes_noth
     ok = giulia.post(f"/review/{story_id}/redact", data={**data, "csrf_token": token})
     assert ok.status_code == 302 and "333 123 4567" not in stored(story_id).body
     assert audit_rows(action="story.redact")[0].actor_id == cast["facilitator"].id
+
+
+def test_no_story_or_translation_the_demo_shows_the_public_holds_personal_data(app):
+    """The demo is what a newcomer shows people first: no public story in it names anyone's
+    number, address or document, and none of their translations does."""
+    from sqlalchemy import select
+
+    from kultialogo import disclosure
+    from kultialogo.demo import load_demo
+    from kultialogo.extensions import db
+    from kultialogo.stories.models import Story
+
+    load_demo()
+    db.session.rollback()
+    found = {}
+    for story in db.session.scalars(select(Story).where(Story.visibility == "public", Story.status == "published")):
+        spans = [x.span for x in redaction.found_in(story)]
+        for translation in story.translations:
+            spans += disclosure.find(translation.body, translation.language)
+        if spans:
+            found[story.title] = spans
+    assert found == {}

@@ -41,6 +41,8 @@ FOUND = [
     # identity documents
     ("en", "My passport is YA1234567, please help.", ID_NUMBER, "YA1234567"),
     ("it", "Codice fiscale RSSMRA85T10A562S.", ID_NUMBER, "RSSMRA85T10A562S"),
+    ("sr", "Lična karta, JMBG 0101990710006.", ID_NUMBER, "0101990710006"),
+    ("ur", "میرا شناختی کارڈ 35202-1234567-1 ہے", ID_NUMBER, "35202-1234567-1"),
     ("it", "IBAN IT60 X054 2811 1010 0000 0123 456 per la colletta.", ID_NUMBER, "IT60 X054 2811 1010 0000 0123 456"),
     # full names of other members, in five scripts and languages, case and accents aside
     ("it", "Ringrazio Paolo Bianchi per l'aiuto.", NAME, "Paolo Bianchi"),
