@@ -532,7 +532,18 @@ def ingest_form_files(owner, **files) -> list[str]:
 
 def form_content(actor, form) -> dict:
     """The write form's photo and recording, stored now (a stories/hooks.py form content)."""
-    return {"media": ingest_form_files(actor, photo=form.photo.data, audio=form.audio.data)}
+    audio = form.audio.data
+    disguise_it = getattr(form, "disguise_voice", None) is not None and form.disguise_voice.data
+    if not disguise_it or audio is None or not getattr(audio, "filename", None):
+        return {"media": ingest_form_files(actor, photo=form.photo.data, audio=audio)}
+    hashes = ingest_form_files(actor, photo=form.photo.data)
+    try:  # the part is in memory (media.FormRequest): read it there, never to a file
+        data = read_body_in_memory(audio.stream, None, limits.VOICE_DISGUISE_MAX_BYTES)
+        sha256 = ingest_disguised(actor, data).sha256
+    except Problem as problem:
+        problem.field = "audio"
+        raise
+    return {"media": hashes + [sha256] if sha256 not in hashes else hashes}
 
 
 def story_media(story) -> list[dict]:
@@ -543,7 +554,8 @@ def story_media(story) -> list[dict]:
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
-             "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms}
+             "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms,
+             "disguised": rows[h].disguised}
             for h in hashes if h in rows]
 
 
@@ -575,7 +587,8 @@ def describe(hashes) -> list[dict]:
         return []
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
-             "kind": kind_of(rows[h].content_type), "duration_ms": rows[h].duration_ms}
+             "kind": kind_of(rows[h].content_type), "duration_ms": rows[h].duration_ms,
+             "disguised": rows[h].disguised}
             for h in hashes if h in rows]
 
 

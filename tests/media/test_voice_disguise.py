@@ -6,6 +6,8 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import av
@@ -15,7 +17,9 @@ import pytest
 from kultialogo.extensions import db
 from kultialogo.media import disguise
 from kultialogo.media.models import MediaFile
+from kultialogo.stories.models import Story
 from tests import factories as f
+from tests.media.test_media_form import form, signed_in  # noqa: F401  (signed_in: a fixture)
 
 SENTENCE = ("Last winter we crossed the mountains on foot, and in the spring "
             "the children started school in the new town by the river.")
@@ -128,3 +132,35 @@ def test_a_body_over_the_limit_is_refused(app, client, amina, monkeypatch):
 def test_only_signed_in_people_disguise(app, client):
     response = client.post("/api/v1/media/disguised", data=speech_wav(), content_type="audio/wav")
     assert response.status_code == 401
+
+
+def test_the_plain_form_stores_the_voice_disguised_and_the_story_says_so(app, client, signed_in, monkeypatch):
+    csrf = signed_in
+    from werkzeug import formparser
+    spooled = []
+    for name in ("SpooledTemporaryFile", "TemporaryFile"):  # werkzeug's default_stream_factory
+        real = getattr(formparser, name, None) or getattr(tempfile, name)
+        monkeypatch.setattr(formparser, name, lambda *a, _real=real, **k: spooled.append(1) or _real(*a, **k),
+                            raising=False)
+    original = as_webm(speech_wav())
+    original_hash = hashlib.sha256(original).hexdigest()
+    data = form(csrf, audio=(original, "voice.webm"))
+    data.update({"author_display": "anonymous", "disguise_voice": "y"})
+    response = client.post("/write", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert not spooled  # the recording's part was never spooled to a temporary file
+    db.session.rollback()
+    story = db.session.get(Story, uuid.UUID(data["id"]))
+    assert len(story.media) == 1 and story.media[0] != original_hash
+    assert db.session.get(MediaFile, story.media[0]).disguised is True
+    stored = hashes_under(Path(app.config["DATA_DIR"]))
+    assert story.media[0] in stored and original_hash not in stored
+    page = client.get(f"/stories/{story.id}")
+    assert "Voice disguised" in page.get_data(as_text=True)
+
+
+def test_the_write_form_offers_the_disguise_checked(app, client, signed_in):
+    page = client.get("/write").get_data(as_text=True)
+    assert 'name="disguise_voice"' in page and "Disguise my voice" in page
+    tag = page[page.index('name="disguise_voice"') - 120: page.index('name="disguise_voice"') + 80]
+    assert "checked" in tag
