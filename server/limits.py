@@ -45,6 +45,10 @@ MEDIA_MAX_BYTES = max(MEDIA_IMAGE_MAX_BYTES, MEDIA_AUDIO_MAX_BYTES)  # Tus-Max-S
 # The largest request body of all: a story form with a photo and a recording. The WSGI server
 # refuses anything larger before reading it (waitress's own default was 1 GiB, spooled to disk).
 FORM_UPLOAD_MAX_BYTES = MEDIA_IMAGE_MAX_BYTES + MEDIA_AUDIO_MAX_BYTES + 1024 * 1024
+# A recording to disguise arrives in one request and is held in memory (the original must
+# never reach the disk): 10 minutes at 32 kbit/s is about 2.4 MB; WAV from a desktop is larger.
+VOICE_DISGUISE_MAX_BYTES = 8 * 1024 * 1024
+VOICE_DISGUISE_RATE_LIMIT_PER_MINUTE = 10
 MEDIA_IMAGE_MAX_PIXELS = 50_000_000        # width x height; more is refused (decompression bombs)
 MEDIA_IMAGE_STORED_MAX_EDGE = 2560         # longer images are scaled down when re-encoded
 MEDIA_CHUNK_BYTES = 256 * 1024             # suggested PATCH size: a cut costs at most this much

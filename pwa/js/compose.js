@@ -181,6 +181,11 @@ export async function enhance(form, { owner, onQueued }) {
   };
   form.addEventListener('input', soon);
   form.addEventListener('change', soon);
+  // Disguise the voice unless the author shows their name (the person can still change it).
+  form.addEventListener('change', (e) => {
+    const box = form.elements.namedItem('disguise_voice');
+    if (box && e.target.name === 'author_display') box.checked = e.target.value !== 'name';
+  });
   addEventListener('pagehide', save);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') save(); });
 
@@ -209,7 +214,10 @@ export async function enhance(form, { owner, onQueued }) {
       ? fixing.lastError.serverEtag : null;
     let item;
     try {
-      const records = media.records();
+      // A recording to disguise goes up in one request, not tus (upload.js, docs/sync.md).
+      const disguise = form.elements.namedItem('disguise_voice');
+      const records = media.records().map((m) => (disguise && disguise.checked && m.type.startsWith('audio/')
+        ? { ...m, disguise: true } : m));
       const data = toStory(read(form));
       if (records.length) data.media = records.map((m) => m.sha256);
       else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before

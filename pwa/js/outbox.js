@@ -122,6 +122,11 @@ export async function nextDue(owner) {
   return times.length ? Math.min(...times) : null;
 }
 
+// The server stored a recording under another hash (its voice disguised): the story names that.
+export function renameMedia(id, from, to) {
+  return change(id, (item) => ({ ...item, data: { ...item.data, media: item.data.media.map((h) => (h === from ? to : h)) } }));
+}
+
 function change(id, fn) {
   return db.update('outbox', id, (item) => (item ? fn(item) : undefined), { strict: true });
 }

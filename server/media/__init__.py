@@ -1,5 +1,7 @@
 """Media: photos and voice recordings, uploaded over tus 1.0 and served by SHA-256."""
-from flask import Blueprint, request
+import io
+
+from flask import Blueprint, Request, request
 
 from .. import limits
 
@@ -28,6 +30,7 @@ def init_app(app) -> None:
     attachments.register_store(service.ingest_recording, service.release_after_commit, service.describe,
                                service.recordings_missing)
     app.register_blueprint(bp)
+    app.request_class = FormRequest
     install_release_hook()
     if app.config.get("MEDIA_COUNT_RECEIVED"):
         count_received(app)
@@ -47,3 +50,14 @@ FORM_ENDPOINTS = {"stories.write", "replies.add", "help.index", "help.answer"}
 def _allow_form_media() -> None:
     if request.method == "POST" and request.endpoint in FORM_ENDPOINTS:
         request.max_content_length = limits.FORM_UPLOAD_MAX_BYTES
+
+
+class FormRequest(Request):
+    """A form's file parts stay in memory on the forms that carry a recording: werkzeug would
+    spool a part over 500 KB to a temporary file, and a voice to be disguised must never reach
+    the disk. Bounded by FORM_UPLOAD_MAX_BYTES (``_allow_form_media``) before it is read."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if self.endpoint in FORM_ENDPOINTS:
+            return io.BytesIO()
+        return super()._get_file_stream(total_content_length, content_type, filename, content_length)

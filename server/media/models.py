@@ -1,7 +1,8 @@
 """Stored media files and unfinished (or finished) tus uploads."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -25,6 +26,8 @@ class MediaFile(db.Model):
     # A recording's length, measured when it was stored (the feed shows it before any byte of it
     # is fetched); None for photos, and for recordings stored before it was kept.
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A voice stored disguised (disguise.py): players say so. The original was never stored.
+    disguised: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # The first uploader; later uploaders of the same bytes are known by their MediaUpload.
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,9 +1,10 @@
 """tus 1.0 endpoints (core + creation + checksum) and /media/<sha256>: thin views over service.py."""
-from flask import current_app, request, send_file, url_for
+from flask import current_app, jsonify, request, send_file, url_for
 
+from .. import limits
 from ..accounts.auth import api_requester
 from ..errors import Problem
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from . import bp, service
 
 # Authenticated per request in api_requester (bearer token, or session plus the CSRF header).
@@ -123,7 +124,6 @@ def blur(story_id, sha256):
     return redirect(url_for("moderation.queue", community=request.args.get("community") or None))
 
 
-
 def _click_point(sha256: str) -> tuple[int, int]:
     """``at.x``/``at.y`` arrive in the preview's shown pixels (``shown`` wide): in the photo's."""
     from .models import MediaFile
@@ -142,3 +142,21 @@ def _click_point(sha256: str) -> tuple[int, int]:
         raise Problem("bad_region", status=400, field="shown")
     scale = media.width / shown
     return min(round(x * scale), media.width - 1), min(round(y * scale), (media.height or 1) - 1)
+
+
+def _disguise_limit() -> str:
+    return f"{limits.VOICE_DISGUISE_RATE_LIMIT_PER_MINUTE} per minute"
+
+
+@bp.post("/api/v1/media/disguised")
+@limiter.limit(_disguise_limit)
+def disguised():
+    """A recording whose voice is disguised before it is stored: the body is the recording,
+    read into memory in one request (a tus upload would stage the original on disk)."""
+    owner = api_requester(required=True)
+    request.max_content_length = limits.VOICE_DISGUISE_MAX_BYTES
+    data = service.read_body_in_memory(request.stream, request.content_length, limits.VOICE_DISGUISE_MAX_BYTES)
+    media = service.ingest_disguised(owner, data)
+    return jsonify({"sha256": media.sha256, "content_type": media.content_type,
+                    "duration_ms": media.duration_ms, "disguised": True,
+                    "url": url_for("media.serve", sha256=media.sha256)}), 201

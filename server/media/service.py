@@ -536,7 +536,18 @@ def ingest_form_files(owner, **files) -> list[str]:
 
 def form_content(actor, form) -> dict:
     """The write form's photo and recording, stored now (a stories/hooks.py form content)."""
-    return {"media": ingest_form_files(actor, photo=form.photo.data, audio=form.audio.data)}
+    audio = form.audio.data
+    disguise_it = getattr(form, "disguise_voice", None) is not None and form.disguise_voice.data
+    if not disguise_it or audio is None or not getattr(audio, "filename", None):
+        return {"media": ingest_form_files(actor, photo=form.photo.data, audio=audio)}
+    hashes = ingest_form_files(actor, photo=form.photo.data)
+    try:  # the part is in memory (media.FormRequest): read it there, never to a file
+        data = read_body_in_memory(audio.stream, None, limits.VOICE_DISGUISE_MAX_BYTES)
+        sha256 = ingest_disguised(actor, data).sha256
+    except Problem as problem:
+        problem.field = "audio"
+        raise
+    return {"media": hashes + [sha256] if sha256 not in hashes else hashes}
 
 
 def story_media(story) -> list[dict]:
@@ -547,7 +558,8 @@ def story_media(story) -> list[dict]:
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
-             "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms}
+             "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms,
+             "disguised": rows[h].disguised}
             for h in hashes if h in rows]
 
 
@@ -579,7 +591,8 @@ def describe(hashes) -> list[dict]:
         return []
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
     return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
-             "kind": kind_of(rows[h].content_type), "duration_ms": rows[h].duration_ms}
+             "kind": kind_of(rows[h].content_type), "duration_ms": rows[h].duration_ms,
+             "disguised": rows[h].disguised}
             for h in hashes if h in rows]
 
 
@@ -705,3 +718,52 @@ def blur_story_photo(actor, story_id, sha256: str, boxes=None, point=None) -> st
         revs.flush()
     delete_unreferenced([sha256])  # committed: the old bytes go unless another record uses them
     return new_hash
+
+
+# --- A disguised voice: one request, held in memory ---------------------------------------
+
+def ingest_disguised(owner, data: bytes) -> MediaFile:
+    """Disguise the recording in ``data`` (disguise.py) and store only the disguised bytes.
+
+    The original is read from memory and never written anywhere; the stored file is known by
+    the SHA-256 of the disguised bytes. Problem when it is empty, not audio, or unreadable.
+    """
+    if not data:
+        raise Problem("empty_media", status=400)
+    content_type = sniff(data[:4096])
+    if content_type is None or kind_of(content_type) != "audio":
+        raise Problem("bad_media_type", status=415)
+    from . import disguise  # late: numpy and PyAV load only when a voice is disguised
+    from .checks import _DECODING
+    with _DECODING:
+        disguised, duration_ms = disguise.disguise(data, content_type)
+    sha256 = hashlib.sha256(disguised).hexdigest()
+    store = get_store()
+    existing = db.session.get(MediaFile, sha256)
+    if existing is None or not store.exists(sha256):
+        scratch = store.scratch_file()
+        try:
+            scratch.write_bytes(disguised)  # the disguised bytes only
+            store.put(sha256, scratch)
+        finally:
+            scratch.unlink(missing_ok=True)
+    if existing is None:
+        try:
+            with write_transaction():
+                db.session.add(MediaFile(sha256=sha256, content_type="audio/webm", size=len(disguised),
+                                         uploaded_size=len(data), duration_ms=duration_ms, disguised=True,
+                                         uploader_id=owner.id if owner is not None else None,
+                                         created_at=utcnow()))
+        except IntegrityError:
+            pass
+    return db.session.get(MediaFile, sha256)
+
+
+def read_body_in_memory(stream, content_length, max_bytes: int) -> bytes:
+    """The whole request body as bytes, refused past ``max_bytes`` (never spooled to disk)."""
+    if content_length is not None and content_length > max_bytes:
+        raise Problem("too_large", status=413, max=max_bytes)
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise Problem("too_large", status=413, max=max_bytes)
+    return data

@@ -63,6 +63,10 @@ class StoryForm(FlaskForm):
     photo = FileField(_l("A photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
     # capture: phones offer their sound recorder at once (the app's own recorder, with JS, drops it).
     audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*", "capture": True})
+    # Checked unless the author shows their name (the safe default, also without JavaScript:
+    # author_display defaults to "pseudonym"); the server disguises the recording in memory.
+    disguise_voice = BooleanField(_l("Disguise my voice"), default=True,
+                                  description=_l("Your voice is made higher or lower so people who know it do not recognise it; the words stay clear."))
     # Safety choices, asked in plain words (schema.py checks them for the API too).
     place = StringField(_l("Where did it happen? (optional)"),
                         description=_l("A town or a few words, such as: a town by the sea. Never an address, map link or coordinates."),

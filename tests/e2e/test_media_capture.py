@@ -86,7 +86,9 @@ MEDIA_EMPTY = """async () => (await new Promise((resolve) => {
 })) === 0"""
 
 
-def ready_to_write(context, base_url):
+def ready_to_write(context, base_url, disguise=False):
+    """The write form, ready offline. These tests follow the recording's own bytes, so the voice
+    is not disguised unless asked (test_voice_disguise_offline.py)."""
     page = context.new_page()
     sign_in(page, base_url)
     page.goto(base_url + "/write")
@@ -94,6 +96,8 @@ def ready_to_write(context, base_url):
     eventually(page, """async () => Boolean(await (await caches.open('kultialogo-pages-v1'))
         .match('/write', { ignoreVary: true }))""")
     expect(page.locator(".recorder")).to_be_visible()
+    if not disguise:
+        page.locator("#disguise_voice").uncheck()
     return page
 
 
