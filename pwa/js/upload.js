@@ -85,7 +85,6 @@ async function disguiseOne(record, item, state) {
   await outbox.renameMedia(item.id, record.sha256, sha256);
   item.data.media = item.data.media.map((h) => (h === record.sha256 ? sha256 : h));
   await outbox.forgetMedia(record.sha256, item.owner);  // now known by the new hash alone
-  await outbox.saveMedia({ ...record, done: true });
   await outbox.progress(item.id, sha256, record.size, record.size, record.type);
 }
 
