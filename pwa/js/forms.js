@@ -31,6 +31,12 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     if (text) status.scrollIntoView({ block: 'nearest' });
   };
   let following = [];  // the ids saved last, until all are sent or one is refused
+  // A reply or help by voice: recorded in the app (attach.js, as for a story), kept on the phone
+  // and queued with the item; push.js uploads it first (upload.js), the record names its hash.
+  const media = form.querySelector('input[type=file][name=audio]')
+    ? await (await import('./attach.js')).mountAttachments(form, { owner, changed: async () => {},
+      full: () => say(t('This phone could not keep it. What you entered is still here: save it when there is signal.'), 'refused') })
+    : null;
 
   const follow = async () => {
     if (!following.length) return;
@@ -72,25 +78,24 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
   offline(networkState());
 
   form.addEventListener('submit', async (event) => {
-    // A recording from the phone's own recorder (a reply or help by voice) is not kept in the
-    // outbox: with signal the plain form posts it through the server's media checks; without,
-    // nothing is lost (it stays in the form) and the person is told to send it later.
-    const chosen = [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length);
-    if (chosen) {
-      if (navigator.onLine !== false) return;
-      event.preventDefault();
-      say(t('A recording can be sent only with signal. Your words and the recording are still here: send them when there is signal.'), 'refused');
+    event.preventDefault();
+    if (media) await media.ready();
+    const files = media ? media.records() : [];
+    // A file this phone cannot keep (no Web Crypto on plain http): with signal the plain form
+    // posts it through the server's media checks; without, it stays in the form for later.
+    if (!files.length && [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length)) {
+      if (navigator.onLine !== false) form.submit();
+      else say(t('A recording can be sent only with signal. Your words and the recording are still here: send them when there is signal.'), 'refused');
       return;
     }
-    event.preventDefault();
-    const entries = kind.itemsFromForm(form);
+    const entries = kind.itemsFromForm(form, files.map((file) => file.sha256));
     if (!entries.length) {  // nothing to send yet (an empty message): the browser says what is missing
       form.reportValidity();
       return;
     }
     let items;
     try {
-      items = await outbox.enqueue(entries, { owner });
+      items = await outbox.enqueue(entries, { owner, media: files });
     } catch (err) {
       // No room or no IndexedDB after all: with signal the plain form still works.
       if (navigator.onLine !== false) form.submit();
@@ -102,6 +107,9 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     following = items.map((item) => item.id);
     say(t('Saved on this phone — it will be sent when there is signal'), 'saved');
     form.dispatchEvent(new CustomEvent('kultialogo:queued', { detail: { ids: following } }));
+    // A kind that empties its form for the next one (help) lets the recording go too; one that
+    // keeps it (a reply: saving again is the same reply) keeps the recording with its words.
+    if (media && !form.dataset.recordId) media.clear();
     onQueued();
   });
   // A kind may show on the page what it saved (kinds/help.js: the waiting messages in the thread).

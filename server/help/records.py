@@ -7,9 +7,11 @@ the same content, "conflict" with other content. Claiming and closing are done o
 Pulled only by the asker and the community's mediators and coaches: nobody else ever gets one,
 not even its tombstone. Both replicate between a camp node and central (replication.py).
 """
+import re
+
 from sqlalchemy import select
 
-from .. import limits, policy, records
+from .. import attachments, limits, policy, records
 from ..accounts.models import Account
 from ..communities.models import Community
 from ..errors import Problem
@@ -22,6 +24,25 @@ MESSAGE = "help_message"
 REQUEST_SERVER_KEYS = ("id", "type", "state", "outcome", "asker", "claimed_by", "created_at",
                        "first_answer_at", "closed_at", "revision")
 MESSAGE_SERVER_KEYS = ("id", "type", "author", "from_asker", "created_at", "revision")
+# Asked or answered by voice: at most one recording's SHA-256 (lowercase hex), uploaded first.
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MEDIA = {"type": "array", "maxItems": 1, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+
+
+def _media(data) -> list[str]:
+    media = data.get("media")
+    if media is None:
+        return []
+    if not isinstance(media, list) or len(media) > 1 or not all(isinstance(h, str) and _SHA256.match(h) for h in media):
+        raise Problem("bad_type", field="media")
+    return list(media)
+
+
+def _missing(actor, media) -> records.Result | None:
+    """A recording is uploaded first, over tus, by the pusher, as a recording (a hash alone never
+    attaches someone else's file): until then the answer is media_missing, as for a reply."""
+    missing = attachments.missing(actor, media)
+    return records.Result(records.MEDIA_MISSING, missing_media=missing) if missing else None
 
 
 class _ReplicatingBatch(records.SavepointBatch):
@@ -57,8 +78,10 @@ class RequestBatch(_ReplicatingBatch):
                 raise Problem("no_such_account", status=404, field="on_behalf_of")
         if records.is_buried(REQUEST, item.id):
             raise Problem("deleted", status=409, field="id")  # its asker's account was deleted
+        if (missing := _missing(self.actor, data["media"])) is not None:
+            return missing
         outcome = service.ask(self.actor, community.id, data["topic"], data["language"], data["body"], self.revs,
-                              sync_id=item.id, asker=asker, consent_kind=data["consent_kind"])
+                              sync_id=item.id, asker=asker, consent_kind=data["consent_kind"], media=data["media"])
         shown = service.request_view(outcome.request) if policy.can_see_help_request(self.actor, outcome.request) else None
         return records.Result(outcome.result, shown)
 
@@ -67,13 +90,15 @@ class MessageBatch(_ReplicatingBatch):
     def _apply(self, item) -> records.Result:
         if item.op == records.REPLICATE:
             return self._replicate(item, replication.apply_message)
-        request_id, body = item.parsed
+        request_id, body, media = item.parsed
         found = service.find(request_id)
         if found is None or not policy.can_see_help_request(self.actor, found):
             raise Problem("not_found", status=404, field="request")  # never reveal that it exists
         if records.is_buried(MESSAGE, item.id):
             raise Problem("deleted", status=409, field="id")
-        outcome = service.answer(self.actor, found, body, self.revs, sync_id=item.id)
+        if (missing := _missing(self.actor, media)) is not None:
+            return missing
+        outcome = service.answer(self.actor, found, body, self.revs, sync_id=item.id, media=media)
         return records.Result(outcome.result, service.message_view(outcome.message))
 
 
@@ -85,9 +110,10 @@ _REQUEST_DATA = {
     "on_behalf_of": {"type": "string", "format": "uuid", "nullable": True,
                      "description": "a facilitator opening it for a member: that person's uid"},
     "consent": {"type": "object", "properties": {"kind": {"type": "string", "enum": list(CONSENT_KINDS)}}},
+    "media": _MEDIA,
 }
 _MESSAGE_DATA = {"request": {"type": "string", "format": "uuid"},
-                 "body": {"type": "string", "maxLength": limits.HELP_MESSAGE_MAX}}
+                 "body": {"type": "string", "maxLength": limits.HELP_MESSAGE_MAX}, "media": _MEDIA}
 
 
 class HelpRequestKind(records.Kind):
@@ -116,7 +142,9 @@ class HelpRequestKind(records.Kind):
             raise Problem("missing_field", field="community")
         if not isinstance(data["community"], str):
             raise Problem("bad_type", field="community")
-        topic, language, body = service.clean_request(data.get("topic"), data.get("language"), data.get("body"))
+        media = _media(data)
+        topic, language, body = service.clean_request(data.get("topic"), data.get("language"), data.get("body"),
+                                                      bool(media))
         behalf = data.get("on_behalf_of")
         consent = data.get("consent") or {}
         if not isinstance(consent, dict):
@@ -127,7 +155,7 @@ class HelpRequestKind(records.Kind):
         elif kind != "self":
             raise Problem("bad_consent", field="consent.kind")
         return {"community": data["community"], "topic": topic, "language": language, "body": body,
-                "on_behalf_of": behalf, "consent_kind": kind}
+                "on_behalf_of": behalf, "consent_kind": kind, "media": media}
 
     def batch(self, actor, revs) -> RequestBatch:
         return RequestBatch(self, actor, revs)
@@ -157,7 +185,9 @@ class HelpMessageKind(records.Kind):
         data = super().parse(item)
         if data.get("request") is None:
             raise Problem("missing_field", field="request")
-        return records.parse_uuid(data["request"], "request"), service.clean_message(data.get("body"))
+        media = _media(data)
+        return (records.parse_uuid(data["request"], "request"), service.clean_message(data.get("body"), bool(media)),
+                media)
 
     def batch(self, actor, revs) -> MessageBatch:
         return MessageBatch(self, actor, revs)

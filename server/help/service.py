@@ -252,7 +252,7 @@ def writing():
 def request_view(request: HelpRequest, viewer=None) -> dict:
     out = {"type": "help_request", "id": str(request.sync_id), "community": request.community.slug,
            "topic": request.topic, "language": request.language, "body": request.body,
-           "state": request.state, "outcome": request.outcome,
+           "media": list(request.media or []), "state": request.state, "outcome": request.outcome,
            "asker": request.asker.username if request.asker else None,
            "claimed_by": request.claimed_by.username if request.claimed_by else None,
            "created_at": isoformat(request.created_at), "first_answer_at": isoformat(request.first_answer_at),
@@ -264,7 +264,8 @@ def request_view(request: HelpRequest, viewer=None) -> dict:
 
 def message_view(message: HelpMessage) -> dict:
     return {"type": "help_message", "id": str(message.sync_id), "request": str(message.request.sync_id),
-            "body": message.body, "author": message.author.username if message.author else None,
+            "body": message.body, "media": list(message.media or []),
+            "author": message.author.username if message.author else None,
             "from_asker": message.author_id is not None and message.author_id == message.request.asker_id,
             "created_at": isoformat(message.created_at), "revision": message.revision}
 
@@ -395,8 +396,7 @@ def recordings(record) -> list[dict]:
 def personal_export(person) -> dict:
     """Their own requests, each with its whole thread, and the messages they wrote as a helper."""
     # "media": the recordings' SHA-256; their bytes are in media/ of the same download.
-    own = [{**request_view(r), "media": list(r.media or []),
-            "messages": [{**message_view(m), "media": list(m.media or [])} for m in r.messages]}
+    own = [{**request_view(r), "messages": [message_view(m) for m in r.messages]}
            for r in requests_of(person)]
     answered = db.session.scalars(select(HelpMessage).join(HelpRequest, HelpRequest.id == HelpMessage.request_id)
                                   .where(HelpMessage.author_id == person.id, HelpRequest.asker_id != person.id)

@@ -1,12 +1,14 @@
 """A reply written on the bus home with no signal (issue 16): the story page the phone kept
 queues it in the one outbox; back online it is sent once, and sent again (an answer lost on the
-way) it is still stored once."""
+way) it is still stored once. A reply by voice, recorded in the app with no signal, goes the same
+way: its recording kept with the item, uploaded first, the reply naming it."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests import factories as f
 from tests.e2e.browser import ARTIFACTS, SQLITE_ONLY, eventually, outbox, sign_in, wait_for_worker
+from tests.e2e.test_media_capture import MEDIA_EMPTY, idb_media, media_browser, phone, record, stored  # noqa: F401
 from tests.e2e.test_offline_records import EMPTY_OUTBOX, REQUEUE, _saved, _status, _world
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
@@ -58,3 +60,66 @@ def test_a_reply_written_offline_is_sent_once_on_reconnect(app, live_server, new
     page.reload()  # the page pushes on load
     eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
     assert stored() == [(item["id"], WORDS[locale])]
+
+
+def test_a_voice_reply_recorded_offline_arrives_once_with_its_recording(app, live_server, phone):
+    from kultialogo.extensions import db
+    from kultialogo.media.models import MediaFile, MediaUpload
+    from kultialogo.replies.models import Reply
+    world = _world()
+    f.account("bojan", community_slug="siena")
+    story_path = f"/stories/{world['story']}"
+    page = phone().new_page()
+    sign_in(page, live_server.url, "bojan")
+    page.goto(live_server.url + story_path)
+    wait_for_worker(page)
+    page.goto(live_server.url + story_path)
+    _saved(page, story_path)
+
+    def replies():
+        db.session.remove()
+        found = [(str(r.sync_id), r.body, list(r.media or [])) for r in db.session.scalars(select(Reply))]
+        db.session.remove()
+        return found
+
+    def uploads():
+        """(files stored, uploads that carried bytes): an upload of a file the server already
+        holds is answered at its creation (200), and no byte is sent again."""
+        db.session.remove()
+        carried = [u for u in db.session.scalars(select(MediaUpload)) if u.expires_at != u.created_at]
+        found = (len(db.session.scalars(select(MediaFile)).all()), len(carried))
+        db.session.remove()
+        return found
+
+    page.context.set_offline(True)
+    page.goto(live_server.url + story_path)  # from the phone, no signal
+    form = page.locator("form[data-outbox-kind=reply][data-enhanced]")
+    expect(form.locator(".recorder")).to_be_visible()
+    record(page, seconds=2)  # the app's own recorder, as for a story: no words at all
+    form.get_by_role("button", name="Send the reply").click()
+    expect(_status(form)).to_have_attribute("data-state", "saved")
+    [item] = outbox(page)
+    [kept] = idb_media(page)
+    assert item["type"] == "reply" and item["data"] == {"story": world["story"], "body": "", "media": [kept["sha256"]]}
+    assert kept["type"].startswith("audio/")
+    assert replies() == [] and uploads() == (0, 0)
+
+    page.context.set_offline(False)
+    expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
+    eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
+    assert replies() == [(item["id"], "", [kept["sha256"]])]
+    info, data = stored(app, kept["sha256"])
+    assert info["content_type"].startswith("audio/") and data
+    assert uploads() == (1, 1)
+    eventually(page, MEDIA_EMPTY)  # the bytes left the phone once the server had the reply
+    expect(page.locator(f"#reply-{item['id']} audio")).to_have_count(0)  # the page was not reloaded
+
+    # Sent again (the answer was lost, a second tab; the form still holds the same reply): once.
+    form.get_by_role("button", name="Send the reply").click()
+    expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
+    page.evaluate(REQUEUE, [item])
+    page.reload()  # the page pushes on load
+    eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
+    assert replies() == [(item["id"], "", [kept["sha256"]])]
+    assert uploads() == (1, 1)
+    expect(page.locator(f"#reply-{item['id']} audio")).to_have_count(1)

@@ -96,3 +96,50 @@ def test_deleting_the_account_purges_the_recordings(people):
     for sha in (tus.sha256(voice), tus.sha256(answer)):
         assert db.session.get(MediaFile, sha) is None
         assert tus.fetch(people["mediator"].client, sha).status_code == 404
+
+
+def test_pushed_requests_and_messages_carry_a_recording_uploaded_first_by_the_pusher(client, people):
+    """The outbox's way (docs/sync.md): the recording goes up over tus, then the record names it."""
+    from .test_sync import message_item, push, request_item
+    asker, mediator = people["asker"], people["mediator"]
+    voice, answer, photo = tus.ogg_audio(), tus.ogg_audio(40_000), tus.jpeg_with_gps()
+    item = request_item(body="", media=[tus.sha256(voice)])  # asked by voice alone
+    [result] = push(client, asker, item)
+    assert (result["result"], result["missing_media"]) == ("media_missing", [tus.sha256(voice)])
+    tus.upload(client, asker.headers, voice, "audio/ogg", "voice.ogg")
+    first, again = push(client, asker, item, item)
+    assert (first["result"], again["result"]) == ("created", "unchanged")
+    assert first["record"]["media"] == [tus.sha256(voice)]
+    db.session.rollback()
+    [request] = db.session.scalars(select(HelpRequest)).all()
+    assert request.media == [tus.sha256(voice)] and request.body == ""
+
+    # A message naming someone else's recording (the asker's, of the request) is refused with
+    # media_missing: a hash alone never attaches, nor reveals, another person's file.
+    stolen = message_item(item["id"], body="Listen")
+    stolen["data"]["media"] = [tus.sha256(voice)]
+    [result] = push(client, mediator, stolen)
+    assert (result["result"], result["missing_media"]) == ("media_missing", [tus.sha256(voice)])
+    # Nor a file of their own that is not a recording.
+    tus.upload(client, mediator.headers, photo, "image/jpeg", "photo.jpg")
+    not_audio = message_item(item["id"], body="")
+    not_audio["data"]["media"] = [tus.sha256(photo)]
+    assert push(client, mediator, not_audio)[0]["result"] == "media_missing"
+    bad = message_item(item["id"], body="x")
+    bad["data"]["media"] = [tus.sha256(answer)] * 2
+    assert push(client, mediator, bad)[0]["error"]["code"] == "bad_type"
+    db.session.rollback()
+    assert db.session.scalar(select(HelpMessage)) is None
+
+    message = message_item(item["id"], body="")
+    message["data"]["media"] = [tus.sha256(answer)]
+    tus.upload(client, mediator.headers, answer, "audio/ogg", "answer.ogg")
+    assert [r["result"] for r in push(client, mediator, message, message)] == ["created", "unchanged"]
+    db.session.rollback()
+    [stored_message] = db.session.scalars(select(HelpMessage)).all()
+    assert stored_message.media == [tus.sha256(answer)]
+    for sha in (tus.sha256(voice), tus.sha256(answer)):
+        for name in HEAR:
+            assert tus.fetch(client, sha, headers=people[name].headers).status_code == 200, name
+        for name in ("facilitator", "other_mediator", "outsider", "admin", "neighbour"):
+            assert tus.fetch(client, sha, headers=people[name].headers).status_code == 404, name

@@ -26,11 +26,13 @@ function chosenLabel(form, name) {
 // page kept on the phone would give every request the same one); the same id again while
 // the form still holds what was saved, so saving twice is one request. `shown`: what the page
 // shows of it until the server's page holds it (the topic as the page named it, the words).
-export function itemsFromForm(form) {
+// `media`: the SHA-256 of a recording made in the app (forms.js); then the words may be left out.
+export function itemsFromForm(form, media = []) {
   const body = value(form, 'body');
-  if (!body) return [];  // nothing to send: forms.js lets the browser say what is missing
+  if (!body && !media.length) return [];  // nothing to send: forms.js lets the browser say what is missing
   const kind = form.dataset.outboxKind;
   const data = kind === REQUEST ? requestData(form, body) : { request: form.dataset.request, body };
+  if (media.length) data.media = media;
   const saved = JSON.stringify(data);
   if (!form.dataset.recordId || form.dataset.savedAs !== saved) form.dataset.recordId = outbox.newId();
   form.dataset.savedAs = saved;

@@ -6,16 +6,19 @@ import { newId } from '../outbox.js';
 export { stores, apply } from './records.js';
 
 // The form as one `reply` item. Its id is made here and kept on the form (and in its hidden
-// `id` field, which the plain form posts too): saving the same words again is the same reply; other
-// words are a new reply (the server refuses an id sent again with other words).
-export function itemsFromForm(form) {
+// `id` field, which the plain form posts too): saving the same words (and recording) again is the
+// same reply; others are a new reply (the server refuses an id sent again with other content).
+// `media`: the SHA-256 of the recording made in the app (forms.js), uploaded before the reply.
+export function itemsFromForm(form, media = []) {
   const body = form.elements.namedItem('body');
-  const words = body ? body.value : '';
-  if (!form.dataset.recordId || form.dataset.madeFor !== words) {
+  const data = { story: form.dataset.story, body: body ? body.value : '' };
+  if (media.length) data.media = media;
+  const made = JSON.stringify(data);
+  if (!form.dataset.recordId || form.dataset.madeFor !== made) {
     form.dataset.recordId = newId();
-    form.dataset.madeFor = words;
+    form.dataset.madeFor = made;
   }
   const id = form.elements.namedItem('id');
   if (id) id.value = form.dataset.recordId;
-  return [{ type: 'reply', id: form.dataset.recordId, baseEtag: null, data: { story: form.dataset.story, body: words } }];
+  return [{ type: 'reply', id: form.dataset.recordId, baseEtag: null, data }];
 }
