@@ -608,7 +608,7 @@ def format_duration(ms: int) -> str:
 
 # --- Faces (#17): flagged for moderators, blurred on request -------------------------------
 
-PREVIEW_WIDTH = 288  # CSS pixels: the moderation preview's width (fits a 320 px phone; scrolls if narrower)
+PREVIEW_WIDTH = 200  # CSS pixels: the moderation preview's width (fits a 320 px phone with text at 200%)
 
 def _detect_stored(sha256: str) -> list | None:
     from PIL import Image
