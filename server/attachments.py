@@ -5,8 +5,11 @@ names the other: media registers how a recording is stored and released; a domai
 referrer (which of its rows name a file, and who may hear it), and media serves and keeps a file
 while any referrer names it, exactly as it does for a story.
 """
+import re
 from dataclasses import dataclass
 from typing import Callable
+
+from .errors import Problem
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class Referrer:
     referencing: Callable
     # (viewer, sha256) -> whether this viewer may see one of the records naming the file.
     may_hear: Callable
+    # (sha256, community_id) -> whether a record of that community names the file: a camp
+    # node fetches and sends only its own community's files (nodes/media.py).
+    in_community: Callable | None = None
 
 
 _referrers: list[Referrer] = []
@@ -50,6 +56,21 @@ def ingest_recording(owner, storage, field: str, max_bytes: int) -> list[str]:
         return [_store["ingest"](owner, storage, field, max_bytes)]
     finally:
         storage.close()  # consumed (or refused half-read): its spooled temporary file goes now
+
+
+def parse_recordings(value, field: str) -> tuple:
+    """A record's recordings as the sync carries them: a list of at most one SHA-256; Problem
+    bad_type otherwise."""
+    if value is None:
+        return ()
+    if (not isinstance(value, list) or len(value) > 1
+            or not all(isinstance(h, str) and re.fullmatch(r"[0-9a-f]{64}", h) for h in value)):
+        raise Problem("bad_type", field=field)
+    return tuple(value)
+
+
+def named_in_community(sha256: str, community_id: int) -> bool:
+    return any(r.in_community is not None and r.in_community(sha256, community_id) for r in _referrers)
 
 
 def missing(owner, hashes) -> tuple:

@@ -22,5 +22,7 @@ from . import service as _service  # noqa: E402
 
 # A request's or message's recording: heard only by the asker and the community's mediators and
 # coaches (media answers 404 to anyone else), kept while the request holds it.
-register_referrer(Referrer("help_request", _service.requests_naming, _service.may_hear_request))
-register_referrer(Referrer("help_message", _service.messages_naming, _service.may_hear_message))
+register_referrer(Referrer("help_request", _service.requests_naming, _service.may_hear_request,
+                           _service.request_named_in_community))
+register_referrer(Referrer("help_message", _service.messages_naming, _service.may_hear_message,
+                           _service.message_named_in_community))

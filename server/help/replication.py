@@ -21,11 +21,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import limits, records
+from .. import attachments, limits, records
 from ..accounts.uids import account_id, accounts_by_uid, as_text, parse_uid, uids_of
 from ..errors import Problem
 from ..extensions import db
 from ..stories.schema import parse_time
+from ..stories.service import missing_media
 from ..timeutil import as_utc, isoformat, utcnow
 from ..userinput import clean_language, clean_text
 from .models import CONSENT_KINDS, OUTCOMES, STATE_CLOSED, STATE_OPEN, STATES, TOPICS, HelpMessage, HelpRequest
@@ -51,6 +52,7 @@ class RequestReplica:
     first_answer_at: datetime | None = None
     closed_at: datetime | None = None
     consent_at: datetime | None = None
+    media: tuple = ()  # a recording, sent before the replica (nodes/replication.py)
 
 
 @dataclass
@@ -60,13 +62,14 @@ class MessageReplica:
     author: uuid.UUID | None = None
     body: str = ""
     created_at: datetime | None = None
+    media: tuple = ()
 
 
 # --- Reading ------------------------------------------------------------------------------------
 
 def request_replica(r: HelpRequest, uids: dict) -> dict:
     return {"type": REQUEST, "id": str(r.sync_id), "asker": as_text(uids.get(r.asker_id)), "topic": r.topic,
-            "language": r.language, "body": r.body, "state": r.state, "outcome": r.outcome,
+            "language": r.language, "body": r.body, "media": list(r.media or []), "state": r.state, "outcome": r.outcome,
             "claimed_by": as_text(uids.get(r.claimed_by_id)), "recorded_by": as_text(uids.get(r.recorded_by_id)),
             "consent_kind": r.consent_kind, "created_at": isoformat(r.created_at),
             "first_answer_at": isoformat(r.first_answer_at), "closed_at": isoformat(r.closed_at),
@@ -75,7 +78,8 @@ def request_replica(r: HelpRequest, uids: dict) -> dict:
 
 def message_replica(m: HelpMessage, uids: dict) -> dict:
     return {"type": MESSAGE, "id": str(m.sync_id), "request": str(m.request.sync_id),
-            "author": as_text(uids.get(m.author_id)), "body": m.body, "created_at": isoformat(m.created_at)}
+            "author": as_text(uids.get(m.author_id)), "body": m.body, "media": list(m.media or []),
+            "created_at": isoformat(m.created_at)}
 
 
 def request_replicas(peer, since: int, limit: int) -> list[tuple[int, dict]]:
@@ -135,7 +139,8 @@ def parse_request(data: dict) -> RequestReplica:
         state=state, outcome=outcome, claimed_by=parse_uid(data.get("claimed_by"), "data.claimed_by"),
         recorded_by=parse_uid(data.get("recorded_by"), "data.recorded_by"), consent_kind=consent,
         created_at=_time(data, "created_at") or utcnow(), first_answer_at=_time(data, "first_answer_at"),
-        closed_at=_time(data, "closed_at"), consent_at=_time(data, "consent_at"))
+        closed_at=_time(data, "closed_at"), consent_at=_time(data, "consent_at"),
+        media=attachments.parse_recordings(data.get("media"), "data.media"))
 
 
 def parse_message(data: dict) -> MessageReplica:
@@ -145,7 +150,8 @@ def parse_message(data: dict) -> MessageReplica:
         deleted=False, request=records.parse_uuid(data.get("request"), "data.request"),
         author=parse_uid(data.get("author"), "data.author"),
         body=clean_text(data.get("body") or "", "data.body", limits.HELP_MESSAGE_MAX, multiline=True),
-        created_at=_time(data, "created_at") or utcnow())
+        created_at=_time(data, "created_at") or utcnow(),
+        media=attachments.parse_recordings(data.get("media"), "data.media"))
 
 
 # --- Applying -----------------------------------------------------------------------------------
@@ -189,9 +195,11 @@ def apply_request(peer, sync_id: uuid.UUID, r: RequestReplica, revs) -> str:
     claimed_by = account_id(r.claimed_by, people, "data.claimed_by")
     recorded_by = account_id(r.recorded_by, people, "data.recorded_by")
     if found is None:
+        if missing_media(r.media):
+            return records.MEDIA_MISSING  # the node sends files first; the next sync brings it
         db.session.add(HelpRequest(
             sync_id=sync_id, community_id=peer.community_id, asker_id=asker, topic=r.topic, language=r.language,
-            body=r.body, state=r.state, outcome=r.outcome, claimed_by_id=claimed_by, created_at=r.created_at,
+            body=r.body, media=list(r.media), state=r.state, outcome=r.outcome, claimed_by_id=claimed_by, created_at=r.created_at,
             first_answer_at=r.first_answer_at, closed_at=r.closed_at, recorded_by_id=recorded_by,
             consent_kind=r.consent_kind, consent_at=r.consent_at, revision=revs.next()))
         db.session.flush()
@@ -240,7 +248,9 @@ def apply_message(peer, sync_id: uuid.UUID, r: MessageReplica, revs) -> str:
         if (found.request_id, found.author_id, found.body) != (request.id, author, r.body):
             peer.note_conflict(MESSAGE, sync_id, "content_conflict")  # never edited: each keeps its words
         return records.UNCHANGED
+    if missing_media(r.media):
+        return records.MEDIA_MISSING
     db.session.add(HelpMessage(sync_id=sync_id, request_id=request.id, author_id=author, body=r.body,
-                               created_at=r.created_at, revision=revs.next()))
+                               media=list(r.media), created_at=r.created_at, revision=revs.next()))
     db.session.flush()
     return records.CREATED

@@ -376,6 +376,15 @@ def messages_naming(sha256: str):
     return select(HelpMessage.id).where(_naming(HelpMessage.media, sha256))
 
 
+def request_named_in_community(sha256: str, community_id: int) -> bool:
+    return db.session.scalar(requests_naming(sha256).where(HelpRequest.community_id == community_id).limit(1)) is not None
+
+
+def message_named_in_community(sha256: str, community_id: int) -> bool:
+    return db.session.scalar(messages_naming(sha256).join(HelpRequest, HelpRequest.id == HelpMessage.request_id)
+                             .where(HelpRequest.community_id == community_id).limit(1)) is not None
+
+
 def may_hear_request(viewer, sha256: str) -> bool:
     found = db.session.scalars(select(HelpRequest).where(_naming(HelpRequest.media, sha256)))
     return any(policy.can_see_help_request(viewer, r) for r in found)

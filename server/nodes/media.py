@@ -6,6 +6,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import String, cast, select
 
+from .. import attachments
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -20,10 +21,13 @@ READ_SIZE = 256 * 1024
 
 
 def file_in_scope(community_id: int, sha256: str):
-    """(MediaFile, path) when a story of the community names the file, else None."""
+    """(MediaFile, path) when a story of the community names the file, or a reply or help
+    request there (attachments.py), else None."""
     named = db.session.scalar(select(Story.id).where(
         Story.community_id == community_id, cast(Story.media, String).like(f'%"{sha256}"%')).limit(1))
-    media = db.session.get(MediaFile, sha256) if named is not None else None
+    if named is None and not attachments.named_in_community(sha256, community_id):
+        return None
+    media = db.session.get(MediaFile, sha256)
     path = get_store().local_path(sha256) if media is not None else None
     return (media, path) if path is not None and path.exists() else None
 

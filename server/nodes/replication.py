@@ -275,6 +275,13 @@ def as_items(replicas: list[dict]) -> list[dict]:
              "data": {k: v for k, v in r.items() if k not in ("type", "id")}} for r in replicas]
 
 
+def media_named(replica: dict) -> list:
+    """The files a replica names: a story's in its content, a reply's or help record's beside
+    its words."""
+    found = (replica.get("content") or {}).get("media") or replica.get("media") or []
+    return [h for h in found if isinstance(h, str)]
+
+
 def send_media(client: Client, hashes, progress: Progress) -> None:
     """Upload the files these records name that central lacks (asked once for the chunk)."""
     store = get_store()
@@ -350,7 +357,7 @@ def _take_answers(row: NodeLink, chunk: list[dict], answer: dict, progress: "Pro
 def _push_chunk(row: NodeLink, client: Client, chunk: list[dict], progress: Progress) -> list[dict]:
     """Send one chunk (its media first); returns the replicas central refused for a story it
     does not hold yet."""
-    send_media(client, [h for r in chunk for h in ((r.get("content") or {}).get("media") or [])], progress)
+    send_media(client, [h for r in chunk for h in media_named(r)], progress)
     answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
     _check_answers(chunk, answer)
     _take_answers(row, chunk, answer, progress)
@@ -416,7 +423,7 @@ def pull(row: NodeLink, client: Client, progress: Progress) -> None:
         page = client.json("GET", "/api/v1/node/pull",
                            params={"cursor": cursor, "limit": PULL_PAGE, "kinds": kinds})
         items = page.get("items") or []
-        fetch_media(client, [h for r in items for h in ((r.get("content") or {}).get("media") or [])], progress)
+        fetch_media(client, [h for r in items for h in media_named(r)], progress)
         answers = apply_from_central(peer, waiting + items)
         waiting = [r for r, a in zip(waiting + items, answers) if waits_for_its_story(a)]
         progress.counts["pulled"] += len(items)

@@ -36,7 +36,7 @@ def export(path: Path, *, progress=None) -> dict:
     hashes: dict[str, None] = {}
     for fresh, _last in replication.local_changes(peer, row.push_revision):  # first pass: the files named
         for replica in fresh:
-            hashes.update(dict.fromkeys((replica.get("content") or {}).get("media") or []))
+            hashes.update(dict.fromkeys(replication.media_named(replica)))
 
     def media():
         store = get_store()

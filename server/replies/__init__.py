@@ -27,4 +27,4 @@ register_kind(REACTION_KIND)
 from ..attachments import Referrer, register_referrer  # noqa: E402
 
 # A voice reply's recording: served to those who see the reply, kept while the reply names it.
-register_referrer(Referrer("reply", _service.replies_naming, _service.may_hear))
+register_referrer(Referrer("reply", _service.replies_naming, _service.may_hear, _service.named_in_community))

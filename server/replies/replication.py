@@ -17,12 +17,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import limits, records
+from .. import attachments, limits, records
 from ..accounts.uids import account_id, accounts_by_uid, as_text, parse_uid, uids_of
 from ..errors import Problem
 from ..extensions import db
 from ..stories.models import STATUS_WITHDRAWN, Story
 from ..stories.schema import parse_time
+from ..stories.service import missing_media
 from ..timeutil import isoformat, utcnow
 from ..userinput import clean_text
 from . import service
@@ -41,13 +42,14 @@ class Replica:
     kind: str = ""
     created_at: datetime | None = None
     base: dict = field(default_factory=dict)
+    media: tuple = ()  # a voice reply's recording (sent before the replica: nodes/replication.py)
 
 
 # --- Reading ------------------------------------------------------------------------------------
 
 def reply_replica(r: Reply, uids: dict) -> dict:
     return {"type": REPLY, "id": str(r.sync_id), "story": str(r.story_id), "author": as_text(uids.get(r.author_id)),
-            "body": r.body, "status": r.status, "created_at": isoformat(r.created_at)}
+            "body": r.body, "media": list(r.media or []), "status": r.status, "created_at": isoformat(r.created_at)}
 
 
 def reaction_replica(r: Reaction, uids: dict) -> dict:
@@ -93,7 +95,8 @@ def parse(name: str, data: dict) -> Replica:
             raise Problem("bad_request", field="data.status")
         body = clean_text(data.get("body") or "", "data.body", limits.REPLY_BODY_MAX, multiline=True)
         return Replica(deleted=False, story=story, person=parse_uid(data.get("author"), "data.author"), body=body,
-                       status=data["status"], created_at=created, base=base)
+                       status=data["status"], created_at=created, base=base,
+                       media=attachments.parse_recordings(data.get("media"), "data.media"))
     if data.get("kind") not in REACTION_KINDS:
         raise Problem("bad_reaction", field="data.kind")
     person = parse_uid(data.get("account"), "data.account")
@@ -155,8 +158,11 @@ def apply(name: str, peer, sync_id: uuid.UUID, r: Replica, revs) -> str:
 
 def _apply_reply(peer, sync_id, r: Replica, story, author_id, found: Reply | None, revs) -> str:
     if found is None:
+        if missing_media(r.media):
+            return records.MEDIA_MISSING  # the node sends files first; the next sync brings it
         db.session.add(Reply(sync_id=sync_id, story_id=story.id, author_id=author_id, body=r.body, status=r.status,
-                             created_at=r.created_at, updated_at=r.created_at, revision=revs.next()))
+                             media=list(r.media), created_at=r.created_at, updated_at=r.created_at,
+                             revision=revs.next()))
         db.session.flush()
         return records.CREATED
     if found.story_id != story.id or found.body != r.body or found.author_id != author_id:

@@ -431,6 +431,12 @@ def forget(person, revs: RevisionBlock) -> None:
 
 # --- Recordings (attachments.py) ----------------------------------------------------------------
 
+def named_in_community(sha256: str, community_id: int) -> bool:
+    """Whether a reply under a story of this community names the file (camp nodes)."""
+    return db.session.scalar(replies_naming(sha256).join(Story, Story.id == Reply.story_id)
+                             .where(Story.community_id == community_id).limit(1)) is not None
+
+
 def replies_naming(sha256: str):
     """Replies whose recording is this file: a LIKE on the JSON text, as media does for stories."""
     return select(Reply.id).where(cast(Reply.media, String).like(f'%"{sha256}"%'))

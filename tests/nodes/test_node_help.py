@@ -130,3 +130,49 @@ def test_a_close_at_the_camp_and_a_claim_on_central_both_stand(app, live_server,
             return found.state, found.outcome, found.claimed_by.username if found.claimed_by else None
         assert side(state) == ("closed", "no_longer_needed", "mona")
     assert REPLICATE in get("help_request").ops and REPLICATE in get("help_message").ops
+
+
+def test_a_request_asked_by_voice_at_the_camp_reaches_central_with_its_recording(app, live_server, node_app):
+    """The recording travels before the request (nodes/replication.py send_media), is stored
+    once on central and heard there by the community's mediator, and nobody else."""
+    import io
+
+    from kultialogo.media import service as media_service
+    from kultialogo.media.models import MediaFile
+    from kultialogo.media.store import get_store
+    from tests.media import tus
+
+    siena = factories.community("siena")
+    factories.account("fatima", community_slug="siena", role="facilitator")
+    mona = factories.account("mona", community_slug="siena", role="facilitator")
+    factories.account("amina", community_slug="siena")
+    factories.account("bojan", community_slug="siena")
+    factories.helps(mona, "siena", mediator=True)
+    token, _row = tokens.issue(person("fatima"), siena, label="Summer camp")
+    on_node(node_app, lambda: replication.init(live_server.url, token))
+    request_id = uuid.uuid4()
+
+    def ask_by_voice_at_the_camp():
+        amina = person("amina")
+        sha256 = media_service.ingest_upload(amina, io.BytesIO(tus.tone("ogg")), audio_only=True)
+        with help_service.writing() as revs:
+            help_service.ask(amina, amina.memberships[0].community_id, "documents", "ar", "", revs,
+                             sync_id=request_id, media=[sha256])
+        return sha256, get_store().local_path(sha256).read_bytes()
+
+    sha256, data = on_node(node_app, ask_by_voice_at_the_camp)
+    on_node(node_app, replication.sync)
+    db.session.rollback()
+    found = help_service.find(request_id)
+    assert found is not None and list(found.media) == [sha256] and found.body == ""
+    assert db.session.get(MediaFile, sha256) is not None
+    assert get_store().local_path(sha256).read_bytes() == data
+    assert media_service.referencing_stories(sha256) == []  # a help recording, not a story's
+    from kultialogo import attachments
+    assert attachments.named_in_community(sha256, siena.id)
+    heard = {name for name in ("amina", "mona", "bojan", "fatima")
+             if any(r.may_hear(person(name), sha256) for r in attachments.referrers())}
+    assert heard == {"amina", "mona"}
+    # A second sync sends nothing again.
+    on_node(node_app, replication.sync)
+    assert counts() == (1, 0)
