@@ -101,6 +101,9 @@ class Config:
     # Sign-in and API rate limits (Flask-Limiter syntax). Redis when REDIS_URL is set.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Said outright for every app: Flask-Limiter keeps the last app's setting when an app leaves
+    # it out, so one app with limits off (a test, a bench) would turn them off for the next.
+    RATELIMIT_ENABLED = True
     SIGNIN_RATE_LIMIT = "10 per minute"
     PUSH_RATE_LIMIT_PER_MINUTE = 120
 

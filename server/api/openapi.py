@@ -309,6 +309,24 @@ def _media_paths(errors: dict) -> dict:
         "headers": {"Tus-Version": _header("1.0.0"), "Tus-Extension": _header("creation,checksum"),
                     "Tus-Max-Size": _header("bytes", "integer")}}}}
     return {
+        "/api/v1/media/disguised": {
+            "post": {
+                "summary": "A recording whose voice is disguised before it is stored: the whole file in one "
+                           "request, held in memory (docs/sync.md); the story then names the returned sha256",
+                "security": auth,
+                "requestBody": {"required": True, "content": {"audio/*": {"schema": {
+                    "type": "string", "format": "binary", "maxLength": limits.VOICE_DISGUISE_MAX_BYTES}}}},
+                "responses": {
+                    "201": {"description": "Stored disguised", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["sha256", "content_type", "disguised", "url"],
+                        "properties": {"sha256": {"type": "string"}, "content_type": {"type": "string"},
+                                       "duration_ms": {"type": "integer", "nullable": True},
+                                       "disguised": {"type": "boolean"}, "url": {"type": "string"}}}}}},
+                    "400": _problem_ref("empty_media"), "401": errors["401"],
+                    "413": _problem_ref("Over the limit (too_large)"),
+                    "415": _problem_ref("Not a recording (bad_media_type)"),
+                    "422": _problem_ref("Unreadable (corrupt_media)"),
+                    "429": _problem_ref("Too many in a minute (rate_limited)")}}},
         "/api/v1/media/uploads": {
             "options": options,
             "post": {
