@@ -23,9 +23,10 @@ from kultialogo.media.store import get_store
 from kultialogo.stories.models import Story
 from tests import factories as f
 from tests.media import tus
+from tests.moderation.test_pull import pull as pull_all
 from tests.people.helpers import Fresh
 
-PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
+PUSH = "/api/v1/sync/push"
 ASTRONAUT = Path(__file__).resolve().parents[1] / "fixtures" / "astronaut.jpg"
 # Where the face is in the astronaut photo (512 × 512), looked at by eye: eyes to chin.
 FACE = (190, 80, 260, 165)
@@ -82,16 +83,8 @@ def push(client, headers, item):
 
 
 def pull(client, headers, cursor=None) -> tuple[dict, str]:
-    items = []
-    while True:
-        response = client.get(PULL, query_string={"limit": 500, **({"cursor": cursor} if cursor else {})},
-                              headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        page = response.get_json()
-        items += page["items"]
-        cursor = page["cursor"]
-        if not page["more"]:
-            return {item["id"]: item for item in items}, cursor
+    """Every page of a phone's pull (the moderation tests' walker), by its bearer headers."""
+    return pull_all(client, None, cursor, **headers)
 
 
 def story_with_photo(client, people, data: bytes, visibility="public") -> tuple[str, str]:
