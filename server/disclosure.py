@@ -10,11 +10,13 @@ Plumbing: pure functions over text, no database, no domain. Phone numbers come f
 the rest are patterns, tuned to miss years, dates, times and prices (tests/unit/test_disclosure.py
 lists the false positives accepted).
 """
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
+from flask_babel import force_locale, gettext
 
 PHONE, EMAIL, ADDRESS, ID_NUMBER, NAME = "phone", "email", "address", "id_number", "name"
 KINDS = (PHONE, EMAIL, ADDRESS, ID_NUMBER, NAME)
@@ -129,6 +131,103 @@ def find(text: str, language: str | None = None, names=()) -> list[Span]:
     return out
 
 
+def placeholder(kind: str, language: str) -> str:
+    """What replaces a span, in the language of the text it stands in (a moderator's redaction,
+    and the writer's own choice on the phone, which uses the same msgids)."""
+    with force_locale((language or "en").replace("-", "_")):
+        return {PHONE: gettext("[phone number removed]"),
+                EMAIL: gettext("[e-mail removed]"),
+                ADDRESS: gettext("[address removed]"),
+                ID_NUMBER: gettext("[document number removed]"),
+                NAME: gettext("[name removed]")}[kind]
+
+
+def kind_labels() -> dict:
+    """The kinds as people are shown them (moderation queue, the writer's form), in their language."""
+    return {PHONE: gettext("Phone number"), EMAIL: gettext("E-mail address"),
+            ADDRESS: gettext("Street address"), ID_NUMBER: gettext("Document number"),
+            NAME: gettext("Full name of someone in the community")}
+
+
+def digest(text: str) -> str:
+    """Names a span's words in a form without them (a form carries it back)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- A plain form's second look (no JavaScript) ----------------------------------------------
+# The form is shown again once with what was found, a Keep / Remove / Replace choice per span
+# (radio `pii-<n>`, where it is in `pii-<n>-at`: "field:start:end:kind:digest") and the hidden
+# `pii_checked`; the post that carries `pii_checked` is stored with the choices made. Nothing is
+# ever refused: a span whose words moved (the person edited the text) is kept as it is.
+CHOICES = ("keep", "remove", "replace")
+
+
+@dataclass(frozen=True)
+class Asked:
+    n: int
+    field: str
+    span: Span
+
+    @property
+    def at(self) -> str:
+        return f"{self.field}:{self.span.start}:{self.span.end}:{self.span.kind}:{digest(self.span.text)}"
+
+
+def to_ask(fields: dict, language: str | None, names=()) -> list[Asked]:
+    """The spans to ask about in a form's text fields ({name: text}), numbered."""
+    found = [(name, span) for name, text in fields.items() for span in find(text or "", language, names)]
+    return [Asked(n, name, span) for n, (name, span) in enumerate(found)]
+
+
+def _cut(text: str, start: int, end: int, instead: str) -> str:
+    before, after = text[:start], text[end:]
+    if not instead and re.match(r"[\s.,;:!?)]", after):
+        before = before.rstrip()  # removed: one space where there were two
+    return before + instead + after
+
+
+def chosen(fields: dict, form, language: str | None) -> dict:
+    """The text fields with the person's choices made (``form``: the posted MultiDict)."""
+    out = dict(fields)
+    picked = []
+    for key in form:
+        match = re.fullmatch(r"pii-(\d{1,3})-at", key)
+        if not match:
+            continue
+        try:
+            field, start, end, kind, words = form[key].split(":")
+            start, end = int(start), int(end)
+        except ValueError:
+            continue
+        what = form.get(f"pii-{match.group(1)}", "keep")
+        text = out.get(field)
+        if (what in ("remove", "replace") and kind in KINDS and isinstance(text, str)
+                and 0 <= start < end <= len(text) and digest(text[start:end]) == words):
+            picked.append((field, start, end, kind, what))
+    for field, start, end, kind, what in sorted(picked, key=lambda p: -p[1]):  # from the end
+        out[field] = _cut(out[field], start, end, placeholder(kind, language) if what == "replace" else "")
+    return out
+
+
+def second_look(form, fields: dict, language: str | None, names=()) -> tuple[dict, list[Asked]]:
+    """A plain form's text fields ({name: text}) as they are to be stored, and the spans to ask
+    about first (none once the form says it was asked: `pii_checked`)."""
+    if form.get("pii_checked"):
+        return (fields if form.get("pii_as_is") else chosen(fields, form, language)), []
+    return fields, to_ask(fields, language, names)
+
+
+def second_look_page(form, asked: list[Asked]):
+    """The page that asks (for forms under a story, which otherwise go back to the story): the
+    post's own fields carried as they were, the choices, and Send / Send as it is to the same
+    address. A file cannot be carried: a post with one is not asked about (the caller checks)."""
+    from flask import render_template, request
+    carried = [(key, value) for key in form if key != "csrf_token" and not key.startswith("pii")
+               for value in form.getlist(key)]
+    return render_template("pii_confirm.html", action=request.path, carried=carried, pii=asked,
+                           pii_labels=kind_labels())
+
+
 def pieces(text: str, spans) -> list[tuple[str, Span | None]]:
     """The text cut at the spans, for a template: [(words, None), (number, span), ...]."""
     out, at = [], 0
@@ -140,3 +239,32 @@ def pieces(text: str, spans) -> list[tuple[str, Span | None]]:
     if at < len(text):
         out.append((text[at:], None))
     return out
+
+
+# --- Names on the phone, without a list of names (pwa/js/disclosure.js) ---------------------
+# The phone gets short salted hashes of the other members' full names (GET
+# /api/v1/communities/<slug>/name-hashes) and hashes each run of 2-4 words of the text the same
+# way. 20 bits: with a few hundred members a match is a likely name, and each hash stands for
+# thousands of possible names, so the list does not reveal who is in the community.
+NAME_HASH_BITS = 20
+NAME_WORDS = (2, 4)  # the phone looks at runs of this many words (a longer name is not sent)
+
+
+def fold_name(name: str) -> str:
+    """Lower case, accents and other combining marks away, words single-spaced."""
+    text = "".join(c for c in unicodedata.normalize("NFD", name or "") if unicodedata.category(c) != "Mn")
+    return " ".join(text.lower().split())
+
+
+def name_hash(salt: str, name: str) -> int:
+    """FNV-1a (32 bits) of "<salt> <folded name>" in UTF-8, cut to NAME_HASH_BITS (the low bits)."""
+    h = 0x811C9DC5
+    for byte in f"{salt} {fold_name(name)}".encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h & ((1 << NAME_HASH_BITS) - 1)
+
+
+def name_hashes(salt: str, names) -> list[int]:
+    """The sorted, distinct hashes of the full names (2-4 words) among ``names``."""
+    low, high = NAME_WORDS
+    return sorted({name_hash(salt, n) for n in names if low <= len((n or "").split()) <= high})

@@ -16,8 +16,7 @@ export function isQuotaError(err) {
 }
 
 async function sha256(buffer) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return outbox.hex(new Uint8Array(await crypto.subtle.digest('SHA-256', buffer)));
 }
 
 // Put `file` into the file input too, so that the plain form (the fallback) sends the small
@@ -43,6 +42,7 @@ export async function mountAttachments(form, { owner, changed, full }) {
   const chosen = new Map();  // field name -> {file, record, seconds}
   const rows = new Map();    // field name -> the row shown under its input
   let pending = Promise.resolve();
+  let sending = false;  // "Send" came before the blur tool: send the photo without it
   const inputs = Object.fromEntries(FIELDS.map((name) => [name, form.querySelector(`input[type=file][name=${name}]`)]));
   const storage = el('p', { class: 'storage', 'aria-live': 'polite' });
   const last = inputs.audio || inputs.photo;
@@ -158,7 +158,10 @@ export async function mountAttachments(form, { owner, changed, full }) {
       const file = inputs.photo.files && inputs.photo.files[0];
       if (!file) { track(detach('photo')); return; }
       showRow('photo', t('Making the photo smaller…'), { busy: true });
-      track(shrink(file, { maxEdge }).then((made) => attach('photo', made.file, { resized: made.resized })));
+      // The blur tool (#17), fetched only now; the photo is kept once it is done (or sent).
+      sending = false;
+      const edit = (canvas) => import('./blur.js').then((tool) => sending || tool.edit(canvas, inputs.photo)).catch(console.error);
+      track(shrink(file, { maxEdge, edit }).then((made) => attach('photo', made.file, { resized: made.resized })));
     });
   }
 
@@ -187,7 +190,7 @@ export async function mountAttachments(form, { owner, changed, full }) {
     // {photo: sha256, audio: sha256}: what the draft refers to.
     refs: () => Object.fromEntries([...chosen].filter(([, e]) => e.record).map(([name, e]) => [name, e.record.sha256])),
     // Once the photo has been made small and everything is hashed.
-    ready: () => pending,
+    ready: () => { sending = true; return pending; },
     // The story's media records, photo first.
     records: () => FIELDS.filter((name) => chosen.has(name) && chosen.get(name).record).map((name) => chosen.get(name).record),
     // Files kept with a draft, back in the form after a reload.

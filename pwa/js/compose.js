@@ -180,14 +180,14 @@ export async function enhance(form, { owner, onQueued }) {
     timer = setTimeout(save, SAVE_AFTER_MS);
   };
   form.addEventListener('input', soon);
-  form.addEventListener('change', soon);
-  // Disguise the voice unless the author shows their name (the person can still change it).
   form.addEventListener('change', (e) => {
-    const box = form.elements.namedItem('disguise_voice');
-    if (box && e.target.name === 'author_display') box.checked = e.target.value !== 'name';
+    soon();
+    // Disguise the voice unless the author shows their name (the person can still change it).
+    const box = form.elements.disguise_voice;
+    if (box && e.target.name == 'author_display') box.checked = e.target.value != 'name';
   });
   addEventListener('pagehide', save);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') save(); });
+  document.addEventListener('visibilitychange', () => { if (document.hidden) save(); });
 
   form.addEventListener('submit', async (event) => {
     // Photos and recordings are kept on the phone with the story when the browser can hash
@@ -209,6 +209,8 @@ export async function enhance(form, { owner, onQueued }) {
     }
     await media.ready();
     if (!check(form)) return;
+    // Personal data in the words (#17): pointed out, kept, removed or replaced; never blocked.
+    if (hasText(form) && await import('./disclosure.js').then((m) => m.held(form)).catch(() => false)) return;
     clearTimeout(timer);
     const baseEtag = fixing && fixing.lastError && fixing.lastError.code === 'conflict'
       ? fixing.lastError.serverEtag : null;
@@ -223,6 +225,9 @@ export async function enhance(form, { owner, onQueued }) {
       else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before
       // The first time it was queued is when it was written: kept if it is queued again.
       data.created_at = new Date().toISOString();
+      // Last, just before it is queued: a public story with a photo or a recording is shown back
+      // as others will see and hear it (#17, consent.js, loaded only then). "Go back": kept as it is.
+      if (data.visibility === 'public' && records.length && !(await (await import('./consent.js')).confirm(form, data, records))) return;
       item = await outbox.enqueue({ type: 'story', id: idField.value, data, fields: read(form), baseEtag, keep: ['created_at'] },
         { owner, drafts: [idField.value], media: records });
     } catch (err) {

@@ -80,7 +80,12 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (media) await media.ready();
-    const files = media ? media.records() : [];
+    // Personal data in a translation or reply (#17, disclosure.js): pointed out, never blocked.
+    if (form.dataset.pii != null && [...form.querySelectorAll('[name=title],[name=body]')].some((f) => f.value.trim())
+      && await import('./disclosure.js').then((m) => m.held(form)).catch(() => false)) return;
+    // A voice to disguise goes up in one request, as a story's does (upload.js).
+    const box = form.elements.namedItem('disguise_voice');
+    const files = media ? media.records().map((m) => (box && box.checked && m.type.startsWith('audio/') ? { ...m, disguise: true } : m)) : [];
     // A file this phone cannot keep (no Web Crypto on plain http): with signal the plain form
     // posts it through the server's media checks; without, it stays in the form for later.
     if (!files.length && [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length)) {

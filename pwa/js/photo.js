@@ -52,8 +52,9 @@ function encode(canvas, type, quality) {
 
 // Resolves with {file, resized, width, height}. `resized` is false when the browser could not
 // decode the photo (HEIC in Chromium, a damaged file): then `file` is the original, which the
-// server checks and re-encodes anyway.
-export async function shrink(file, { maxEdge = MAX_EDGE, quality = QUALITY } = {}) {
+// server checks and re-encodes anyway. `edit(canvas)`: awaited before encoding, to change the
+// pixels (blur.js), so nothing before it is ever encoded, kept or sent.
+export async function shrink(file, { maxEdge = MAX_EDGE, quality = QUALITY, edit } = {}) {
   let source;
   try {
     source = await decode(file);
@@ -71,6 +72,7 @@ export async function shrink(file, { maxEdge = MAX_EDGE, quality = QUALITY } = {
   context.imageSmoothingQuality = 'high';
   context.drawImage(source, 0, 0, width, height);
   if (source.close) source.close();
+  if (edit) await edit(canvas);
   // A browser that cannot write WebP silently gives PNG: check what came out.
   let blob = await encode(canvas, 'image/webp', quality);
   if (!blob || blob.type !== 'image/webp') blob = await encode(canvas, 'image/jpeg', quality);

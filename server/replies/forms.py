@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, TextAreaField
+from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from .. import limits
@@ -16,6 +16,10 @@ class ReplyForm(FlaskForm):
     # A short recording from the phone's own recorder (checked by content, audio only, at most
     # limits.REPLY_AUDIO_MAX_BYTES); words, a recording or both.
     audio = FileField(_l("A voice recording (optional)"), render_kw={"accept": "audio/*", "capture": True})
+    # A reply shows the username, as a story by "My username" does: the voice is disguised
+    # unless the person unticks it, the same rule as the story form's (#17).
+    disguise_voice = BooleanField(_l("Disguise my voice"), default=True,
+                                  description=_l("Your voice is made higher or lower so people who know it do not recognise it; the words stay clear."))
 
 
 class ReplyActionForm(FlaskForm):

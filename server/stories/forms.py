@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, StopValidation
 
 from .. import limits
@@ -31,7 +31,7 @@ class RequiredUnlessMedia:
         if field.data and field.data.strip():
             return
         files = [getattr(form, name, None) for name in ("photo", "audio")]
-        if any(f is not None and getattr(f.data, "filename", None) for f in files):
+        if any(f is not None and getattr(f.data, "filename", None) for f in files) or form.kept_media.data:
             raise StopValidation()
         raise StopValidation(self.message)
 
@@ -67,6 +67,11 @@ class StoryForm(FlaskForm):
     # author_display defaults to "pseudonym"); the server disguises the recording in memory.
     disguise_voice = BooleanField(_l("Disguise my voice"), default=True,
                                   description=_l("Your voice is made higher or lower so people who know it do not recognise it; the words stay clear."))
+    # A public story with a photo or a recording is shown back before it is published (#17,
+    # templates/stories/confirm.html): its files are stored by then and come back here by
+    # SHA-256 (media/ keeps only the person's own), and "confirmed" says the person saw it.
+    kept_media = SelectMultipleField(choices=[], validate_choice=False, default=[])
+    confirmed = HiddenField()
     # Safety choices, asked in plain words (schema.py checks them for the API too).
     place = StringField(_l("Where did it happen? (optional)"),
                         description=_l("A town or a few words, such as: a town by the sea. Never an address, map link or coordinates."),

@@ -39,12 +39,19 @@ def _forget(person, choice, revs) -> None:
             story.conflicts.clear()
             story.updated_at = utcnow()
             story.revision = revs.next()
-    # Their name as recorder of other people's consent goes too (the audit log keeps the kind).
+    # Their name as recorder of other people's consent goes too (the audit log keeps the kind),
+    # each story at a new revision: the author's and moderators' phones cached that name and
+    # replace it only when the story comes back in their pull.
+    recorded = select(Story).where(Story.recorded_by_id == person.id, Story.status != STATUS_WITHDRAWN)
+    for story in db.session.scalars(recorded):
+        story.consent_recorded_by = None
+        story.recorded_by_id = None
+        story.updated_at = utcnow()
+        story.revision = revs.next()
+    # A withdrawn story keeps no content to send again; its column is cleared all the same.
     db.session.execute(update(Story).where(Story.recorded_by_id == person.id)
                        .values(consent_recorded_by=None, recorded_by_id=None)
                        .execution_options(synchronize_session=False))
-
-
 
 
 def own_stories(person) -> list:

@@ -62,7 +62,10 @@ def test_a_reply_written_offline_is_sent_once_on_reconnect(app, live_server, new
     assert stored() == [(item["id"], WORDS[locale])]
 
 
-def test_a_voice_reply_recorded_offline_arrives_once_with_its_recording(app, live_server, phone):
+@pytest.mark.parametrize("disguise", [False, True], ids=["as-recorded", "disguised"])
+def test_a_voice_reply_recorded_offline_arrives_once_with_its_recording(app, live_server, phone, disguise):
+    """Disguised (the form's default, #17), the recording goes up in one request and the reply
+    names the disguised file; unticked, it goes over tus under its own hash."""
     from kultialogo.extensions import db
     from kultialogo.media.models import MediaFile, MediaUpload
     from kultialogo.replies.models import Reply
@@ -95,6 +98,10 @@ def test_a_voice_reply_recorded_offline_arrives_once_with_its_recording(app, liv
     page.goto(live_server.url + story_path)  # from the phone, no signal
     form = page.locator("form[data-outbox-kind=reply][data-enhanced]")
     expect(form.locator(".recorder")).to_be_visible()
+    box = form.locator("input[name=disguise_voice]")
+    expect(box).to_be_checked()
+    if not disguise:
+        box.uncheck()
     record(page, seconds=2)  # the app's own recorder, as for a story: no words at all
     form.get_by_role("button", name="Send the reply").click()
     expect(_status(form)).to_have_attribute("data-state", "saved")
@@ -107,18 +114,26 @@ def test_a_voice_reply_recorded_offline_arrives_once_with_its_recording(app, liv
     page.context.set_offline(False)
     expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
     eventually(page, EMPTY_OUTBOX, timeout_ms=30_000)
-    assert replies() == [(item["id"], "", [kept["sha256"]])]
-    info, data = stored(app, kept["sha256"])
+    [(reply_id, body, [named])] = replies()
+    assert (reply_id, body) == (item["id"], "")
+    info, data = stored(app, named)
     assert info["content_type"].startswith("audio/") and data
-    assert uploads() == (1, 1)
+    db.session.remove()
+    assert db.session.get(MediaFile, named).disguised is disguise
+    db.session.remove()
+    if disguise:  # only the disguised bytes reached the server, in one request (no tus upload)
+        assert named != kept["sha256"] and stored(app, kept["sha256"])[1] is None
+        assert uploads() == (1, 0)
+    else:
+        assert named == kept["sha256"] and uploads() == (1, 1)
     eventually(page, MEDIA_EMPTY)  # the bytes left the phone once the server had the reply
     expect(page.locator(f"#reply-{item['id']} audio")).to_have_count(0)  # the page was not reloaded
 
     # Sent again (the answer was lost, a second tab; the form still holds the same reply): once.
     form.get_by_role("button", name="Send the reply").click()
     expect(_status(form)).to_have_attribute("data-state", "sent", timeout=30_000)
-    assert replies() == [(item["id"], "", [kept["sha256"]])]
-    assert uploads() == (1, 1)
+    assert replies() == [(item["id"], "", [named])]
+    assert uploads() == ((1, 0) if disguise else (1, 1))
     # Not covered: the same item put back in the outbox after the phone dropped its recording (an
     # answer lost after the file left the phone) stays in the outbox; see the closing note of
     # 2026-12-04.
