@@ -51,6 +51,11 @@ def run_migrations_online():
         finally:
             if sqlite:
                 driver.execute("PRAGMA foreign_keys = ON")
+                # That pragma is ignored while a transaction is open, and SQLAlchemy began one
+                # for the migrations (Alembic runs SQLite's DDL "non-transactional", so nothing
+                # ended it): the pooled connection would serve the app with foreign keys off,
+                # and an account deletion would leave its author_id behind. Never reuse it.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

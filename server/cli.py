@@ -130,6 +130,10 @@ def _upgrade_schema() -> None:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    # Alembic's env.py configures logging from alembic.ini (root's handlers replaced by its
+    # console one): put the app's back afterwards, or its lines would change form, or double.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     logging.disable(logging.INFO)
     try:
         before = revision()
@@ -137,6 +141,8 @@ def _upgrade_schema() -> None:
         after = revision()
     finally:
         logging.disable(logging.NOTSET)
+        root.handlers[:] = handlers
+        root.setLevel(level)
     if after != before:
         click.echo(f"Database schema upgraded from {before or 'empty'} to {after}.")
 
@@ -308,6 +314,11 @@ from .nodes.cli import import_command, node_group  # noqa: E402  (kultialogo nod
 
 cli.add_command(node_group)
 cli.add_command(import_command)
+
+from .backup.cli import backup_command, restore_command  # noqa: E402  (kultialogo backup, restore)
+
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 def main():

@@ -107,6 +107,13 @@ class Kind:
     def batch(self, actor, revs) -> Batch:
         raise NotImplementedError
 
+    def bury_again(self, record_id: str, revs) -> bool:
+        """Delete for real, as this kind's own deletion does (leaving its tombstone), the record
+        a tombstone of this kind names, if it is here: a restore over newer data applies the
+        deletions that data made after the backup again (backup/service.py). False when there was
+        nothing to delete, or the kind's records are never deleted for real."""
+        return False
+
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """Up to ``limit`` (revision, view or tombstone) with revision > since that this viewer
         may see, in revision order. Views carry "type": self.name."""

@@ -5,6 +5,8 @@ account's own follows ever reach it.
 data: {"community": slug} or {"story": uuid}, exactly one. Following what the account already
 follows (another id, two tabs) is answered "unchanged" with the follow that stands.
 """
+import uuid
+
 from sqlalchemy import select
 
 from .. import policy, records
@@ -66,6 +68,12 @@ class FollowKind(records.Kind):
 
     def batch(self, actor, revs) -> FollowBatch:
         return FollowBatch(self, actor, revs)
+
+    def bury_again(self, record_id: str, revs) -> bool:
+        found = db.session.scalar(select(Follow).where(Follow.sync_id == uuid.UUID(record_id)))
+        if found is not None:
+            service.remove(found, revs)
+        return found is not None
 
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """The viewer's own follows, and tombstones of their own unfollows; nothing for others."""

@@ -7,6 +7,8 @@ reports (to show "you reported this", and when it was dealt with); the story's m
 pull the reports of their communities. When the story is withdrawn its reports go (a note may
 quote it), each leaving a tombstone for those phones.
 """
+import uuid
+
 from sqlalchemy import or_, select
 
 from .. import limits, policy, records
@@ -97,6 +99,12 @@ class ReportKind(records.Kind):
 
     def batch(self, actor, revs) -> ReportBatch:
         return ReportBatch(self, actor, revs)
+
+    def bury_again(self, record_id: str, revs) -> bool:
+        found = db.session.scalar(select(StoryReport).where(StoryReport.sync_id == uuid.UUID(record_id)))
+        if found is not None:
+            replication.bury(found, revs)
+        return found is not None
 
     def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
         return replication.replicas(peer, since, limit)

@@ -103,14 +103,19 @@ def _find(sync_id) -> StoryReport | None:
     return db.session.scalar(select(StoryReport).where(StoryReport.sync_id == sync_id))
 
 
+def bury(report: StoryReport, revs) -> None:
+    """Delete a report for real, leaving a tombstone for the reporter's and moderators' phones."""
+    records.bury(NAME, report.sync_id, revs, community_id=report.story.community_id, owner_id=report.reporter_id,
+                 audience="facilitators")
+    db.session.delete(report)
+    db.session.flush()
+
+
 def _gone(peer, sync_id, revs, community_id=None) -> str:
     """This report is deleted here (or never comes back here): a tombstone for the phones."""
     found = _find(sync_id)
     if found is not None:
-        records.bury(NAME, sync_id, revs, community_id=found.story.community_id, owner_id=found.reporter_id,
-                     audience="facilitators")
-        db.session.delete(found)
-        db.session.flush()
+        bury(found, revs)
         return records.UPDATED
     if records.is_buried(NAME, sync_id):
         return records.UNCHANGED

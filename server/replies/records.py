@@ -13,6 +13,7 @@ both kinds with the REPLICATE op (replication.py).
 """
 import dataclasses
 import re
+import uuid
 
 from .. import attachments, limits, policy, records
 from ..errors import Problem
@@ -191,6 +192,12 @@ class ReplyKind(_Kind):
     def batch(self, actor, revs) -> ReplyBatch:
         return ReplyBatch(self, actor, revs)
 
+    def bury_again(self, record_id: str, revs) -> bool:
+        found = service.find_reply(uuid.UUID(record_id))
+        if found is not None:
+            service.bury_reply(found, found.story, revs)
+        return found is not None
+
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """Replies of stories this viewer may read: published ones, and their own and (for the
         story's moderators) waiting and hidden ones; others' that became hidden as tombstones."""
@@ -217,6 +224,12 @@ class ReactionKind(_Kind):
 
     def batch(self, actor, revs) -> ReactionBatch:
         return ReactionBatch(self, actor, revs)
+
+    def bury_again(self, record_id: str, revs) -> bool:
+        found = service.find_reaction(uuid.UUID(record_id))
+        if found is not None:
+            service.bury_reaction(found, found.story, revs)
+        return found is not None
 
     def changes(self, viewer, since: int, limit: int) -> list[tuple[int, dict]]:
         """Reactions to stories this viewer may read (whose they are only for their own)."""

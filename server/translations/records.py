@@ -5,6 +5,8 @@ translation's ``sync_id``, made by the phone (or printed on the form when it edi
 rules are those of the form (service.put): who may translate, who publishes at once, and a
 language slot that belongs to one translation per story.
 """
+import uuid
+
 from sqlalchemy import and_, or_, select
 
 from .. import limits, policy, records
@@ -130,6 +132,17 @@ class TranslationKind(records.Kind):
 
     def batch(self, actor, revs) -> TranslationBatch:
         return TranslationBatch(self, actor, revs)
+
+    def bury_again(self, record_id: str, revs) -> bool:
+        found = db.session.scalar(select(StoryTranslation).where(StoryTranslation.sync_id == uuid.UUID(record_id)))
+        if found is None:
+            return False
+        story = found.story
+        if found.status == TRANSLATION_PUBLISHED:  # the story's view lists its translations
+            story.revision = revs.next()
+        service.bury(found, story, revs)
+        db.session.flush()
+        return True
 
     def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:
         return replication.replicas(peer, since, limit)

@@ -1,5 +1,6 @@
 """The `kultialogo` command as a newcomer meets it: `make run`'s output, serving phones on the
 local network, a relative SQLite path, and the translate commands from a regular install."""
+import json
 import os
 import shutil
 import socket
@@ -87,6 +88,24 @@ def test_run_on_every_interface_prints_the_addresses_phones_open(tmp_path):
         return
     line = next(line for line in out.splitlines() if line.startswith("Phones on the same network open:"))
     assert line.split(":", 1)[1].split() == expected
+
+
+@pytest.mark.slow
+def test_run_with_json_logs_writes_one_json_access_line_per_request(tmp_path):
+    # As in production: waitress, the schema upgraded first (Alembic configures logging from its
+    # .ini on the way), then every line JSON and each request's access line with its id.
+    server = Served(tmp_path, env={"KULTIALOGO_LOG_FORMAT": "json"})
+    server.wait_until_serving()
+    answer = requests.get(f"http://127.0.0.1:{server.port}/api/v1/limits", timeout=5,
+                          headers={"X-Request-ID": "cli-json-check-1"})
+    assert answer.headers["X-Request-ID"] == "cli-json-check-1"
+    requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)  # flushes the line before
+    out = server.output()
+    logged = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    access = [line for line in logged if line["request_id"] == "cli-json-check-1"]
+    assert len(access) == 1, out
+    assert access[0]["logger"] == "kultialogo.access" and access[0]["route"] == "/api/v1/limits"
+    assert out.count("cli-json-check-1") == 1, out  # written once, not again in another form
 
 
 def test_the_lan_addresses_are_this_machines_and_not_loopback():
