@@ -51,9 +51,22 @@ $(AXE_DIR)/node_modules/axe-core/axe.min.js:
 run: install
 	@$(BIN)/kultialogo run --demo --host $(HOST) --port $(PORT)
 
-# The whole suite, on SQLite and PostgreSQL, browser tests included.
+# The whole suite, on SQLite and PostgreSQL, browser tests included, in two passes: the
+# server-side tests on every core (pytest-xdist; each worker has its own SQLite files and
+# PostgreSQL database, and the Redis tests share one worker through their xdist_group), then
+# the browser tests one at a time (Chromium under CPU throttling and offline timing must not
+# compete with another browser). Both passes always run; either
+# failing fails the target. `make test PYTEST_ARGS=tests/media` runs just those, in one pass.
+TEST_WORKERS ?= auto
 test: install-test
+ifdef PYTEST_ARGS
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+else
+	@status=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/e2e || status=$$?; \
+	$(BIN)/python -m pytest tests/e2e || status=$$?; \
+	exit $$status
+endif
 
 # Every benchmark in turn; each prints its figures next to the issue's targets (see bench/).
 bench: install-test
@@ -63,6 +76,13 @@ bench: install-test
 	$(BIN)/python bench/shell_size.py
 	$(BIN)/python bench/slow_network.py
 	$(BIN)/python bench/i18n_weight.py
+	$(BIN)/python bench/observability.py
+	$(BIN)/python bench/faces.py
+	$(BIN)/python bench/voice_disguise.py
+	$(BIN)/python bench/blur.py
+	$(BIN)/python bench/hotpaths.py
+	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info kultialogo-data .pytest_cache test-artifacts .cache

@@ -91,8 +91,8 @@ class LiveServer:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or listening but not answering yet (a loaded machine)
             time.sleep(0.05)  # polling a server to come up: the one allowed sleep
         raise RuntimeError(f"server did not start in {timeout:g} s")
 
@@ -302,3 +302,26 @@ def rerun_with_code(revision: str) -> None:
         env = {**os.environ, "PYTHONPATH": f"{package.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         print(f"Measuring the app of {revision}", flush=True)
         raise SystemExit(subprocess.run([sys.executable, *argv], env=env).returncode)
+
+
+class GunicornServer(LiveServer):
+    """gunicorn with several workers over the same database, as production runs
+    (server/gunicorn_conf.py, docs/production.md); otherwise as LiveServer (no migrations)."""
+
+    def __init__(self, database_url: str, data_dir: Path, workers: int = 2, threads: int = 4, **kwargs):
+        self.workers = workers
+        self.worker_threads = threads
+        super().__init__(database_url, data_dir, threads=threads, **kwargs)
+
+    def start(self) -> None:
+        self.command = [sys.executable, "-m", "gunicorn", "--config", "python:kultialogo.gunicorn_conf",
+                        "--bind", f"{self.host}:{self.port}", "--workers", str(self.workers),
+                        "--threads", str(self.worker_threads), "kultialogo.wsgi:app"]
+        super().start()
+
+    def worker_pids(self) -> list[int]:
+        """The master's children: its workers."""
+        out = []
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            out += [int(p) for p in (task / "children").read_text().split()]
+        return out

@@ -1,9 +1,7 @@
 """Kultialogo: offline-first story sharing. ``create_app`` builds the Flask application."""
 from pathlib import Path
 
-from flask import Flask, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Flask
 
 from .config import Config, load_environment, sqlite_engine_options, sqlite_file_ready
 
@@ -25,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # late, and in this order: importing the package loads nothing else; the models register
     # first, then the domains, whose hooks and data parts register in the order imported here
-    from . import database, errors, extensions, i18n, security
+    from . import database, errors, extensions, i18n, observability, security
     from .accounts import models as _accounts  # noqa: F401  (register models)
     from .communities import models as _communities  # noqa: F401
     from .stories import models as _stories  # noqa: F401
@@ -41,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
 
+    observability.init_app(app)  # first: its hooks wrap every other extension's
     extensions.db.init_app(app)
     database.configure_engine(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(migrations_dir()),
@@ -86,20 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(node_api.bp)
     media.init_app(app)
     pwa.init_app(app)
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            extensions.db.session.execute(text("SELECT 1"))
-            database_ok = True
-        except SQLAlchemyError:
-            extensions.db.session.rollback()
-            database_ok = False
-        response = jsonify({"status": "ok" if database_ok else "unavailable",
-                            "database": extensions.db.engine.dialect.name})
-        response.status_code = 200 if database_ok else 503
-        response.cache_control.no_store = True
-        return response
+    from . import health  # /healthz: the database and the media store
+    health.init_app(app)
 
     return app
 

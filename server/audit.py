@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "story.hide": _l("Hid a story"),
     "story.unhide": _l("Showed a hidden story again"),
     "story.redact": _l("Removed personal data from a story"),
+    "reply.redact": _l("Removed personal data from a reply"),
     "story.report": _l("Reported a story"),
     "story.auto_hide": _l("A story was hidden after reports by several people"),
     "reports.resolve": _l("Dealt with the reports on a story"),

@@ -133,10 +133,26 @@ class Config:
     MAINTENANCE = False  # True: writes (API and forms) answer 503 with Retry-After
     RETRY_AFTER_SECONDS = 30  # told to clients on 503
     TRUST_PROXY = 0  # number of proxies in front (ProxyFix); 0 = serve directly
+    # Where finished media files live (media/store.py): "local" (DATA_DIR/media) or "s3", an
+    # S3-compatible bucket shared by every app server (credentials from the AWS_* variables).
+    MEDIA_STORE = "local"
+    S3_BUCKET = ""
+    S3_ENDPOINT_URL = ""  # MinIO, Garage, Ceph...; empty: AWS
+    S3_REGION = ""
+    S3_PREFIX = "media/"
+    MEDIA_CACHE_MAX_BYTES = 2 << 30  # local copies of bucket files kept for serving (s3 only)
     # How `kultialogo run` keeps glibc's malloc from holding freed memory (cli.tune_malloc):
     # at most this many arenas (0: glibc's defaults, no tuning), malloc_trim() this often.
     MALLOC_ARENAS = 2
     MALLOC_TRIM_SECONDS = 5
+
+    # Logs and metrics (observability/; README, Observability).
+    LOG_FORMAT = "text"  # or "json": one object per line, for a log collector
+    LOG_LEVEL = "INFO"
+    ACCESS_LOG = None  # one line per request; None: on with json, off with text (a terminal)
+    LOG_IPS = False  # the client's address in access lines: off, it is personal data
+    METRICS_TOKEN = None  # /metrics wants this bearer token; unset: only from this machine
+    HEALTHZ_CACHE_SECONDS = 1.0  # /healthz reuses a pass this long (a failure never)
 
 
 def load_environment(app) -> None:

@@ -16,6 +16,19 @@ def _problem_ref(description: str) -> dict:
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+_CHECK = {"type": "string", "enum": ["ok", "failed"]}
+_HEALTH = {"type": "object", "required": ["status", "checks"], "properties": {
+    "status": {"type": "string", "enum": ["ok", "unavailable"]},
+    "checks": {"type": "object", "properties": {"database": _CHECK, "media": _CHECK}},
+    "code": {"type": "string", "enum": ["database_unavailable", "media_store_unavailable"]},
+    "database": {"type": "string", "description": "The database's kind (sqlite, postgresql)"}}}
+def _problem_or_page(description: str) -> dict:
+    """An error outside /api/: a page, unless the client asks for JSON (errors.wants_json)."""
+    return {"description": description, "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+        "text/html": {"schema": {"type": "string"}}}}
+
+
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -65,7 +78,7 @@ def openapi_document() -> dict:
                   "description": "The event (of the story's community) where the story was told; an id "
                                  "the requester may see, else rejected with unknown_event"},
     }
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {"title": "Kultialogo sync API", "version": "1.0.0",
                  "description": "The contract between phones, camp nodes and the server "
@@ -94,7 +107,7 @@ def openapi_document() -> dict:
                               "properties": {"id": {"type": "string", "format": "uuid"},
                                              "created_at": {"type": "string", "format": "date-time", "nullable": True},
                                              **content_props}},
-                "Story": {"type": "object", "properties": {
+                "Story": {"type": "object", "required": ["id", "status", "revision", "etag"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, **content_props,
                     "author": {"type": "string", "nullable": True},
                     "created_at": {"type": "string", "format": "date-time", "nullable": True},
@@ -133,14 +146,15 @@ def openapi_document() -> dict:
                            "default": "upsert", "description": "Which a kind takes: see its *Data schema"},
                     "id": {"type": "string", "format": "uuid"},
                     "base_etag": {"type": "string", "nullable": True},
-                    "data": {"oneOf": [data_ref(name) for name in records.names()]}}},
+                    # anyOf: the item's type says which applies; a body may fit several kinds' schemas
+                    "data": {"anyOf": [data_ref(name) for name in records.names()]}}},
                 "PushResult": {"type": "object", "required": ["id", "result", "record", "error", "missing_media"],
                                "properties": {
                                    "type": {"type": "string", "nullable": True},
                                    "id": {"type": "string", "nullable": True},
                                    "result": {"type": "string", "enum": PUSH_RESULTS},
-                                   "record": {"nullable": True, "oneOf": record_refs},
-                                   "story": {"nullable": True, "oneOf": [ref("Story"), ref("Tombstone")],
+                                   "record": {"nullable": True, "anyOf": record_refs},
+                                   "story": {"nullable": True, "anyOf": [ref("Story"), ref("Tombstone")],
                                              "description": "Story items only: the same as record"},
                                    "error": {"nullable": True, "allOf": [ref("Problem")]},
                                    "missing_media": {"type": "array", "items": {"type": "string"}}}},
@@ -148,8 +162,11 @@ def openapi_document() -> dict:
             },
         },
         "paths": {
-            "/healthz": {"get": {"summary": "Liveness and database check", "security": [], "responses": {
-                "200": _json({"type": "object"}), "503": _json({"type": "object"}, "Database unreachable")}}},
+            "/healthz": {"get": {"summary": "Health: the database answers a query and the media store takes, "
+                                            "gives back and deletes a tiny file", "security": [], "responses": {
+                "200": _json(_HEALTH, "Every check passed"),
+                "503": _json(_HEALTH, "A check failed: `checks` says which, `code` is the first failure "
+                                      "(database_unavailable, media_store_unavailable)")}}},
             "/api/v1/limits": {"get": {"summary": "Every limit the server enforces", "security": [],
                                        "responses": {"200": _json({"type": "object"})}}},
             "/api/v1/communities": {"get": {"summary": "Communities and the requester's role in each",
@@ -159,6 +176,24 @@ def openapi_document() -> dict:
                                                     "role": {"type": "string", "nullable": True,
                                                              "enum": ["participant", "facilitator", "admin", None]}}}}),
                                                 "401": errors["401"]}}},
+            "/api/v1/communities/{slug}/name-hashes": {"get": {
+                "summary": "Salted short hashes of the other members' full names (members only), "
+                           "for the phone's personal-data warning",
+                "description": "Each hash is FNV-1a (32 bits) of the UTF-8 string \"<salt> <name>\", the name in "
+                               "lower case with accents and combining marks removed and its words single-spaced, "
+                               "cut to its low `bits`. Names of `words[0]` to `words[1]` words, the requester's "
+                               "own left out. The phone hashes each such run of words in a text and points out "
+                               "a match; collisions are expected and keep the list from revealing names.",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object", "required": ["salt", "bits", "words", "hashes"],
+                                            "properties": {
+                                                "community": {"type": "string"}, "salt": {"type": "string"},
+                                                "bits": {"type": "integer"},
+                                                "words": {"type": "array", "items": {"type": "integer"}},
+                                                "hashes": {"type": "array", "items": {"type": "integer"}}}}),
+                              "401": errors["401"],
+                              "403": _problem_ref("Not a member of the community (not_member)"),
+                              "404": _problem_ref("No such community (unknown_community)")}}},
             "/api/v1/auth/token": {"post": {
                 "summary": "Exchange username and password for a bearer token", "security": [],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -196,8 +231,11 @@ def openapi_document() -> dict:
                      "description": "Comma-separated record kinds; absent: stories only, without 'type'"},
                     {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
                 "responses": {"200": _json({"type": "object", "properties": {
-                    "items": {"type": "array", "items": {"oneOf": record_refs}},
+                    # anyOf: a record's own type says which; a story fits several kinds' open schemas
+                    "items": {"type": "array", "items": {"anyOf": record_refs}},
                     "cursor": {"type": "string"}, "more": {"type": "boolean"},
+                    "reset": {"type": "boolean", "description": "The requester's scope changed since the cursor: "
+                              "from the start, and the phone drops what earlier pulls brought"},
                     "protocol": {"type": "integer", "description": "Version of the sync contract (docs/sync.md)"}}}),
                     "304": {"description": "Feed unchanged for this If-None-Match"},
                     "400": errors["400"], "401": errors["401"]}}},
@@ -226,7 +264,7 @@ def openapi_document() -> dict:
                         "200": _json(translation_result, "Replaced (result updated) or the same again (unchanged)"),
                         "400": _problem_ref("Not a valid language tag (bad_language), the story's own language "
                                             "(translation_same_language), too long, missing text"),
-                        "401": errors["401"],
+                        "401": errors["401"], "413": errors["413"],
                         "403": _problem_ref("The story is not readable in full by the requester yet (forbidden)"),
                         "404": _problem_ref("No such story, or not one the requester may see"),
                         "409": _problem_ref("Someone else's translation into this language exists (translation_exists)")}},
@@ -236,7 +274,8 @@ def openapi_document() -> dict:
                     "parameters": [{"name": "story_id", "in": "path", "required": True,
                                     "schema": {"type": "string", "format": "uuid"}},
                                    {"name": "language", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"204": {"description": "Removed"}, "401": errors["401"],
+                    "responses": {"204": {"description": "Removed"},
+                                  "400": _problem_ref("Not a valid language tag (bad_language)"), "401": errors["401"],
                                   "403": _problem_ref("Not its translator nor a facilitator (forbidden)"),
                                   "404": _problem_ref("No such story or translation")}}},
             "/api/v1/stories/{story_id}/moderation": {"post": {
@@ -287,6 +326,13 @@ def openapi_document() -> dict:
             **_media_paths(errors),
         },
     }
+    # Every body is read under a published limit (api/body.py, the form and upload limits): any
+    # operation that takes one may answer 413 too_large.
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", errors["413"])
+    return document
 
 
 def _header(description: str, type_: str = "string") -> dict:
@@ -384,7 +430,8 @@ def _media_paths(errors: dict) -> dict:
                                   "content": {"image/*": {"schema": {"type": "string", "format": "binary"}},
                                               "audio/*": {"schema": {"type": "string", "format": "binary"}}}},
                           "304": {"description": "Not modified"},
-                          "404": _problem_ref("No such file, or not visible to the requester")}}},
+                          "401": _problem_or_page("A token that is not a person's (bad_token)"),
+                          "404": _problem_or_page("No such file, or not visible to the requester")}}},
     }
 
 
@@ -410,7 +457,7 @@ def _webpush_paths(errors) -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": subscription}}},
                 "responses": {"201": _json(result, "Stored"), "200": _json(result, "Known already (keys updated)"),
                               "400": _problem_ref("Not a valid subscription (bad_subscription, with field)"),
-                              "401": errors["401"],
+                              "401": errors["401"], "413": errors["413"],
                               "409": _problem_ref("The account has the most subscriptions allowed (too_many_subscriptions)")}},
             "delete": {
                 "summary": "Remove the requester's subscription with this endpoint (idempotent)",
@@ -418,7 +465,8 @@ def _webpush_paths(errors) -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["endpoint"], "properties": {"endpoint": {"type": "string"}}}}}},
                 "responses": {"204": {"description": "Gone, or was never there"},
-                              "400": _problem_ref("No endpoint (bad_subscription)"), "401": errors["401"]}}},
+                              "400": _problem_ref("No endpoint (bad_subscription)"), "401": errors["401"],
+                              "413": errors["413"]}}},
     }
 
 
@@ -443,7 +491,7 @@ def _node_paths(errors) -> dict:
                                                            "items": {"type": "object"}}}}}}},
             "responses": {"200": _json({"type": "object", "properties": {
                 "results": {"type": "array", "items": {"type": "object"}}, "protocol": {"type": "integer"}}}),
-                "400": errors["400"], "401": errors["401"]}}},
+                "400": errors["400"], "401": errors["401"], "413": errors["413"]}}},
         "/api/v1/node/pull": {"get": {
             "summary": "Replicas of the node's community changed after the cursor, less what the node pushed",
             "security": node,
@@ -462,16 +510,27 @@ def _node_paths(errors) -> dict:
                 "type": "object", "properties": {"hashes": {"type": "array", "maxItems": limits.NODE_PUSH_MAX_ITEMS,
                                                             "items": {"type": "string"}}}}}}},
             "responses": {"200": _json({"type": "object", "properties": {
-                "missing": {"type": "array", "items": {"type": "string"}}}}), "401": errors["401"]}}},
+                "missing": {"type": "array", "items": {"type": "string"}}}}),
+                "400": _problem_ref("No list of hashes, or more than the limit (bad_request), or malformed JSON"),
+                "401": errors["401"], "413": errors["413"]}}},
         "/api/v1/node/media/{sha256}": {
             "get": {"summary": "A file a story of the node's community names, as central stores it",
                     "security": node, "parameters": sha,
-                    "responses": {"200": {"description": "The file"}, "404": {"description": "Not in scope"}}},
+                    "responses": {"200": {"description": "The file"}, "401": errors["401"],
+                                  "404": {"description": "Not in scope"}}},
             "put": {"summary": "A file as the node stores it (X-Content-SHA256: SHA-256 of the body); kept byte "
                                "for byte after its type, size and lack of metadata are checked",
                     "security": node, "parameters": sha,
                     "requestBody": {"required": True, "content": {"application/octet-stream": {
                         "schema": {"type": "string", "format": "binary"}}}},
                     "responses": {"204": {"description": "Stored (or held already)"},
-                                  "413": {"description": "Too large"}, "401": errors["401"]}}},
+                                  "400": _problem_ref("Not a SHA-256 in the path, or fewer bytes than "
+                                                      "Content-Length (bad_request)"),
+                                  "401": errors["401"],
+                                  "413": _problem_ref("Over the media limit, or no Content-Length (too_large)"),
+                                  "415": _problem_ref("Not a type the app accepts, or a photo with metadata "
+                                                      "(bad_media_type)"),
+                                  "422": _problem_ref("too_many_pixels, corrupt_media"),
+                                  "460": _problem_ref("The body's SHA-256 is not X-Content-SHA256 "
+                                                      "(checksum_mismatch)")}}},
     }

@@ -1,11 +1,16 @@
+import hashlib
+import hmac
+
 from flask import current_app, jsonify
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from .. import limits
+from .. import disclosure, limits
 from ..accounts.auth import api_requester
 from ..communities.models import Community
+from ..errors import Problem
 from ..extensions import csrf, db
+from ..accounts.models import member_names
 from . import bp
 from .openapi import openapi_document
 
@@ -34,6 +39,34 @@ def list_communities():
     response = jsonify(out)
     response.vary.add("Authorization")
     response.vary.add("Accept-Language")
+    return response
+
+
+def name_salt(community_id: int) -> str:
+    """The community's salt for name hashes: fixed per community and server (from the secret
+    key), so a phone's cached list stays good, and unlike any other community's."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"name-hashes:{community_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@bp.get("/communities/<slug>/name-hashes")
+def community_name_hashes(slug):
+    """Short salted hashes of the other members' full names, for the phone's personal-data
+    warning (pwa/js/disclosure.js): members only, never the names themselves."""
+    viewer = api_requester(required=True)
+    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None:
+        raise Problem("unknown_community", status=404)
+    if viewer.role_in(community.id) is None:
+        raise Problem("not_member", status=403)
+    salt = name_salt(community.id)
+    response = jsonify({"community": community.slug, "salt": salt, "bits": disclosure.NAME_HASH_BITS,
+                        "words": list(disclosure.NAME_WORDS),
+                        "hashes": disclosure.name_hashes(salt, member_names(community.id, viewer.id))})
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    response.vary.add("Authorization")
     return response
 
 

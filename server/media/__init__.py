@@ -32,6 +32,9 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.request_class = FormRequest
     install_release_hook()
+    from ..observability.metrics import register_backlog  # /metrics: kultialogo_queue_depth{queue=...}
+    register_backlog("media_expired_uploads", service.expired_uploads_waiting)
+    register_backlog("media_faces_unchecked", service.photos_unchecked_for_faces)
     if app.config.get("MEDIA_COUNT_RECEIVED"):
         count_received(app)
     app.jinja_env.globals["story_media"] = story_media

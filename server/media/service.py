@@ -26,6 +26,7 @@ from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..i18n import native_digits
+from ..observability import metrics
 from ..stories.models import Story
 from ..timeutil import as_utc, utcnow
 from .checks import check_file, kind_of, max_bytes_for, sniff
@@ -79,8 +80,7 @@ def file_for(viewer, sha256: str) -> tuple[MediaFile, Path]:
     if not SHA256_RE.match(sha256 or ""):
         raise Problem("not_found", status=404)
     media = db.session.get(MediaFile, sha256)
-    path = get_store().local_path(sha256) if media is not None else None
-    if media is None or path is None:
+    if media is None:
         raise Problem("not_found", status=404)
     stories = referencing_stories(sha256)
     # Other records naming the file (a voice reply, a help request: attachments.py) let in
@@ -93,6 +93,10 @@ def file_for(viewer, sha256: str) -> tuple[MediaFile, Path]:
     else:
         allowed = policy.signed_in(viewer) and (viewer.is_admin or is_uploader(viewer, sha256, media))
     if not allowed:
+        raise Problem("not_found", status=404)
+    # Only now the bytes (from a bucket, a fetch): no one else's request costs a download.
+    path = get_store().local_path(sha256)
+    if path is None:
         raise Problem("not_found", status=404)
     return media, path
 
@@ -366,6 +370,8 @@ def _store_checked(owner_id: int | None, path: Path, sha256: str, uploaded_size:
             db.session.merge(media) if existing is not None else db.session.add(media)
     except IntegrityError:
         pass  # stored at the same moment by someone else: same bytes, same id
+    else:
+        metrics.count_upload(kind_of(media.content_type), size)
     return db.session.get(MediaFile, sha256)
 
 
@@ -498,13 +504,26 @@ def collect_garbage(now=None) -> dict:
     unreferenced = delete_unreferenced(candidates) if candidates else []
     known = set(db.session.scalars(select(MediaFile.sha256)))
     orphans = 0
-    for sha256 in list(store.stored_hashes()):
-        path = store.local_path(sha256)
-        if sha256 not in known and path and now.timestamp() - path.stat().st_mtime > grace:
+    for sha256, modified in list(store.stored_items()):
+        if sha256 not in known and now.timestamp() - modified > grace:
             store.delete(sha256)
             orphans += 1
+    store.drop_copies(keep=known)  # a bucket's local copies of files deleted elsewhere
     return {"expired_uploads": len(expired), "stray_files": stray, "orphan_files": orphans,
             "unreferenced_files": len(unreferenced)}
+
+
+def expired_uploads_waiting() -> int:
+    """Unfinished uploads past their expiry, which `kultialogo media gc` removes (/metrics)."""
+    return db.session.scalar(select(func.count()).select_from(MediaUpload).where(
+        MediaUpload.completed_at.is_(None), MediaUpload.expires_at <= utcnow())) or 0
+
+
+def photos_unchecked_for_faces() -> int:
+    """Photos stored before faces were flagged, which the review queue or `kultialogo media
+    faces` checks (/metrics)."""
+    return db.session.scalar(select(func.count()).select_from(MediaFile).where(
+        MediaFile.faces_checked_at.is_(None), MediaFile.content_type.like("image/%"))) or 0
 
 
 def options_headers() -> dict[str, str]:
@@ -534,20 +553,37 @@ def ingest_form_files(owner, **files) -> list[str]:
     return hashes
 
 
+def _kept_files(actor, hashes) -> dict[str, str]:
+    """Of the files a form says it kept (its confirmation step, #17), those this person
+    uploaded, by kind ({"image": sha256, "audio": sha256}): a hash alone must not let anyone
+    attach, and so publish, someone else's file. Others are left out without a word."""
+    kept = {}
+    for sha256 in hashes or []:
+        media = db.session.get(MediaFile, sha256) if SHA256_RE.match(sha256 or "") else None
+        if media is not None and is_uploader(actor, sha256, media):
+            kept.setdefault(kind_of(media.content_type), sha256)
+    return kept
+
+
 def form_content(actor, form) -> dict:
-    """The write form's photo and recording, stored now (a stories/hooks.py form content)."""
-    audio = form.audio.data
-    disguise_it = getattr(form, "disguise_voice", None) is not None and form.disguise_voice.data
-    if not disguise_it or audio is None or not getattr(audio, "filename", None):
-        return {"media": ingest_form_files(actor, photo=form.photo.data, audio=audio)}
-    hashes = ingest_form_files(actor, photo=form.photo.data)
-    try:  # the part is in memory (media.FormRequest): read it there, never to a file
-        data = read_body_in_memory(audio.stream, None, limits.VOICE_DISGUISE_MAX_BYTES)
-        sha256 = ingest_disguised(actor, data).sha256
-    except Problem as problem:
-        problem.field = "audio"
-        raise
-    return {"media": hashes + [sha256] if sha256 not in hashes else hashes}
+    """The write form's photo and recording, stored now (a stories/hooks.py form content),
+    and those it kept from before (stored at its first post): a new file replaces the kept
+    one of its kind. Photo first, as the phone sends them."""
+    kept = _kept_files(actor, getattr(getattr(form, "kept_media", None), "data", None))
+    photo, audio = form.photo.data, form.audio.data
+    if getattr(photo, "filename", None):
+        kept["image"] = ingest_form_files(actor, photo=photo)[0]
+    if getattr(audio, "filename", None):
+        disguise_it = getattr(form, "disguise_voice", None) is not None and form.disguise_voice.data
+        if not disguise_it:
+            kept["audio"] = ingest_form_files(actor, audio=audio)[0]
+        else:  # in memory, as a reply's (media.FormRequest keeps the part there)
+            kept["audio"] = ingest_recording(actor, audio, "audio", limits.VOICE_DISGUISE_MAX_BYTES, disguise=True)
+    hashes = []
+    for kind in ("image", "audio", *kept):
+        if kind in kept and kept[kind] not in hashes:
+            hashes.append(kept[kind])
+    return {"media": hashes}
 
 
 def story_media(story) -> list[dict]:
@@ -556,17 +592,22 @@ def story_media(story) -> list[dict]:
     if not hashes:
         return []
     rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
-    return [{"url": url_for("media.serve", sha256=h), "content_type": rows[h].content_type,
+    return [{"url": url_for("media.serve", sha256=h), "sha256": h, "content_type": rows[h].content_type,
              "kind": "image" if rows[h].content_type.startswith("image/") else "audio",
              "width": rows[h].width, "height": rows[h].height, "duration_ms": rows[h].duration_ms,
              "disguised": rows[h].disguised}
             for h in hashes if h in rows]
 
 
-def ingest_recording(owner, storage, field: str, max_bytes: int) -> str:
+def ingest_recording(owner, storage, field: str, max_bytes: int, disguise: bool = False) -> str:
     """A recording posted with a reply or a help request (attachments.py): audio only, within
-    the record's own limit; the refusal names the form field."""
+    the record's own limit; the refusal names the form field. ``disguise``: the voice is
+    disguised in memory (the form's part is in memory, media.FormRequest) and only the
+    disguised bytes are stored, as for a story."""
     try:
+        if disguise:
+            data = read_body_in_memory(storage.stream, None, min(max_bytes, limits.VOICE_DISGUISE_MAX_BYTES))
+            return ingest_disguised(owner, data).sha256
         return ingest_upload(owner, storage.stream, max_bytes=max_bytes, audio_only=True)
     except Problem as problem:
         problem.field = field
@@ -756,6 +797,8 @@ def ingest_disguised(owner, data: bytes) -> MediaFile:
                                          created_at=utcnow()))
         except IntegrityError:
             pass
+        else:
+            metrics.count_upload("audio", len(disguised))
     return db.session.get(MediaFile, sha256)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from .. import limits
 from ..errors import Problem
 from ..extensions import db
+from ..observability.metrics import JOBS_WAITING
 from . import keys
 from .models import PushSubscription
 
@@ -154,6 +155,7 @@ class _Worker:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="webpush", daemon=True)
                 self.thread.start()
+        JOBS_WAITING.labels("webpush").inc()
         self.jobs.put((app, fn, args))
 
     def _run(self) -> None:
@@ -168,6 +170,7 @@ class _Worker:
             except Exception as error:  # noqa: BLE001  the worker outlives a bad job
                 log.warning("background job failed: %s", type(error).__name__)
             finally:
+                JOBS_WAITING.labels("webpush").dec()
                 self.jobs.task_done()
 
 

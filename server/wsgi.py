@@ -1,0 +1,10 @@
+"""The WSGI application for servers that import one (gunicorn, uWSGI, mod_wsgi):
+
+    gunicorn -c python:kultialogo.gunicorn_conf kultialogo.wsgi:app
+
+Configured from the environment like `kultialogo run` (server/config.py). Migrations are not run
+here: every worker would race to run them; run `kultialogo db upgrade` once before starting.
+"""
+from . import create_app
+
+app = create_app()
