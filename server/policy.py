@@ -92,6 +92,17 @@ def readable_stories_clause(viewer):
     return or_(and_(published, audience), own)
 
 
+def read_key(viewer) -> tuple:
+    """Everything readable_stories_clause() reads of a viewer, as a key: equal keys, equal
+    clauses (a query built from it may be kept and run again for the same key)."""
+    if not signed_in(viewer):
+        return ("anon",)
+    if viewer.is_admin:
+        return ("admin", viewer.id)
+    return ("member", viewer.id, frozenset(viewer.member_community_ids()),
+            frozenset(viewer.facilitated_community_ids()))
+
+
 AUTHOR_SCOPE = "author"
 
 
@@ -125,7 +136,8 @@ def scope_key(viewer) -> str:
     """What decides a viewer's read access; part of the pull feed's ETag."""
     if not signed_in(viewer):
         return "anon"
-    members = ",".join(f"{m.community_id}:{m.role}" for m in sorted(viewer.memberships, key=lambda m: m.community_id))
+    members = ",".join(f"{m.community_id}:{m.role}:{int(bool(m.is_mediator))}{int(bool(m.is_coach))}"
+                       for m in sorted(viewer.memberships, key=lambda m: m.community_id))
     return f"{viewer.id}:{int(viewer.is_admin)}:{members}"
 
 

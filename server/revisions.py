@@ -47,6 +47,10 @@ class RevisionBlock:
             self._start = self._last
 
 
+# Built once, in Core: every pull reads it first, and building the select cost more than running it.
+_CURRENT = select(RevisionCounter.__table__.c.value).where(RevisionCounter.__table__.c.id == 1)
+
+
 def current_revision(session) -> int:
     """The highest revision committed (every revision at or below it is visible)."""
-    return session.scalar(select(RevisionCounter.value).where(RevisionCounter.id == 1)) or 0
+    return session.connection().execute(_CURRENT).scalar() or 0

@@ -30,6 +30,13 @@ class _SessionInterface(SecureCookieSessionInterface):
     A camp laptop serving phones over plain-http local Wi-Fi must still sign people in.
     """
 
+    def open_session(self, app, request):
+        """As Flask's, without building the signing serializer when there is no cookie to check
+        (a phone's bearer-token sync, a probe): the same empty session, for less work."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 

@@ -2,7 +2,9 @@
 // when a pull brings that kind or a form of it is on the page. Each module exports `stores`
 // (the IndexedDB stores its applier writes) and `apply(tx, items)`, which writes a pull page's
 // items of its kind inside the pull's one transaction (db.transact) and may resolve with a
-// function to run after the commit; a kind with a form also exports `itemsFromForm(form)`.
+// function to run after the commit; a kind with a form also exports `itemsFromForm(form)`, and
+// one whose records the phone keeps exports `reset(tx)`, which drops them all when the server
+// answers a pull with "reset" (the person may now see more or less; pull.js).
 // A new kind is one module and one line here.
 const KINDS = {
   story: () => import('./kinds/story.js'),

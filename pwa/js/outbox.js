@@ -31,6 +31,9 @@ export function onChange(fn) {
   return () => listeners.delete(fn);
 }
 
+// Bytes as lowercase hex (ids, SHA-256 names of media).
+export const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
+
 // A UUID v4. crypto.randomUUID needs a secure context; a camp laptop on plain http has none,
 // but crypto.getRandomValues works everywhere.
 export function newId() {
@@ -38,7 +41,7 @@ export function newId() {
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const h = hex(b);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

@@ -33,7 +33,11 @@ async function refreshCommunities(lang) {
 }
 
 // One page of items: each kind's applier writes its own, and the cursor moves, all or nothing.
-async function applyPage(items, feed) {
+// `reset`: the person may now see more or less than before (another community, another role),
+// so the server started again from the start, and what earlier pulls brought goes first.
+async function applyPage(items, feed, reset = false) {
+  // Every kind's reset(tx), once each (the record kinds share theirs).
+  const resets = reset ? [...new Set((await Promise.all(TYPES.map(load))).filter((k) => k && k.reset))] : [];
   const groups = new Map();
   for (const item of items) {
     const type = item.type || 'story';  // a server from before the kinds sends stories only
@@ -47,9 +51,10 @@ async function applyPage(items, feed) {
     if (kind) appliers.push([kind, list]);  // a kind this shell does not know: skipped
   }
   const stores = new Set(['meta']);
-  for (const [kind] of appliers) for (const name of kind.stores) stores.add(name);
+  for (const kind of [...resets, ...appliers.map(([k]) => k)]) for (const name of kind.stores) stores.add(name);
   const after = await db.transact([...stores], async (tx) => {
     const done = [];
+    for (const fn of new Set(resets.map((kind) => kind.reset))) done.push(await fn(tx));
     for (const [kind, list] of appliers) done.push(await kind.apply(tx, list));
     tx.put('meta', { key: 'feed', value: feed });
     return done;
@@ -75,7 +80,7 @@ async function pages(feed, lang) {
     }
     const body = await response.json();
     current = { scope, kinds, cursor: body.cursor, at: Date.now() };
-    await applyPage(body.items, current);
+    await applyPage(body.items, current, body.reset === true);
     if (!body.more) break;
   }
   setNetwork('online');

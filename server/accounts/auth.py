@@ -5,22 +5,25 @@ import secrets
 import threading
 import unicodedata
 from datetime import timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import limits
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import csrf, db, login_manager
+from ..observability.logs import note_role
 from ..timeutil import as_utc, utcnow
 from ..userinput import clean_text
-from .models import Account, ApiToken, WebSession
+from .models import Account, ApiToken, Membership, Roles, WebSession
 
 USERNAME_RE = re.compile(r"^[\w.\-]+$")
 # A real hash to compare against when the name is unknown, so timing does not tell.
@@ -136,7 +139,9 @@ def _load_user(account_id: str):
         account = db.session.get(Account, int(account_id))
     except ValueError:
         return None
-    return None if account is None or account.is_managed else account
+    account = None if account is None or account.is_managed else account
+    note_role(account)  # the access log's role (never the account)
+    return account
 
 
 # --- Bearer tokens ----------------------------------------------------------------------
@@ -161,6 +166,8 @@ def revoke_token(token: str) -> bool:
         if record is None or record.revoked_at is not None:
             return False
         record.revoked_at = utcnow()
+    _known_tokens().pop(record.token_hash, None)  # not usable for the rest of this request either
+    _known_readers().pop(record.token_hash, None)
     return True
 
 
@@ -174,14 +181,122 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def _known_tokens() -> dict:
+    """Tokens looked up by this request (in its WSGI environ: a test client's requests share one
+    app context, and so one ``g``, but never a request)."""
+    return request.environ.setdefault("kultialogo.token_accounts", {}) if has_request_context() else {}
+
+
 def token_account(token: str) -> Account:
+    """The account a bearer token stands for; Problem("bad_token") if none may use it.
+
+    One indexed query for the token and its account together, once per request (the rate
+    limit's key and the view both ask): the lookup was a quarter of an empty pull's time.
+    """
     if len(token) > 200:
         raise Problem("bad_token", status=401)
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if (record is None or record.revoked_at is not None or as_utc(record.expires_at) <= utcnow()
-            or record.account.is_managed):
+    token_hash = _token_hash(token)
+    known = _known_tokens()
+    if token_hash not in known:
+        row = db.session.execute(
+            select(Account, ApiToken.revoked_at, ApiToken.expires_at)
+            .join(ApiToken, ApiToken.account_id == Account.id).where(ApiToken.token_hash == token_hash)).first()
+        if row is None:
+            known[token_hash] = None
+        else:
+            account, revoked_at, expires_at = row
+            usable = revoked_at is None and as_utc(expires_at) > utcnow() and not account.is_managed
+            known[token_hash] = account if usable else None
+    account = known[token_hash]
+    if account is None:
         raise Problem("bad_token", status=401)
-    return record.account
+    return account
+
+
+class PlainMembership(NamedTuple):
+    community_id: int
+    role: str
+    is_mediator: bool
+    is_coach: bool
+
+
+class Reader(Roles):
+    """A bearer token's account as plain values, for requests that only read (the pull): what
+    policy asks of a viewer (id, is_admin, memberships and the Roles built on them), from one
+    Core query, without the ORM account and its memberships' second query (most of an empty
+    pull's time, bench/hotpaths.py). Nothing is written through it."""
+    __slots__ = ("id", "username", "display_name", "is_admin", "is_managed", "locale", "memberships")
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, id, username, display_name, is_admin, is_managed, locale, memberships):
+        self.id, self.username, self.display_name = id, username, display_name
+        self.is_admin, self.is_managed, self.locale = bool(is_admin), bool(is_managed), locale
+        self.memberships = memberships
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<Reader {self.id}>"
+
+
+@lru_cache(maxsize=1)
+def _reader_query():
+    """The token, its account and the account's memberships (one row each, or one row with
+    NULLs for none), built once: building a select costs more than running this one."""
+    token, account, member = ApiToken.__table__, Account.__table__, Membership.__table__
+    return (select(account.c.id, account.c.username, account.c.display_name, account.c.is_admin,
+                   account.c.is_managed, account.c.locale, token.c.revoked_at, token.c.expires_at,
+                   member.c.community_id, member.c.role, member.c.is_mediator, member.c.is_coach)
+            .select_from(token.join(account, account.c.id == token.c.account_id)
+                         .outerjoin(member, member.c.account_id == account.c.id))
+            .where(token.c.token_hash == bindparam("token_hash")))
+
+
+def _known_readers() -> dict:
+    return request.environ.setdefault("kultialogo.token_readers", {}) if has_request_context() else {}
+
+
+def token_reader(token: str) -> Reader:
+    """token_account() for a request that only reads: the account as a Reader. The token is
+    checked against the database on every request (revoked or expired: refused at once), and
+    the memberships are the ones standing now."""
+    if len(token) > 200:
+        raise Problem("bad_token", status=401)
+    token_hash = _token_hash(token)
+    known = _known_readers()
+    if token_hash not in known:
+        rows = db.session.connection().execute(_reader_query(), {"token_hash": token_hash}).all()
+        reader = None
+        if rows:
+            id_, username, display_name, is_admin, is_managed, locale, revoked_at, expires_at = rows[0][:8]
+            if revoked_at is None and as_utc(expires_at) > utcnow() and not is_managed:
+                memberships = tuple(PlainMembership(row[8], row[9], bool(row[10]), bool(row[11]))
+                                    for row in rows if row[8] is not None)
+                reader = Reader(id_, username, display_name, is_admin, is_managed, locale, memberships)
+        known[token_hash] = reader
+    reader = known[token_hash]
+    if reader is None:
+        raise Problem("bad_token", status=401)
+    return reader
+
+
+def api_reader() -> Account | Reader | None:
+    """api_requester(required=False) for a GET that only reads: a bearer token's account as a
+    Reader (one query), a browser session's as the signed-in Account."""
+    if "api_reader" in g:
+        return g.api_reader
+    token = bearer_token()
+    if token is None:
+        reader = api_requester(required=False)
+    else:
+        reader = token_reader(token)
+        g.auth_kind = "token"
+        note_role(reader)  # the access log's role (never the account)
+    g.api_reader = reader
+    return reader
 
 
 def api_requester(*, required: bool) -> Account | None:
@@ -208,6 +323,7 @@ def api_requester(*, required: bool) -> Account | None:
         else:
             account = None
         g.api_requester = account
+        note_role(account)  # the access log's role (never the account)
     if required and account is None:
         problem = Problem("unauthorized", status=401)
         problem.headers["WWW-Authenticate"] = 'Bearer realm="kultialogo"'

@@ -3,6 +3,7 @@ from datetime import datetime
 from flask_login import UserMixin
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,30 +16,10 @@ ROLE_ADMIN = "admin"  # site-wide, on the account, not a membership
 MEMBERSHIP_ROLES = (ROLE_PARTICIPANT, ROLE_FACILITATOR)
 
 
-class Account(UserMixin, db.Model):
-    __tablename__ = "accounts"
-    # Never reuse a deleted account's id on SQLite: the audit log names people by id (0008).
-    __table_args__ = {"sqlite_autoincrement": True}
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # The person's id everywhere: a camp node and the central server number accounts each on
-    # their own, so replication names a person by this (migration 0015), never by ``id``.
-    uid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, index=True, nullable=False, default=uuid.uuid4)
-    # Stored lower-cased: "Amina" and "amina" are the same person.
-    username: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
-    display_name: Mapped[str] = mapped_column(String(80), nullable=False, default="")
-    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
-    # A managed participant (Decidim's term): made by a facilitator for someone who tells a
-    # story without an account of their own. No usable password, cannot sign in, until the
-    # person claims it with a reset code.
-    is_managed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    managed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
-
-    memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="account", cascade="all, delete-orphan", lazy="selectin")
+class Roles:
+    """What an account may do where, read from its ``memberships`` (each with community_id,
+    role, is_mediator, is_coach): shared by the Account model and the plain Reader a pull reads
+    from one Core query (accounts/auth.py), so both answer policy's questions alike."""
 
     @property
     def role(self) -> str:
@@ -71,6 +52,32 @@ class Account(UserMixin, db.Model):
     @property
     def shown_name(self) -> str:
         return self.display_name or self.username
+
+
+class Account(UserMixin, Roles, db.Model):
+    __tablename__ = "accounts"
+    # Never reuse a deleted account's id on SQLite: the audit log names people by id (0008).
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The person's id everywhere: a camp node and the central server number accounts each on
+    # their own, so replication names a person by this (migration 0015), never by ``id``.
+    uid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, index=True, nullable=False, default=uuid.uuid4)
+    # Stored lower-cased: "Amina" and "amina" are the same person.
+    username: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # A managed participant (Decidim's term): made by a facilitator for someone who tells a
+    # story without an account of their own. No usable password, cannot sign in, until the
+    # person claims it with a reset code.
+    is_managed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    managed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", lazy="selectin")
 
 
 class Membership(db.Model):
@@ -156,3 +163,21 @@ class WebSession(db.Model):
     # When the browser was last seen, to the day (SESSION_SEEN_EVERY): a session idle for the
     # whole lifetime ends on the server even if its cookie is kept, and old rows are pruned.
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+def member_names(community_id, except_account_id=None) -> list[str]:
+    """Full names (two words or more) of a community's members, one account (the writer's)
+    left out: what disclosure.find looks for in a text (moderation, the name hashes, forms)."""
+    if community_id is None:
+        return []
+    rows = db.session.execute(select(Account.id, Account.display_name).join(
+        Membership, Membership.account_id == Account.id).where(Membership.community_id == community_id))
+    return [name for account_id, name in rows if account_id != except_account_id and len((name or "").split()) >= 2]
+
+
+def names_seen_by(account, community_id) -> list[str]:
+    """member_names() for someone writing in a community: only when they are a member of it, so a
+    form's warnings cannot tell a non-member who belongs there."""
+    if community_id is None or not account.role_in(community_id):
+        return []
+    return member_names(community_id, account.id)

@@ -27,6 +27,19 @@ the sync contract exchanges it (``translations``; the moderation reason, for the
 ``story`` may be a NewStory (the plain values just inserted). Nothing registered: the view
 has the story's own fields only."""
 
+VIEW_PRELOADS: list[Callable] = []
+"""``fn(stories: list) -> None``: for a page of plain stories (PlainStory: the columns read
+as rows, not ORM objects, for the pull), set on each what this domain's view extender reads
+from a relationship (``translations``), in one query for the whole page. Nothing registered:
+nothing to set."""
+
+VIEW_KEYS: list[Callable] = []
+"""``fn(story) -> hashable``: for a preloaded plain story, what this domain's view extender
+reads that can change while the story's revision stays (a translator's name), as part of the
+key under which the pull keeps a reader's view of the story (stories.service.reader_view).
+An extender must add, for a viewer who is neither the story's author nor its moderator,
+nothing that depends on who the viewer is. Nothing registered: the revision says it all."""
+
 CONTENT_CHECKS: list[Callable] = []
 """``fn(actor, content: StoryContent, community: Community) -> None``: a check of a story
 being written (pushed or posted) that needs another domain, such as the event it names;
@@ -76,7 +89,7 @@ first time (at once for a trusted author, or by a facilitator's decision); ``sto
 NewStory. The transaction may still roll back: act after its commit (activity: a push to
 followers). Nothing registered: nothing happens."""
 
-_POINTS = (VIEW_EXTENDERS, CONTENT_CHECKS, MEDIA_STORES, WITHDRAWAL_HOOKS, FEED_FILTERS, FEED_CONTEXTS,
+_POINTS = (VIEW_EXTENDERS, VIEW_PRELOADS, VIEW_KEYS, CONTENT_CHECKS, MEDIA_STORES, WITHDRAWAL_HOOKS, FEED_FILTERS, FEED_CONTEXTS,
            STORY_PAGE_CONTEXTS, WRITE_PAGE_CONTEXTS, FORM_CONTENTS, PUBLISH_HOOKS)
 
 
@@ -88,6 +101,14 @@ def _add(point: list, fn: Callable) -> Callable:
 
 def register_view_extender(fn: Callable) -> Callable:
     return _add(VIEW_EXTENDERS, fn)
+
+
+def register_view_preload(fn: Callable) -> Callable:
+    return _add(VIEW_PRELOADS, fn)
+
+
+def register_view_key(fn: Callable) -> Callable:
+    return _add(VIEW_KEYS, fn)
 
 
 def register_content_check(fn: Callable) -> Callable:
@@ -138,6 +159,15 @@ def unregister(fn: Callable) -> None:
 def extend_view(story, viewer, view: dict) -> None:
     for fn in VIEW_EXTENDERS:
         fn(story, viewer, view)
+
+
+def preload_views(stories: list) -> None:
+    for fn in VIEW_PRELOADS:
+        fn(stories)
+
+
+def view_key(story) -> tuple:
+    return tuple(fn(story) for fn in VIEW_KEYS)
 
 
 def check_content(actor, content, community) -> None:

@@ -1,13 +1,16 @@
 """Story logic shared by the sync API and the HTML forms: one code path for both."""
 import hashlib
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import insert, or_, select, union_all
+from flask import current_app
+from sqlalchemy import Integer, Select, bindparam, insert, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
@@ -89,6 +92,146 @@ def story_view(story: Story, viewer=None) -> dict:
             {"etag": f'"{c.etag}"', **c.content, "received_at": isoformat(c.received_at)}
             for c in story.conflicts]
     return view
+
+
+class _ReaderViews:
+    """The views of stories as a reader who is neither their author nor their moderator sees
+    them, kept by story id, revision and everything else they read that may change while the
+    revision stays (the author's names, the community's slug, hooks.view_key()): most of a
+    pull's page is the same few hundred recent stories for everyone. Bounded (least recently
+    used go first); a view handed out is shared, so it is never changed after (the engine
+    copies it to add "type")."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._views: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            view = self._views.get(key)
+            if view is not None:
+                self._views.move_to_end(key)
+            return view
+
+    def put(self, key, view: dict) -> None:
+        with self._lock:
+            self._views[key] = view
+            if len(self._views) > self.size:
+                self._views.popitem(last=False)
+
+
+
+READER_VIEWS_SIZE = 4096  # views of about a kilobyte: a few megabytes per process
+
+
+def reader_views() -> _ReaderViews:
+    """This app's kept reader views (a test process makes many apps, each over its own database)."""
+    views = current_app.extensions.get("kultialogo_reader_views")
+    if views is None:
+        views = current_app.extensions["kultialogo_reader_views"] = _ReaderViews(READER_VIEWS_SIZE)
+    return views
+
+
+def reader_view(story, viewer, views: _ReaderViews | None = None) -> dict:
+    """story_view() of a preloaded plain story (the pull's page), kept for readers who are
+    neither its author nor its moderator: what the author (conflicts, the moderation reason)
+    and moderators (the consent record) see is never kept. The key holds the content's etag
+    and the time of the change beside the revision, so a database restored under a running
+    server cannot give an old view a revision number it reuses."""
+    if policy.can_see_consent(viewer, story):
+        return story_view(story, viewer)
+    author = story.author
+    key = (story.id, story.revision, story.etag, story.updated_at,
+           (author.username, author.display_name) if author is not None else None,
+           story.community.slug if story.community is not None else None, hooks.view_key(story))
+    views = views or reader_views()
+    view = views.get(key)
+    if view is None:
+        view = story_view(story, viewer)
+        views.put(key, view)
+    return view
+
+
+class PlainPerson(SimpleNamespace):
+    """An account as a story's view names it (username, display name), read as plain values."""
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
+
+
+class PlainStory(SimpleNamespace):
+    """A story read as one row of plain values (a Core select), not an ORM object: what
+    story_view(), tombstone() and policy's checks read, at a fraction of the ORM's cost (the
+    pull's page). ``community`` and ``author`` are plain too; ``conflicts`` is filled for the
+    viewer's own stories, and what the domains' view extenders read, by hooks.preload_views().
+    """
+
+
+@lru_cache(maxsize=1)
+def _story_columns() -> tuple:
+    """(attribute name, column) of every mapped Story column, in one fixed order."""
+    return tuple((attr.key, attr.columns[0]) for attr in Story.__mapper__.column_attrs)
+
+
+@lru_cache(maxsize=1)
+def _author_table():
+    """The accounts table as the story's author, made once (an alias builds its columns anew)."""
+    from ..accounts.models import Account  # the story core's own dependency, as in the models
+    return Account.__table__.alias("story_author")
+
+
+def plain_stories_query(where):
+    """The select plain_stories() runs for ``where`` (a clause on Story), its limit a bind
+    parameter: a caller may keep it and run it again with other parameters (building it costs
+    more than running it)."""
+    author = _author_table()
+    community = Community.__table__
+    story = Story.__table__
+    return (select(*(column for _key, column in _story_columns()), author.c.username, author.c.display_name,
+                   community.c.slug)
+            .select_from(story.outerjoin(author, author.c.id == story.c.author_id)
+                         .outerjoin(community, community.c.id == story.c.community_id))
+            .where(where).order_by(story.c.revision).limit(bindparam("plain_limit", type_=Integer)))
+
+
+def plain_stories(where, limit: int, *, conflicts_of=None, params: dict | None = None) -> list[PlainStory]:
+    """The first ``limit`` stories matching ``where`` (a clause on Story, or a select made by
+    plain_stories_query() with its bind parameters in ``params``), oldest revision first, as
+    PlainStory, with their community and author; the conflicts of the stories whose author is
+    ``conflicts_of`` (an account, or None for none). Two queries at most."""
+    columns = _story_columns()
+    query = where if isinstance(where, Select) else plain_stories_query(where)
+    keys = [key for key, _column in columns]
+    width = len(keys)
+    communities: dict = {}
+    out = []
+    for row in db.session.connection().execute(query, {**(params or {}), "plain_limit": limit}):
+        story = PlainStory(conflicts=[])
+        values = story.__dict__
+        values.update(zip(keys, row))  # the story's columns; the joined three follow them
+        username, display_name, slug = row[width:]
+        community_id = values["community_id"]
+        place = None
+        if community_id is not None and slug is not None:
+            place = communities.get(community_id)
+            if place is None:
+                place = communities[community_id] = SimpleNamespace(id=community_id, slug=slug)
+        person = None
+        if values["author_id"] is not None and username is not None:
+            person = PlainPerson(id=values["author_id"], username=username, display_name=display_name)
+        story.community, story.author = place, person
+        out.append(story)
+    if conflicts_of is not None:
+        own = {item.id: item for item in out if item.author_id == conflicts_of.id}
+        if own:
+            conflict = StoryConflict.__table__
+            for story_id, etag, content, received_at in db.session.execute(
+                    select(conflict.c.story_id, conflict.c.etag, conflict.c.content, conflict.c.received_at)
+                    .where(conflict.c.story_id.in_(list(own))).order_by(conflict.c.id)):
+                own[story_id].conflicts.append(SimpleNamespace(etag=etag, content=content, received_at=received_at))
+    return out
 
 
 class Communities:

@@ -10,7 +10,8 @@ from .. import limits, records
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
-from ..revisions import RevisionBlock
+from ..observability import metrics
+from ..revisions import RevisionBlock, current_revision
 
 ENVELOPE_KEYS = frozenset({"type", "op", "id", "base_etag", "data"})
 DEFAULT_TYPE = "story"  # phones whose cached shell predates record kinds send no "type"
@@ -82,7 +83,17 @@ def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS) -> l
             if peer:
                 actor.pushed(revs.handed_out())
             revs.flush()
+    metrics.count_push(_outcome(item, result) for item, result in answers)
     return answers
+
+
+def _outcome(item, result) -> tuple[str, str]:
+    """(kind, result) for the metrics: a rejected item's kind only if it named a known one."""
+    if isinstance(item, records.Item):
+        return item.type, result.result
+    type_ = item.get("type") if isinstance(item, dict) else None
+    known = isinstance(type_, str) and records.get(type_) is not None
+    return (type_ if known else metrics.UNKNOWN_KIND), result.result
 
 
 def _raw_envelope(raw):
@@ -124,21 +135,31 @@ def parse_kinds(value) -> tuple[str, ...] | None:
     return tuple(sorted(names))
 
 
-def pull(viewer, since: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[dict], bool, int]:
+def pull(viewer, since: int, limit: int, kinds: tuple[str, ...], head: int | None = None) -> tuple[list[dict], bool, int]:
     """The first ``limit`` changes after ``since`` of these kinds that the viewer may see, in
     revision order; whether there are more; and the revision of the last one (``since`` if none).
 
     Each kind returns its own first limit + 1 changes, so the merged first ``limit`` are the
     first ``limit`` overall, and one more tells that there is a next page.
+
+    Only changes at or below ``head`` (the committed counter, read before any row; read here
+    when not given) are returned. Every revision up to it is committed, so every kind's query
+    sees all of them; above it, each kind's query may see a different set: on PostgreSQL each
+    statement reads its own snapshot, so a push committing between two kinds' queries would
+    show the later kind's rows without the earlier kind's, and a cursor past them would skip
+    the earlier kind's for good.
     """
+    if head is None:
+        head = current_revision(db.session)
     peer = isinstance(viewer, records.Peer)
     changes = []
     for name in kinds or (DEFAULT_TYPE,):
         kind = records.get(name)
         if peer:  # a camp node gets the whole records of its scope
-            changes.extend(kind.replicas(viewer, since, limit + 1) if kind.replicated else ())
+            found = kind.replicas(viewer, since, limit + 1) if kind.replicated else ()
         else:
-            changes.extend(kind.changes(viewer, since, limit + 1))
+            found = kind.changes(viewer, since, limit + 1)
+        changes.extend(change for change in found if change[0] <= head)
     changes.sort(key=lambda change: change[0])
     more = len(changes) > limit
     page = changes[:limit]

@@ -1,7 +1,7 @@
 from flask import current_app, jsonify, request
 
 from .. import limits
-from ..accounts.auth import api_requester
+from ..accounts.auth import api_reader, api_requester
 from ..api.body import PUSH_MAX_DEPTH, read_json
 from ..errors import Problem
 from ..extensions import csrf, limiter
@@ -29,17 +29,25 @@ def push():
 
 @bp.get("/pull")
 def pull():
-    viewer = api_requester(required=False)
-    since = service.decode_cursor(request.args.get("cursor"))
+    viewer = api_reader()  # plain values from one query: a pull only reads
+    since, scope = service.decode_scoped(request.args.get("cursor"))
     limit = service.parse_limit(request.args.get("limit"))
     kinds = service.parse_kinds(request.args.get("kinds"))
-    head, etag = service.pull_head(viewer, since, limit, kinds)
+    # The reader may see more or less than when the cursor was made: from the start, and the
+    # phone drops what it holds from pulls ("reset", docs/sync.md). A cursor of an older server
+    # has no scope and is taken as it is.
+    reset = scope is not None and scope != service.scope_tag(viewer)
+    if reset:
+        since = 0
+    head, etag = service.pull_head(viewer, since, limit, kinds, reset)
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        page = service.pull(viewer, since, limit, head=head, kinds=kinds)
-        response = jsonify({"items": page.items, "cursor": page.cursor, "more": page.more,
-                            "protocol": service.PROTOCOL_VERSION})
+        page = service.pull(viewer, since, limit, head=head, kinds=kinds, reset=reset)
+        body = {"items": page.items, "cursor": page.cursor, "more": page.more, "protocol": service.PROTOCOL_VERSION}
+        if reset:
+            body["reset"] = True
+        response = jsonify(body)
     response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.no_cache = True

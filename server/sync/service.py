@@ -2,6 +2,7 @@
 plus what belongs to the wire: cursors, page limits, the pull's ETag and the protocol version."""
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from .. import limits, policy
@@ -33,23 +34,44 @@ def _plain_int(text: str) -> int:
     return int(text)
 
 
-def encode_cursor(revision: int) -> str:
-    return base64.urlsafe_b64encode(f"r{revision}".encode()).decode().rstrip("=")
+def encode_cursor(revision: int, scope: str | None = None) -> str:
+    """A pull cursor: the revision, and the reader's scope (scope_tag) where it has one."""
+    raw = f"r{revision}" if scope is None else f"r{revision}~{scope}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
+def decode_scoped(cursor: str | None) -> tuple[int, str | None]:
+    """(revision, scope tag or None) of a cursor; 400 bad_cursor for anything else."""
     if cursor in (None, ""):
-        return 0
+        return 0, None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("r"):
             raise ValueError
-        value = _plain_int(raw[1:])
+        revision, scoped, scope = raw[1:].partition("~")
+        value = _plain_int(revision)
         if value > MAX_REVISION:  # a forged cursor: SQLite cannot even bind it (OverflowError)
             raise ValueError
-        return value
+        if scoped and not _SCOPE_TAG.fullmatch(scope):
+            raise ValueError
+        return value, (scope if scoped else None)
     except (ValueError, UnicodeDecodeError):
         raise Problem("bad_cursor", field="cursor") from None
+
+
+def decode_cursor(cursor: str | None) -> int:
+    return decode_scoped(cursor)[0]
+
+
+_SCOPE_TAG = re.compile(r"[0-9a-f]{12}")
+
+
+def scope_tag(viewer) -> str:
+    """What the reader may see, as a short digest carried in their cursor: when it changes (they
+    joined or left a community, another role, mediator or coach) the cursor no longer tells what
+    their phone holds. Records they may now see lie behind it, and what they may no longer see
+    is on the phone; their next pull then starts again from the start, with "reset"."""
+    return hashlib.sha256(policy.scope_key(viewer).encode()).hexdigest()[:12]
 
 
 def parse_limit(value) -> int:
@@ -75,19 +97,19 @@ class PullPage:
     etag: str = ""
 
 
-def feed_etag(viewer, since: int, limit: int, head: int, kinds=None) -> str:
+def feed_etag(viewer, since: int, limit: int, head: int, kinds=None, reset: bool = False) -> str:
     # The protocol is part of it: a page cached under another version is never reused (304).
     shape = ",".join(kinds) if kinds is not None else "-"
-    key = f"{PROTOCOL_VERSION}|{policy.scope_key(viewer)}|{since}|{limit}|{head}|{shape}"
+    key = f"{PROTOCOL_VERSION}|{policy.scope_key(viewer)}|{since}|{limit}|{head}|{shape}|{int(reset)}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def pull_head(viewer, since: int, limit: int, kinds=None) -> tuple[int, str]:
+def pull_head(viewer, since: int, limit: int, kinds=None, reset: bool = False) -> tuple[int, str]:
     head = current_revision(db.session)
-    return head, feed_etag(viewer, since, limit, head, kinds)
+    return head, feed_etag(viewer, since, limit, head, kinds, reset)
 
 
-def pull(viewer, since: int, limit: int, head: int | None = None, kinds=None) -> PullPage:
+def pull(viewer, since: int, limit: int, head: int | None = None, kinds=None, reset: bool = False) -> PullPage:
     """Changes of these kinds (None: stories, in the old shape) this viewer may see after
     ``since``, oldest change first.
 
@@ -96,7 +118,14 @@ def pull(viewer, since: int, limit: int, head: int | None = None, kinds=None) ->
     """
     if head is None:
         head = current_revision(db.session)
-    items, more, last = engine.pull(viewer, since, limit, kinds)
+    if since >= head:
+        # Nothing new: every kind's revisions come from the one counter, so no record committed
+        # before the head was read lies after this cursor, and none of the kinds need be asked
+        # (most pulls: a phone checking in). A record committed since is found next time: the
+        # cursor stays where it was, as when the kinds find nothing.
+        return PullPage(items=[], cursor=encode_cursor(since, scope_tag(viewer)), more=False,
+                        etag=feed_etag(viewer, since, limit, head, kinds, reset))
+    items, more, last = engine.pull(viewer, since, limit, kinds, head=head)
     cursor_rev = last if more else max(last, head, since)
-    return PullPage(items=items, cursor=encode_cursor(cursor_rev), more=more,
-                    etag=feed_etag(viewer, since, limit, head, kinds))
+    return PullPage(items=items, cursor=encode_cursor(cursor_rev, scope_tag(viewer)), more=more,
+                    etag=feed_etag(viewer, since, limit, head, kinds, reset))

@@ -4,7 +4,7 @@
 // becomes one attendance item and one item per story line that changed.
 import { newId } from '../outbox.js';
 
-export { stores, apply } from './records.js';
+export { stores, apply, reset } from './records.js';
 
 // The counted dimensions (docs/sync.md, attendance: "tallies"); a person's answers are the
 // selects <dimension>-<account id>, the counts the inputs <dimension>_<value>.

@@ -4,7 +4,7 @@
 // following twice is one follow on the server (unchanged).
 import { newId } from '../outbox.js';
 
-export { stores, apply } from './records.js';
+export { stores, apply, reset } from './records.js';
 
 export function itemsFromForm(form) {
   if (!form.dataset.recordId) form.dataset.recordId = newId();

@@ -3,7 +3,7 @@
 // written with no signal is sent once there is signal, once.
 import { newId } from '../outbox.js';
 
-export { stores, apply } from './records.js';
+export { stores, apply, reset } from './records.js';
 
 // The form as one `reply` item. Its id is made here and kept on the form (and in its hidden
 // `id` field, which the plain form posts too): saving the same words (and recording) again is the

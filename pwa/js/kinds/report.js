@@ -3,7 +3,7 @@
 // one outbox item, so a report written with no signal is sent later, once.
 import { newId } from '../outbox.js';
 
-export { stores, apply } from './records.js';
+export { stores, apply, reset } from './records.js';
 
 export function itemsFromForm(form) {
   // One id per form: saving twice from this page is the same report (the server says unchanged).

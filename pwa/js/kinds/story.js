@@ -34,6 +34,16 @@ async function noteStatuses(tx, stories) {
   return count;
 }
 
+// The person may now see more or less (pull.js): every pulled story goes, with its saved page
+// and media, as a tombstone would take it; the server sends again those they may still see.
+// The `sent` list is the phone's own and stays.
+export async function reset(tx) {
+  const held = await tx.getAll('stories');
+  tx.clear('stories');
+  const media = held.flatMap((story) => (Array.isArray(story.media) ? story.media : []));
+  return () => forgetCached(held.map((story) => story.id), media);
+}
+
 export async function apply(tx, items) {
   const gone = items.filter((s) => s.deleted).map((s) => s.id);
   const media = [];

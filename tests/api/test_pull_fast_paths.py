@@ -1,0 +1,75 @@
+"""The pull's fast paths (bench/hotpaths.py) answer as the slow ones did: the token and the
+memberships are read on every request, and a kept view of a story is only ever a reader's."""
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+
+from kultialogo.accounts.models import Account, ApiToken, Membership
+from kultialogo.extensions import db
+from kultialogo.timeutil import utcnow
+from tests import factories as f
+
+from .conftest import PULL, by_id, pull_all, push_one
+
+
+def _write(statement) -> None:
+    db.session.rollback()  # end this session's read snapshot: SQLite refuses to upgrade a stale one
+    db.session.execute(statement)
+    db.session.commit()
+
+
+def test_a_token_revoked_or_expired_between_two_pulls_stops_the_second(client, people):
+    reader = people["participant_a"]
+    for change in ({"revoked_at": utcnow()}, {"revoked_at": None, "expires_at": utcnow() - timedelta(minutes=1)}):
+        _write(update(ApiToken).where(ApiToken.account_id == reader.id).values(revoked_at=None,
+                                                                                 expires_at=utcnow() + timedelta(days=1)))
+        assert client.get(PULL, headers=reader.headers).status_code == 200
+        _write(update(ApiToken).where(ApiToken.account_id == reader.id).values(**change))
+        response = client.get(PULL, headers=reader.headers)
+        assert response.status_code == 401 and response.get_json()["code"] == "bad_token"
+
+
+def test_leaving_a_community_narrows_the_very_next_pull(client, people):
+    writer, reader = people["facilitator_a"], people["participant_a"]
+    item = f.item(visibility="community", title="For the community")
+    assert push_one(client, writer, item)["result"] == "created"  # a facilitator's story: published
+    items, _cursor = pull_all(client, reader)
+    assert by_id(items)[item["id"]]["title"] == "For the community"
+    _write(delete(Membership).where(Membership.account_id == reader.id))
+    items, _cursor = pull_all(client, reader)
+    assert by_id(items)[item["id"]] == {"id": item["id"], "deleted": True, "revision": by_id(items)[item["id"]]["revision"]}
+
+
+def test_a_renamed_author_shows_in_the_next_pull_of_a_kept_view(client, people):
+    writer, reader = people["facilitator_a"], people["participant_b"]
+    item = f.item(title="Named", author_display="name")
+    push_one(client, writer, item)
+    first = by_id(pull_all(client, reader)[0])[item["id"]]
+    assert by_id(pull_all(client, reader)[0])[item["id"]] == first  # kept, the same
+    _write(update(Account).where(Account.id == writer.id).values(display_name="Fatima R."))
+    again = by_id(pull_all(client, reader)[0])[item["id"]]
+    assert again["author"] == "Fatima R." and again["revision"] == first["revision"]
+
+
+def test_what_the_author_and_moderators_see_is_never_handed_to_a_reader(client, people):
+    author, moderator, reader = people["participant_a"], people["facilitator_a"], people["participant_b"]
+    consent = {"kind": "verbal", "recorded_by": "Fatima", "at": "2026-07-14T10:00:00Z"}
+    item = f.item(title="Told aloud", consent=consent)
+    assert push_one(client, author, item)["result"] == "created"
+    published = client.post(f"/api/v1/stories/{item['id']}/moderation", json={"action": "publish"},
+                            headers=moderator.headers)
+    assert published.status_code == 200
+    for who in (author, moderator, reader, author, moderator, reader):  # each twice: after a kept view
+        view = by_id(pull_all(client, who)[0])[item["id"]]
+        if who is reader:
+            assert view["consent"]["recorded_by"] is None and "conflicts" not in view
+        else:
+            assert view["consent"]["recorded_by"] == "Fatima"
+        assert ("conflicts" in view) == (who is author)
+
+
+def test_a_signed_in_browser_pulls_as_its_account(client, people):
+    f.sign_in(client, "amina")
+    response = client.get(PULL)
+    assert response.status_code == 200
+    assert response.get_json()["items"] == client.get(PULL, headers=people["participant_a"].headers).get_json()["items"]
