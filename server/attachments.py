@@ -39,8 +39,9 @@ def referrers() -> list[Referrer]:
 
 
 def register_store(ingest: Callable, release: Callable, describe: Callable, missing: Callable) -> None:
-    """Media's side: ``ingest(owner, file_storage, field, max_bytes) -> sha256`` (a recording
-    posted in a plain form, checked by content, refused unless audio); ``release(hashes)``
+    """Media's side: ``ingest(owner, file_storage, field, max_bytes, disguise) -> sha256`` (a
+    recording posted in a plain form, checked by content, refused unless audio; its voice
+    disguised in memory when ``disguise``); ``release(hashes)``
     (delete after the commit if nothing names them); ``describe(hashes) -> [dict]`` (the
     served URL, type and length, for pages); ``missing(owner, hashes) -> tuple`` (those a pushed
     record names that this person has not uploaded as a recording: the push answers
@@ -48,12 +49,12 @@ def register_store(ingest: Callable, release: Callable, describe: Callable, miss
     _store.update(ingest=ingest, release=release, describe=describe, missing=missing)
 
 
-def ingest_recording(owner, storage, field: str, max_bytes: int) -> list[str]:
+def ingest_recording(owner, storage, field: str, max_bytes: int, disguise: bool = False) -> list[str]:
     """A recording posted in a plain form: [sha256], or [] when the file input was left empty."""
     if storage is None or not getattr(storage, "filename", None):
         return []
     try:
-        return [_store["ingest"](owner, storage, field, max_bytes)]
+        return [_store["ingest"](owner, storage, field, max_bytes, disguise)]
     finally:
         storage.close()  # consumed (or refused half-read): its spooled temporary file goes now
 

@@ -1,24 +1,26 @@
-"""Personal data in a story, as the moderation queue shows it, and a moderator's redaction.
+"""Personal data in a story or a reply, as the moderation queue shows it, and a moderator's
+redaction.
 
 disclosure.py finds the spans (phone numbers, e-mails, addresses, identity numbers, other
 members' full names). A moderator of the story's community may replace one with a placeholder
 in the reader's terms ("[phone number removed]", in the story's language): in the story, in
 every translation and kept conflict that holds the same words. The story and each changed
 translation get a new revision, so phones that pulled them receive the edit on their next pull.
+A waiting reply is shown and redacted the same way (a reply has no translations; its text
+takes the placeholder in its story's language, the language the reply answers in).
 The audit log says that a span of a kind was removed, never what it said.
 """
-import hashlib
 import uuid
 from dataclasses import dataclass
 
-from flask_babel import force_locale, gettext
-from sqlalchemy import select
-
-from .. import audit, disclosure
-from ..accounts.models import Account, Membership
+from .. import audit, disclosure, policy
+from ..accounts.models import member_names
+from ..disclosure import placeholder
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
+from ..replies import service as replies
+from ..replies.models import Reply
 from ..revisions import RevisionBlock
 from ..stories.models import Story
 from ..stories.service import stored_etag
@@ -28,35 +30,8 @@ from .service import _story_to_moderate
 FIELDS = ("title", "body")
 
 
-def placeholder(kind: str, language: str) -> str:
-    """What replaces a span, in the language of the text it stands in."""
-    with force_locale((language or "en").replace("-", "_")):
-        return {disclosure.PHONE: gettext("[phone number removed]"),
-                disclosure.EMAIL: gettext("[e-mail removed]"),
-                disclosure.ADDRESS: gettext("[address removed]"),
-                disclosure.ID_NUMBER: gettext("[document number removed]"),
-                disclosure.NAME: gettext("[name removed]")}[kind]
-
-
-def kind_labels() -> dict:
-    """The kinds as the moderation queue names them, in the moderator's language."""
-    return {disclosure.PHONE: gettext("Phone number"), disclosure.EMAIL: gettext("E-mail address"),
-            disclosure.ADDRESS: gettext("Street address"), disclosure.ID_NUMBER: gettext("Document number"),
-            disclosure.NAME: gettext("Full name of someone in the community")}
-
-
-def digest(text: str) -> str:
-    """Names a span's words in a form without them (the redaction form carries it back)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def member_names(community_id, except_account_id=None) -> list[str]:
-    """Full names (two words or more) of the community's members, the author excluded."""
-    if community_id is None:
-        return []
-    rows = db.session.execute(select(Account.id, Account.display_name).join(
-        Membership, Membership.account_id == Account.id).where(Membership.community_id == community_id))
-    return [name for account_id, name in rows if account_id != except_account_id and len((name or "").split()) >= 2]
+kind_labels = disclosure.kind_labels
+digest = disclosure.digest  # names a span's words in a form without them
 
 
 @dataclass
@@ -78,6 +53,38 @@ def found_in(story: Story) -> list[Found]:
 
 def pieces(story: Story, field: str, found: list[Found]):
     return disclosure.pieces(getattr(story, field) or "", [f.span for f in found if f.field == field])
+
+
+def found_in_reply(reply: Reply) -> list[Found]:
+    """The spans of personal data in a reply's text (its story's language and community)."""
+    story = reply.story
+    names = member_names(story.community_id, reply.author_id)
+    return [Found("body", span) for span in disclosure.find(reply.body or "", story.language, names)]
+
+
+def redact_reply(actor, reply_id: uuid.UUID, start: int, end: int, kind: str, span_digest: str) -> Reply:
+    """Replace one span of a reply's text, as redact() does for a story: the span must still be
+    where the moderator saw it (409 stale_span otherwise); the reply gets a new revision, so
+    phones that pulled it receive the edit."""
+    if kind not in disclosure.KINDS:
+        raise Problem("bad_span", status=400)
+    with write_transaction():
+        reply = replies.find_reply(reply_id)
+        if reply is None or not policy.can_see_reply(actor, reply, reply.story):
+            raise Problem("not_found", status=404)
+        if not policy.can_moderate_reply(actor, reply.story):
+            raise Problem("forbidden", status=403)
+        text = reply.body or ""
+        if not (0 <= start < end <= len(text)) or digest(text[start:end]) != span_digest:
+            raise Problem("stale_span", status=409)
+        revs = RevisionBlock(db.session)
+        reply.body = text[:start] + placeholder(kind, reply.story.language) + text[end:]
+        reply.updated_at = utcnow()
+        reply.revision = revs.next()
+        audit.record("reply.redact", actor, story_id=reply.story_id, community_id=reply.story.community_id,
+                     kind=kind)
+        revs.flush()
+    return reply
 
 
 def redact(actor, story_id: uuid.UUID, field: str, start: int, end: int, kind: str, span_digest: str) -> Story:

@@ -5,7 +5,7 @@ from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import limits, policy
+from .. import disclosure, limits, policy
 from ..accounts.auth import api_requester
 from ..api.body import read_json
 from ..communities.models import Community, communities_among
@@ -97,21 +97,34 @@ def act(story_id, action):
     return _back(story_id, "story")
 
 
-@bp.post("/review/<uuid:story_id>/redact")
-@login_required
-def redact(story_id):
-    """Replace one span of personal data the queue pointed out (moderation/redaction.py)."""
-    form = ModerationForm()  # for its CSRF check; the span comes in hidden fields
-    if not form.validate_on_submit():
+def _span_posted() -> dict:
+    """The span a Remove button posts (hidden fields), after the form's CSRF check."""
+    if not ModerationForm().validate_on_submit():
         raise Problem("bad_request", status=400)
     try:
         start, end = int(request.form.get("start", "")), int(request.form.get("end", ""))
     except ValueError:
         raise Problem("bad_span", status=400) from None
-    redaction.redact(current_user, story_id, request.form.get("field", ""), start, end,
-                     request.form.get("kind", ""), request.form.get("digest", ""))
+    return {"start": start, "end": end, "kind": request.form.get("kind", ""),
+            "span_digest": request.form.get("digest", "")}
+
+
+@bp.post("/review/<uuid:story_id>/redact")
+@login_required
+def redact(story_id):
+    """Replace one span of personal data the queue pointed out (moderation/redaction.py)."""
+    redaction.redact(current_user, story_id, request.form.get("field", ""), **_span_posted())
     flash(_("Removed. Phones that have the story get the change on their next sync."), "success")
     return _back(story_id, "queue")
+
+
+@bp.post("/review/replies/<uuid:reply_id>/redact")
+@login_required
+def redact_reply(reply_id):
+    """Replace one span of personal data in a waiting reply (moderation/redaction.py)."""
+    redaction.redact_reply(current_user, reply_id, **_span_posted())
+    flash(_("Removed. Phones that have the reply get the change on their next sync."), "success")
+    return redirect(url_for("moderation.queue", community=request.args.get("community") or None))
 
 
 @bp.post("/review/reports/<uuid:story_id>/<decision>")
@@ -166,6 +179,18 @@ def personal_data_in(story) -> dict | None:
         return None
     return {"found": found, "labels": redaction.kind_labels(),
             "body": redaction.pieces(story, "body", found), "title": redaction.pieces(story, "title", found)}
+
+
+@bp.app_template_global()
+def personal_data_in_reply(reply) -> dict | None:
+    """personal_data_in() for a reply in the review queue."""
+    if not policy.can_moderate_reply(_viewer(), reply.story):
+        return None
+    found = redaction.found_in_reply(reply)
+    if not found:
+        return None
+    return {"found": found, "labels": redaction.kind_labels(),
+            "body": disclosure.pieces(reply.body or "", [f.span for f in found])}
 
 
 @bp.app_template_global()

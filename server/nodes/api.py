@@ -83,7 +83,7 @@ def pull():
     limit = sync_service.parse_limit(request.args.get("limit"))
     kinds = engine.parse_kinds(request.args.get("kinds")) or ("story",)
     head = current_revision(db.session)  # read first: what the page shows is at or below it
-    items, more, last = engine.pull(NodeAtCentral(node), since, limit, kinds)
+    items, more, last = engine.pull(NodeAtCentral(node), since, limit, kinds, head=head)
     return jsonify({"items": items, "cursor": sync_service.encode_cursor(last), "more": more,
                     "head": head, "protocol": sync_service.PROTOCOL_VERSION})
 

@@ -3,11 +3,16 @@ under a story. Thin: the logic is in service.py, the checks in policy.py. Phones
 (records.py), not these."""
 import uuid
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import disclosure
+from ..accounts.models import names_seen_by
 from ..errors import Problem
+from ..extensions import db
+from ..stories.models import Story
 from . import bp, service
 from .forms import ReplyActionForm, ReplyForm
 
@@ -37,9 +42,19 @@ def add(story_id):
             for error in errors:
                 flash(str(error), "error")
         return _back(story_id, "reply")
+    # No JavaScript (#17): personal data in the words is asked about once, on a page of its own
+    # (not with a recording: the page could not carry the file).
+    body = form.body.data or ""
+    if not form.audio.data:
+        story = db.session.get(Story, story_id)
+        names = names_seen_by(current_user, story.community_id if story is not None else None)
+        fields, asked = disclosure.second_look(request.form, {"body": body}, str(get_locale()), names)
+        if asked:
+            return disclosure.second_look_page(request.form, asked)
+        body = fields["body"]
     try:
-        _result, reply = service.add_reply(current_user, story_id, form.body.data or "", _sync_id(form.id.data),
-                                           audio=form.audio.data)
+        _result, reply = service.add_reply(current_user, story_id, body, _sync_id(form.id.data),
+                                           audio=form.audio.data, disguise=form.disguise_voice.data)
     except Problem as problem:
         if problem.status == 404:
             raise

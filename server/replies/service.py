@@ -188,17 +188,19 @@ def write_reply(actor, story: Story, body: str, revs: RevisionBlock, sync_id: uu
     return reply
 
 
-def add_reply(actor, story_id, body, sync_id: uuid.UUID | None = None, audio=None) -> tuple[str, Reply]:
+def add_reply(actor, story_id, body, sync_id: uuid.UUID | None = None, audio=None,
+              disguise: bool = False) -> tuple[str, Reply]:
     """The reply form: (result, reply). The same ``sync_id`` twice is stored once.
 
     ``audio``: a recording posted with the form (or None); stored through the media pipeline
-    only once the reply is known to be allowed, so a refused reply keeps no file."""
+    only once the reply is known to be allowed, so a refused reply keeps no file; with
+    ``disguise`` its voice is disguised first and the original is never stored (#17)."""
     if not policy.signed_in(actor):
         raise Problem("unauthorized", status=401)
     has_recording = bool(getattr(audio, "filename", None))
     check_may_reply(actor, readable_story(actor, story_id))
     clean_body(body, has_recording)
-    media = attachments.ingest_recording(actor, audio, "audio", limits.REPLY_AUDIO_MAX_BYTES)
+    media = attachments.ingest_recording(actor, audio, "audio", limits.REPLY_AUDIO_MAX_BYTES, disguise)
     with write_transaction():
         story = readable_story(actor, story_id)
         check_may_reply(actor, story)

@@ -5,6 +5,7 @@ a story was told at, the write form's events, photo and recording) comes from th
 in hooks.py, which those domains fill in; the templates include their partials.
 """
 import uuid
+from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import policy
+from .. import disclosure, policy
+from ..accounts.models import member_names
 from ..communities.models import Community
 from ..errors import Problem
 from ..extensions import db
@@ -62,9 +64,46 @@ def _community_choices(account):
     return [SelectChoice(c.slug, c.name_for(locale)) for c in communities]
 
 
-def _write_page(form, status=200):
-    return render_template("stories/write.html", form=form,
+def _write_page(form, status=200, pii=()):
+    return render_template("stories/write.html", form=form, kept_files=SimpleNamespace(media=list(form.kept_media.data or [])),
+                           pii=pii, pii_labels=disclosure.kind_labels() if pii else {},
                            **{**WRITE_PAGE_DEFAULTS, **hooks.write_page_context(current_user, form)}), status
+
+
+def _needs_confirmation(form, content) -> bool:
+    """A public story with a photo or a recording is shown back, as it will be published,
+    before it is (#17): until the person pressed Send on that page, and again when a new file
+    came with the form (one they have not seen stored)."""
+    new_files = any(getattr(f.data, "filename", None) for f in (form.photo, form.audio))
+    return content.visibility == "public" and bool(content.media) and (form.confirmed.data != "1" or new_files)
+
+
+def _confirm_page(form, content):
+    """What others will see and hear: the stored photo and (disguised) recording, the text,
+    who may read it and under which name. Nothing is published yet; Send posts the same form
+    again with its files by SHA-256 (kept_media) and confirmed=1."""
+    if content.author_display == "anonymous":
+        shown_as = None
+    elif content.author_display == "name":
+        shown_as = current_user.shown_name
+    else:
+        shown_as = current_user.username
+    return render_template("stories/confirm.html", form=form, content=content, shown_as=shown_as,
+                           media_of=SimpleNamespace(media=list(content.media)))
+
+
+def _second_look(form):
+    """No JavaScript (#17): personal data in the title or text is asked about once (the page
+    again, with a choice per span), then stored as chosen. A post carrying a photo or a
+    recording is not asked about: the page again would lose the file."""
+    community = db.session.scalar(select(Community).where(Community.slug == form.community.data))
+    names = member_names(community.id, current_user.id) if community else []
+    fields, asked = disclosure.second_look(request.form, {"title": form.title.data or "", "body": form.body.data or ""},
+                                           form.language.data, names)
+    if asked and any(f.filename for f in request.files.values()):
+        asked = []
+    form.title.data, form.body.data = fields["title"], fields["body"]
+    return asked
 
 
 @bp.route("/write", methods=["GET", "POST"])
@@ -78,17 +117,28 @@ def write():
         form.id.data = str(uuid.uuid4())
         form.language.data = str(get_locale())
         return _write_page(form)
+    if request.form.get("change"):
+        # "Go back and change" on the confirmation page: the form as it was, its files kept.
+        return _write_page(form)
     if form.validate_on_submit():
+        asked = _second_look(form)
+        if asked:
+            return _write_page(form, pii=asked)
         try:
             story_id = parse_story_id(form.id.data)
+            # The photo and recording (media/, stored here), the event chosen (events/).
+            extra = hooks.form_content(current_user, form)
+            # Stored now: a form shown again (a refusal, the confirmation) keeps them.
+            form.kept_media.data = list(extra.get("media") or [])
             content = validate_content({
                 "media": [], "title": form.title.data, "body": form.body.data, "language": form.language.data,
                 "community": form.community.data, "visibility": form.visibility.data,
                 "author_display": form.author_display.data, "place": form.place.data or "",
                 "about_minor": bool(form.about_minor.data), "event": None,
                 "consent": {"kind": "self", "guardian": bool(form.guardian_consent.data)},
-                # The photo and recording (media/, stored here), the event chosen (events/).
-                **hooks.form_content(current_user, form)})
+                **extra})
+            if _needs_confirmation(form, content):
+                return _confirm_page(form, content)
             outcome = service.write_one(current_user, story_id, content, base_etag=form.base_etag.data or None)
         except Problem as problem:
             field = getattr(form, (problem.field or "").split(".")[0], None)

@@ -16,6 +16,8 @@ from . import service as _service  # noqa: E402
 # What translations add to stories (stories/hooks.py): the sync view, the feed's language filter
 # and menu, the story page's translation and panel; and they go when the story's content does.
 story_hooks.register_view_extender(_service.add_to_story_view)
+story_hooks.register_view_preload(_service.preload_plain_views)
+story_hooks.register_view_key(_service.translators_key)
 story_hooks.register_feed_filter(_service.feed_filter)
 story_hooks.register_feed_context(_service.feed_context)
 story_hooks.register_story_page_context(_service.story_page)

@@ -4,11 +4,13 @@ from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import limits
+from .. import disclosure, limits
 from ..accounts.auth import api_requester
+from ..accounts.models import names_seen_by
 from ..api.body import read_json
 from ..errors import Problem
-from ..extensions import csrf
+from ..extensions import csrf, db
+from ..stories.models import Story
 from ..stories.schema import parse_story_id
 from ..timeutil import isoformat
 from . import bp, service
@@ -33,9 +35,16 @@ def add(story_id):
             for error in errors:
                 flash(str(error), "error")
         return redirect(url_for("stories.show", story_id=story_id, _anchor="translate"))
+    # No JavaScript (#17): personal data in the words is asked about once, on a page of its own.
+    story = db.session.get(Story, story_id)
+    names = names_seen_by(current_user, story.community_id if story is not None else None)
+    fields, asked = disclosure.second_look(request.form, {"title": form.title.data or "", "body": form.body.data or ""},
+                                           form.language.data, names)
+    if asked:
+        return disclosure.second_look_page(request.form, asked)
     try:
         _result, translation = service.put(current_user, story_id, form.language.data, {
-            "title": form.title.data or "", "body": form.body.data or "",
+            "title": fields["title"], "body": fields["body"],
             "translator_display": form.translator_display.data})
     except Problem as problem:
         if problem.status == 404:

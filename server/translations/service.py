@@ -5,9 +5,10 @@ Every change to a published translation gives its story a new server revision (i
 write transaction, under the revision counter lock), so phones get it on their next pull.
 """
 import uuid
+from functools import lru_cache
 
 from flask_babel import get_locale
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from .. import audit, limits, policy, records
 from ..database import write_transaction
@@ -81,6 +82,59 @@ def translations_view(story) -> list[dict]:
     """The published translations as the pull and the API carry them."""
     return [{"language": t.language, "title": t.title, "body": t.body, "translator": translator_label(t),
              "updated_at": isoformat(t.updated_at)} for t in published(story)]
+
+
+@lru_cache(maxsize=1)
+def _translator_table():
+    """The accounts table as a translation's translator, made once (an alias builds its columns anew)."""
+    from ..accounts.models import Account
+    return Account.__table__.alias("translator")
+
+
+@lru_cache(maxsize=1)
+def _plain_views_query():
+    """Published translations of some stories with their translators, built once (the ids are
+    an expanding parameter): building it cost more than running it."""
+    table = StoryTranslation.__table__
+    person = _translator_table()
+    return (select(table.c.story_id, table.c.language, table.c.title, table.c.body, table.c.translator_id,
+                   table.c.translator_display, table.c.status, table.c.updated_at, person.c.username,
+                   person.c.display_name)
+            .select_from(table.outerjoin(person, person.c.id == table.c.translator_id))
+            .where(table.c.story_id.in_(bindparam("story_ids", expanding=True)),
+                   table.c.status == TRANSLATION_PUBLISHED)
+            .order_by(table.c.language))
+
+
+def preload_plain_views(stories: list) -> None:
+    """The published translations of a page of plain stories (stories.service.PlainStory), in
+    one query, as translations_view() reads them (a stories/hooks.py view preload)."""
+    from types import SimpleNamespace
+
+    from ..stories.service import PlainPerson
+    by_id = {}
+    for story in stories:
+        story.translations = []
+        by_id[story.id] = story
+    if not by_id:
+        return
+    for (story_id, language, title, body, translator_id, translator_display, status, updated_at, username,
+         display_name) in db.session.connection().execute(_plain_views_query(), {"story_ids": list(by_id)}):
+        story = by_id[story_id]
+        translator = None
+        if translator_id is not None and username is not None:
+            translator = PlainPerson(id=translator_id, username=username, display_name=display_name)
+        story.translations.append(SimpleNamespace(
+            language=language, title=title, body=body, translator_id=translator_id,
+            translator_display=translator_display, status=status, updated_at=updated_at,
+            translator=translator, story=story))
+
+
+def translators_key(story) -> tuple:
+    """What translations_view() reads of a preloaded story that a new revision of the story
+    would not tell: the translators' names (a stories/hooks.py view key)."""
+    return tuple((t.translator_id, t.translator.username, t.translator.display_name)
+                 if t.translator is not None else (t.translator_id,) for t in story.translations)
 
 
 def add_to_story_view(story, viewer, view: dict) -> None:

@@ -2,6 +2,7 @@
 the story and its translations, reaches a phone that pulled the story before as an edit, and
 the audit log says a number was removed, never which."""
 import json
+import uuid
 
 from kultialogo.moderation import redaction
 from kultialogo.stories.service import stored_etag
@@ -90,7 +91,11 @@ def test_only_the_communitys_moderators_may_redact_and_a_stale_span_changes_noth
     assert no_csrf.status_code == 400
     assert stored(story_id).body == BODY
     ok = giulia.post(f"/review/{story_id}/redact", data={**data, "csrf_token": token})
-    assert ok.status_code == 302 and "333 123 4567" not in stored(story_id).body
+    # Once in CI this answered 409 (stale_span), not reproduced in 60 runs since: say what the
+    # server saw if it happens again.
+    assert ok.status_code == 302, (ok.status_code, ok.get_data(as_text=True)[-600:], data,
+                                   stored(story_id).body, redaction.found_in(stored(story_id)))
+    assert "333 123 4567" not in stored(story_id).body
     assert audit_rows(action="story.redact")[0].actor_id == cast["facilitator"].id
 
 
@@ -114,3 +119,41 @@ def test_no_story_or_translation_the_demo_shows_the_public_holds_personal_data(a
         if spans:
             found[story.title] = spans
     assert found == {}
+
+
+def test_a_waiting_reply_shows_its_personal_data_and_a_redaction_reaches_its_author_as_an_edit(client, web, cast):
+    """#17: the server's detection covers replies too: a reply waiting for review shows its
+    spans marked, a moderator removes one, and the author's phone gets the edit."""
+    from tests.replies.conftest import pull as pull_replies
+    from tests.replies.conftest import pushed, reply_item, stored_reply
+    story_id = story_in("published", cast["author"].account, cast["facilitator"].account, language="it",
+                        body="Una storia del nostro quartiere.")
+    bilal = cast["other_participant"]
+    item = reply_item(story_id, body="Chiamami al 333 123 4567 oppure scrivi a bilal@example.org")
+    assert pushed(client, bilal, item)[0]["result"] == "created"
+    assert stored_reply(uuid.UUID(item["id"])).status == "pending"
+    seen, cursor = pull_replies(client, bilal)
+    assert "333 123 4567" in seen[item["id"]]["body"]
+
+    giulia = web("facilitator")
+    queue = giulia.get("/review").get_data(as_text=True)
+    assert f"/review/replies/{item['id']}/redact" in queue and "<mark dir=\"ltr\">333 123 4567</mark>" in queue
+    fields = _form(queue, "phone")
+    for role in ("other_facilitator", "other_participant"):  # not this community's moderators
+        other = web(role)
+        refused = other.post(f"/review/replies/{item['id']}/redact",
+                             data={**fields, "csrf_token": other.csrf("/activity")})
+        assert refused.status_code in (403, 404), role
+    stale = giulia.post(f"/review/replies/{item['id']}/redact", data={**fields, "start": int(fields["start"]) + 1})
+    assert stale.status_code == 409
+    assert "333 123 4567" in stored_reply(uuid.UUID(item["id"])).body  # nothing changed
+    response = giulia.post(f"/review/replies/{item['id']}/redact", data=fields)
+    assert response.status_code == 302
+    body = stored_reply(uuid.UUID(item["id"])).body
+    assert "333 123 4567" not in body and "[numero di telefono rimosso]" in body and "bilal@example.org" in body
+
+    changes, _cursor = pull_replies(client, bilal, cursor)
+    assert changes[item["id"]]["body"] == body
+    rows = audit_rows(action="reply.redact")
+    assert len(rows) == 1 and rows[0].detail["kind"] == "phone" and rows[0].actor_id == cast["facilitator"].id
+    assert "4567" not in json.dumps(rows[0].detail)

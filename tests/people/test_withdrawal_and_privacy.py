@@ -269,6 +269,25 @@ def test_deleting_the_account_but_keeping_the_stories_anonymous(app, people):
     assert media.status_code == 200
 
 
+def test_a_deleted_recorders_name_leaves_the_phones_that_cached_it(app, people):
+    person = people_service.create_managed(people["fac"], f.community("a"), "Ahmadqx")
+    story = _record(app, people["fac"], person)
+    moderator_token = f.token(Fresh(app), "fac2qx")  # a moderator sees who recorded the consent
+    before = pull(app, moderator_token)
+    cached = next(i for i in before["items"] if i["id"] == str(story.id))
+    assert cached["consent"]["recorded_by"] == "facqx"
+    recorder = Fresh(app)
+    recorder.sign_in("facqx")
+    assert recorder.form("/account/delete", {"stories": "anonymise", "password": f.PASSWORD, "confirm": "y"},
+                         page="/account").status_code == 302
+    db.session.rollback()
+    assert "facqx" not in all_rows_text()
+    after = pull(app, moderator_token, before["cursor"])
+    item = next(i for i in after["items"] if i["id"] == str(story.id))
+    assert item["consent"]["recorded_by"] is None and item["consent"]["kind"] == "verbal"
+    assert item["revision"] > cached["revision"] and item["title"] == cached["title"]
+
+
 def test_a_facilitator_deletes_a_managed_participants_data_on_request(app, people):
     person = people_service.create_managed(people["fac"], f.community("a"), "Managedqx", username="managedqx")
     _record(app, people["fac"], person)

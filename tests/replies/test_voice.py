@@ -3,8 +3,13 @@ through the media pipeline (checked by content, re-muxed without metadata), is h
 see the reply and no one else, and goes with the reply, its story or its author."""
 import io
 import json
+import os
+import shutil
 import uuid
 import zipfile
+from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 
@@ -23,9 +28,11 @@ def voice_with_place() -> bytes:
     return tus.tone("ogg", tags={"LOCATION": PLACE}, stream_tags={"LOCATION": PLACE, "comment": PLACE})
 
 
-def send(browser, story_id, audio: bytes | None, body="", filename="voice.ogg", reply_id=None):
+def send(browser, story_id, audio: bytes | None, body="", filename="voice.ogg", reply_id=None, disguise=False):
     page = f"/stories/{story_id}"
     data = {"body": body, "id": str(reply_id or uuid.uuid4())}
+    if disguise:
+        data["disguise_voice"] = "y"
     if audio is not None:
         data["audio"] = (io.BytesIO(audio), filename)
     return browser.form(f"{page}/replies", data, page=page)
@@ -156,3 +163,40 @@ def test_a_phone_uploads_the_recording_first_then_pushes_the_reply(client, cast,
     bad = reply_item(story_id, body="x")
     bad["data"]["media"] = [sha, sha]
     assert pushed(client, bilal, bad)[0]["error"]["code"] == "bad_type"
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None and os.environ.get("CI") != "true",
+                    reason="espeak-ng is not installed (apt-get install espeak-ng; CI installs it)")
+def test_a_voice_reply_is_disguised_like_a_story_and_the_original_is_never_stored(web, cast, trusted, app):
+    """#17: replies by voice follow the stories' rule: the form offers the disguise, ticked, and
+    a disguised reply stores only the disguised bytes, which the page says."""
+    from tests.media.test_voice_disguise import as_webm, hashes_under, speech_wav
+    trusted()
+    story_id = published_story(cast)
+    bilal = web("other_participant")
+    page = bilal.get(f"/stories/{story_id}").get_data(as_text=True)
+    tag = page[page.index('name="disguise_voice"') - 120: page.index('name="disguise_voice"') + 80]
+    assert "checked" in tag and "Disguise my voice" in page
+    original = as_webm(speech_wav())
+    original_hash = tus.sha256(original)
+    response = send(bilal, story_id, original, filename="voice.webm", disguise=True)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    [reply] = replies_of(story_id)
+    [stored_hash] = reply.media
+    assert stored_hash != original_hash
+    assert db.session.get(MediaFile, stored_hash).disguised is True
+    on_disk = hashes_under(Path(app.config["DATA_DIR"]))
+    assert stored_hash in on_disk and original_hash not in on_disk
+    html = web("author").get(f"/stories/{story_id}").get_data(as_text=True)
+    assert f'src="/media/{stored_hash}"' in html and "Voice disguised" in html
+
+
+def test_a_voice_reply_left_undisguised_is_stored_as_recorded(web, cast, trusted):
+    """Unticked (the person chose it), the recording is kept as it is, cleaned of metadata."""
+    trusted()
+    story_id = published_story(cast)
+    voice = tus.ogg_audio()
+    assert send(web("other_participant"), story_id, voice).status_code == 302
+    [reply] = replies_of(story_id)
+    assert reply.media == [tus.sha256(voice)]
+    assert db.session.get(MediaFile, reply.media[0]).disguised is False
