@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .webpush import models as _webpush  # noqa: F401
     from . import revisions as _revisions  # noqa: F401
     from . import audit as _audit  # noqa: F401
+    from .jobs import models as _jobs  # noqa: F401
 
     observability.init_app(app)  # first: its hooks wrap every other extension's
     extensions.db.init_app(app)

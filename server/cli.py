@@ -66,6 +66,9 @@ def run_command(host, port, threads, debug, upgrade, demo):
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     tune_malloc(int(app.config.get("MALLOC_ARENAS") or 0), float(app.config.get("MALLOC_TRIM_SECONDS") or 0))
+    if app.config["JOBS_IN_PROCESS"]:  # one box needs no separate worker (README, Background jobs)
+        from .jobs.worker import start_thread
+        start_thread(app)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
                    channel_timeout=120, connection_limit=1000, _quiet=True, **waitress_options(app))
 
@@ -319,6 +322,11 @@ from .backup.cli import backup_command, restore_command  # noqa: E402  (kultialo
 
 cli.add_command(backup_command)
 cli.add_command(restore_command)
+
+from .jobs.cli import jobs_group, worker_command  # noqa: E402  (kultialogo worker, jobs)
+
+cli.add_command(worker_command)
+cli.add_command(jobs_group)
 
 
 def main():

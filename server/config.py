@@ -154,6 +154,12 @@ class Config:
     METRICS_TOKEN = None  # /metrics wants this bearer token; unset: only from this machine
     HEALTHZ_CACHE_SECONDS = 1.0  # /healthz reuses a pass this long (a failure never)
 
+    # Background jobs (jobs/; README, Background jobs). `kultialogo run` runs them on a thread
+    # of its own unless JOBS_IN_PROCESS is false (then run `kultialogo worker` processes).
+    JOBS_IN_PROCESS = True
+    JOBS_LEASE_SECONDS = 300  # a job running longer is taken to have died with its worker
+    JOBS_IDLE_SECONDS = 5.0  # how often an idle worker looks for due jobs (a commit wakes its own)
+
 
 def load_environment(app) -> None:
     """Fill in what depends on the machine: data folder, database, secret key, Redis."""

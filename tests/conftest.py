@@ -153,6 +153,10 @@ def live_server_factory(app_config):
     servers = []
 
     def start(**kwargs) -> LiveServer:
+        # No job thread unless a test asks for one: its writes at any moment would break the
+        # tests' own deferred SQLite transactions on the same file ("database is locked" when a
+        # read upgrades to a write after another commit). tests/jobs runs jobs explicitly.
+        kwargs["extra_env"] = {"KULTIALOGO_JOBS_IN_PROCESS": "false", **(kwargs.get("extra_env") or {})}
         server = LiveServer(app_config["SQLALCHEMY_DATABASE_URI"], Path(app_config["DATA_DIR"]), **kwargs)
         servers.append(server)
         return server
