@@ -1,16 +1,19 @@
-"""Pushes after a commit: publish hooks only note the story, so a rolled-back write never
-notifies anyone, and the followers are looked up on the Web Push worker, off the request.
+"""Pushes with a commit: publish hooks only note the story, and the notes become one job queued
+in the same transaction, so a rolled-back write never notifies anyone; the followers are
+looked up by the job, off the request.
 
 Replies and help requests are noted the same way, from the session's flushes (their domains
 sit below activity and know nothing of it): a reply newly published (written by someone
 trusted, or published by a facilitator), a message in a help request, a new help request.
 Every write path (forms, sync, camp nodes) flushes, so none is missed.
 """
+import uuid
+
 from flask import has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from .. import policy
+from .. import jobs, policy
 from ..accounts.models import Account, Membership
 from ..extensions import db
 from ..help.models import HelpMessage, HelpRequest
@@ -113,12 +116,32 @@ def _notify_about(story_ids, reply_ids, message_ids, request_ids) -> None:
         webpush.send_now(sorted(account_ids), "activity")
 
 
+def _notify_job(payload: dict) -> None:
+    _notify_about([uuid.UUID(i) for i in payload["stories"]], payload["replies"], payload["help_messages"],
+                  payload["help_requests"])
+
+
+jobs.register("activity.notify", _notify_job)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session) -> None:
+    """Queue the notifications this transaction owes in the transaction itself: they go out
+    once it commits, and never if it (or the savepoint this is) rolls back."""
+    if not has_app_context() or session.in_nested_transaction():
+        return  # a script's own session outside the app; a savepoint (its notes wait for the whole)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the notes are made while flushing (_note, story_published)
+    noted = [sorted(str(i) if isinstance(i, uuid.UUID) else i for i in session.info.pop(key, None) or ())
+             for key in _KEYS]
+    if any(noted):
+        jobs.enqueue("activity.notify", dict(zip(("stories", "replies", "help_messages", "help_requests"), noted)),
+                     session=session)
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
     session.info.pop("activity.subscribed", None)
-    noted = [sorted(session.info.pop(key, None) or ()) for key in _KEYS]
-    if any(noted) and has_app_context():  # a script's own session outside the app: no worker
-        webpush.later(_notify_about, *noted)
 
 
 @event.listens_for(Session, "after_soft_rollback")

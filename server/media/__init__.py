@@ -35,6 +35,14 @@ def init_app(app) -> None:
     from ..observability.metrics import register_backlog  # /metrics: kultialogo_queue_depth{queue=...}
     register_backlog("media_expired_uploads", service.expired_uploads_waiting)
     register_backlog("media_faces_unchecked", service.photos_unchecked_for_faces)
+    # Background jobs (jobs/): clean-up hourly, and photos not yet looked at for faces (stored
+    # before detection existed, or whose check failed) every ten minutes, a batch at a time.
+    # New photos are checked during their upload, within its time budget (README).
+    from datetime import timedelta
+    from .. import jobs
+    jobs.register("media.gc", lambda _payload: service.collect_garbage(), every=timedelta(hours=1))
+    jobs.register("media.faces", lambda _payload: service.check_unchecked_faces(limit=200),
+                  every=timedelta(minutes=10))
     if app.config.get("MEDIA_COUNT_RECEIVED"):
         count_received(app)
     app.jinja_env.globals["story_media"] = story_media

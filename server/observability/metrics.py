@@ -10,7 +10,7 @@ the request path for them.
 import os
 from collections.abc import Callable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,8 +26,6 @@ SYNC_ITEMS = Counter("kultialogo_sync_items_total", "Items pushed, by record kin
 UPLOADS = Counter("kultialogo_media_uploads_total", "Media files stored, by kind (image, audio)", ["kind"])
 UPLOAD_BYTES = Counter("kultialogo_media_upload_bytes_total", "Bytes of media files stored (after cleaning), by kind",
                        ["kind"])
-JOBS_WAITING = Gauge("kultialogo_background_jobs_waiting", "Jobs queued on the in-process background worker "
-                     "(Web Push notifications), summed over the processes", ["queue"], multiprocess_mode="livesum")
 
 UNKNOWN_KIND = "unknown"
 

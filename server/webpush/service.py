@@ -1,11 +1,9 @@
-"""Subscriptions and sending. Sending runs on a background worker after the caller's commit,
-so a slow or unreachable push service never holds a request."""
+"""Subscriptions and sending. Sending is a background job (jobs/) queued with the caller's
+commit, so a slow or unreachable push service never holds a request."""
 import base64
 import binascii
 import json
 import logging
-import queue
-import threading
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -13,10 +11,9 @@ from flask_babel import force_locale, gettext, lazy_gettext as _l
 from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, func, select
 
-from .. import limits
+from .. import jobs, limits
 from ..errors import Problem
 from ..extensions import db
-from ..observability.metrics import JOBS_WAITING
 from . import keys
 from .models import PushSubscription
 
@@ -100,15 +97,15 @@ def subscriptions_of(account) -> list[PushSubscription]:
 
 # --- Sending --------------------------------------------------------------------------------
 
-def notify(account_ids, reason: str = "activity") -> None:
-    """Send each of these accounts' browsers the neutral line of ``reason``, later, on the
-    worker. Call it after your commit (or from later()); an account without subscriptions
-    is skipped."""
+def notify(account_ids, reason: str = "activity", *, session=None) -> None:
+    """Send each of these accounts' browsers the neutral line of ``reason``, later, as a job
+    queued in the caller's transaction (sent once it commits, never if it rolls back); an
+    account without subscriptions is skipped."""
     if reason not in REASONS:
         raise ValueError(f"unknown push reason {reason!r}")
     ids = sorted({int(i) for i in account_ids})
     if ids:
-        later(send_now, ids, reason)
+        jobs.enqueue("webpush.send", {"accounts": ids, "reason": reason}, session=session)
 
 
 def send_now(account_ids, reason: str) -> int:
@@ -119,7 +116,7 @@ def send_now(account_ids, reason: str) -> int:
         return 0
     vapid = keys.private_key()
     subject = current_app.config.get("WEBPUSH_SUBJECT", "mailto:webpush@kultialogo.invalid")
-    sent, gone = 0, []
+    sent, gone, failed = 0, [], 0
     for sub in subs:
         with force_locale(sub.locale or "en"):
             line = str(REASONS[reason])
@@ -132,56 +129,32 @@ def send_now(account_ids, reason: str) -> int:
             status = getattr(error.response, "status_code", None)
             if status in (404, 410):  # the browser dropped it: so do we
                 gone.append(sub.id)
+            else:
+                failed += 1
             # never the endpoint (it identifies a browser) nor the account
             log.warning("web push refused: status %s", status)
         except Exception as error:  # noqa: BLE001  a network error must not stop the others
             log.warning("web push failed: %s", type(error).__name__)
+            failed += 1
     if gone:
         db.session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
         db.session.commit()
+    if failed and not sent:
+        # nothing reached anyone: the job is tried again later (none would get the line twice)
+        raise PushUnavailable(f"{failed} push services did not take the message")
     return sent
 
 
-class _Worker:
-    """One daemon thread per process running queued jobs in an app context, in order."""
-
-    def __init__(self):
-        self.jobs: queue.Queue = queue.Queue()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
-
-    def put(self, app, fn, args) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="webpush", daemon=True)
-                self.thread.start()
-        JOBS_WAITING.labels("webpush").inc()
-        self.jobs.put((app, fn, args))
-
-    def _run(self) -> None:
-        while True:
-            app, fn, args = self.jobs.get()
-            try:
-                with app.app_context():
-                    try:
-                        fn(*args)
-                    finally:
-                        db.session.remove()
-            except Exception as error:  # noqa: BLE001  the worker outlives a bad job
-                log.warning("background job failed: %s", type(error).__name__)
-            finally:
-                JOBS_WAITING.labels("webpush").dec()
-                self.jobs.task_done()
+class PushUnavailable(Exception):
+    """Every push service this job needed refused or could not be reached."""
 
 
-_worker = _Worker()
+def _send_job(payload: dict) -> None:
+    send_now(payload["accounts"], payload["reason"])
 
 
-def later(fn, *args) -> None:
-    """Run fn(*args) on the background worker, in this app's context, after the caller returns."""
-    _worker.put(current_app._get_current_object(), fn, args)
+# When no push service took the message the job fails and is tried again later (jobs.backoff),
+# up to five times, then kept as dead for an operator (`kultialogo jobs list`). When some did,
+# it is done: trying again would send those people the line twice.
+jobs.register("webpush.send", _send_job)
 
-
-def wait() -> None:
-    """Block until every queued job has run (tests, and a clean shutdown)."""
-    _worker.jobs.join()

@@ -7,6 +7,7 @@ from flask import current_app
 
 from kultialogo.activity import service as activity
 from kultialogo.activity.models import Follow
+from kultialogo import jobs
 from kultialogo.extensions import db
 from kultialogo.replies import service as replies
 from kultialogo.webpush import service as webpush
@@ -89,7 +90,7 @@ def subscribe(app, receiver, account) -> None:  # noqa: F811
 
 
 def pushed_to(receiver) -> set[str]:  # noqa: F811
-    webpush.wait()
+    jobs.run_pending()  # the queued Web Push jobs, as a worker would
     return {path.rsplit("/", 1)[-1] for path, _h, _b in receiver.received}
 
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy import select
 
+from kultialogo import jobs
 from kultialogo.extensions import db
 from kultialogo.webpush import keys
 from kultialogo.webpush import service as webpush
@@ -169,7 +170,7 @@ def test_a_story_published_in_a_followed_community_is_pushed_encrypted_and_neutr
     assert client.post(SUBS, json=outsider.subscription(), headers=cast["other_facilitator"].headers).status_code == 201
 
     story_in("published", cast["author"].account, cast["facilitator"].account, title="Secret title")
-    webpush.wait()
+    jobs.run_pending()  # the queued Web Push jobs, as a worker would
 
     assert [path for path, _h, _b in receiver.received] == ["/push/bilal"]
     _path, headers, body = receiver.received[0]
@@ -187,7 +188,8 @@ def test_the_line_is_in_the_language_the_browser_subscribed_in(client, cast, rec
     assert stored(cast["author"].id)[0].locale == "fr"
     with app.app_context():
         webpush.notify([cast["author"].id])
-    webpush.wait()
+        db.session.commit()  # the job is queued with the caller's transaction
+    jobs.run_pending()  # the queued Web Push jobs, as a worker would
     line = phone.decrypt(receiver.received[0][2])["body"]
     assert line and "Secret" not in line
 
@@ -198,6 +200,42 @@ def test_a_subscription_the_push_service_calls_gone_is_removed(client, cast, rec
     receiver.status = 410
     with app.app_context():
         webpush.notify([cast["author"].id])
-    webpush.wait()
+        db.session.commit()  # the job is queued with the caller's transaction
+    jobs.run_pending()  # the queued Web Push jobs, as a worker would
     assert len(receiver.received) == 1
     assert stored(cast["author"].id) == []
+
+
+def test_a_notification_is_queued_with_its_transaction_never_after_a_rollback(client, cast, web, app):
+    from kultialogo.activity import notifications
+    from kultialogo.database import write_transaction
+    from kultialogo.jobs.models import Job
+    from kultialogo.stories.models import Story
+    from tests.moderation.conftest import write_story
+
+    bilal = web("other_participant")
+    assert bilal.form("/follow/community/siena", {"next": "/activity"}, page="/activity").status_code == 302
+    story_id = write_story(cast["author"].account)
+
+    def queued() -> int:
+        db.session.commit()
+        return len(list(db.session.scalars(select(Job).where(Job.kind == "activity.notify"))))
+
+    assert queued() == 0
+    with pytest.raises(RuntimeError):
+        with write_transaction():
+            notifications.story_published(db.session.get(Story, story_id))
+            raise RuntimeError("the write failed after its publish point")
+    assert queued() == 0
+
+    with pytest.raises(RuntimeError):
+        with write_transaction():
+            with db.session.begin_nested():  # a pushed item's savepoint, released
+                notifications.story_published(db.session.get(Story, story_id))
+            raise RuntimeError("the batch around it failed")
+    assert queued() == 0
+
+    with write_transaction():
+        with db.session.begin_nested():
+            notifications.story_published(db.session.get(Story, story_id))
+    assert queued() == 1  # one job for the whole transaction, with it

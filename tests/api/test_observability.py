@@ -206,7 +206,8 @@ def test_metrics_count_requests_pushes_and_uploads(client, people):
     assert delta("kultialogo_media_upload_bytes_total", kind="image") > 0
     assert 'kultialogo_queue_depth{queue="media_expired_uploads"} 0.0' in after
     assert 'kultialogo_queue_depth{queue="media_faces_unchecked"} 0.0' in after
-    assert "kultialogo_background_jobs_waiting" in after
+    assert 'kultialogo_queue_depth{queue="jobs"}' in after
+    assert 'kultialogo_queue_depth{queue="jobs_dead"} 0.0' in after
     assert participant.token not in after
 
 
