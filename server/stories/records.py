@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, and_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import policy, records
+from ..database import id_in
 from ..errors import Problem
 from ..extensions import db
 from . import hooks, replication, service
@@ -44,7 +45,7 @@ class StoryBatch(records.Batch):
         ids = [item.id for item in items if item.id not in self.existing]
         if ids:
             found = {s.id: s for s in db.session.scalars(
-                select(Story).where(Story.id.in_(ids)).options(selectinload(Story.conflicts)))}
+                select(Story).where(id_in(Story.id, ids)).options(selectinload(Story.conflicts)))}
             for story_id in ids:
                 self.existing[story_id] = found.get(story_id)
 

@@ -10,12 +10,12 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, insert, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, or_, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
 from ..communities.models import Community
-from ..database import forget_traces, insert_in_savepoint, write_transaction
+from ..database import forget_traces, insert_in_savepoint, insert_many_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -394,19 +394,22 @@ class PendingInserts:
 
     def __init__(self):
         self.rows: list[dict] = []
+        self.ids: set = set()  # asked once per item: a scan of the rows made a batch O(n^2)
 
     def __contains__(self, story_id) -> bool:
-        return any(row["id"] == story_id for row in self.rows)
+        return story_id in self.ids
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.ids.add(row["id"])
 
     def flush(self) -> list:
         """INSERT the buffered rows; return the ids to redo one by one ([] on success)."""
-        rows, self.rows = self.rows, []
+        rows, self.rows, self.ids = self.rows, [], set()
         if not rows:
             return []
-        connection = db.session.connection()
         try:
-            with connection.begin_nested():
-                connection.execute(insert(Story.__table__), rows)
+            insert_many_in_savepoint(db.session, Story.__table__, rows)
         except DBAPIError:
             return [row["id"] for row in rows]
         return []
@@ -433,7 +436,7 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
         else:
             row[key] = default.arg if default.is_scalar else default.arg(None)
     if inserts is not None:
-        inserts.rows.append(row)
+        inserts.add(row)
     else:
         insert_in_savepoint(db.session, Story.__table__, row)
     new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
