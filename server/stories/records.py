@@ -159,7 +159,9 @@ class StoryKind(records.Kind):
                 raise Problem("id_mismatch", field="data.id") from None
         if "type" in data:  # a pulled view sent back as it came
             data = {k: v for k, v in data.items() if k != "type"}
-        return validate_content(data), parse_time(data.get("created_at"), "created_at")
+        content = validate_content(data)
+        service.etag_of(content)  # here, not under the write lock
+        return content, parse_time(data.get("created_at"), "created_at")
 
     def batch(self, actor, revs) -> StoryBatch:
         return StoryBatch(self, actor, revs)

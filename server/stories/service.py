@@ -48,6 +48,16 @@ def content_etag(content: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def etag_of(content: StoryContent) -> str:
+    """content_etag() of validated content, computed once per content (the push computes it
+    when it parses an item, before it takes the write lock)."""
+    etag = content.__dict__.get("_etag")
+    if etag is None:
+        etag = content_etag(content.as_dict())
+        object.__setattr__(content, "_etag", etag)  # frozen dataclass; not a field, so not compared
+    return etag
+
+
 def story_content(story: Story) -> dict:
     return {
         "title": story.title, "body": story.body, "language": story.language,
@@ -240,6 +250,14 @@ class Communities:
     def __init__(self):
         self._by_slug: dict[str, Community | None] = {}
         self._may_post: dict[tuple[int, int], bool] = {}
+        self._allowed: dict[tuple[int, str], Community] = {}  # (id(actor), slug): checked already
+
+    def allowed(self, actor, slug: str) -> Community | None:
+        """The community if ``actor`` was already found to be allowed to post in it."""
+        return self._allowed.get((id(actor), slug))
+
+    def allow(self, actor, slug: str, community: Community) -> None:
+        self._allowed[(id(actor), slug)] = community
 
     def may_post(self, actor, community: Community) -> bool:
         key = (actor.id, community.id)
@@ -254,11 +272,14 @@ class Communities:
 
 
 def check_community(actor, content: StoryContent, communities: Communities) -> Community:
-    community = communities.get(content.community)
+    community = communities.allowed(actor, content.community)
     if community is None:
-        raise Problem("unknown_community", field="community")
-    if not communities.may_post(actor, community):
-        raise Problem("forbidden", status=403, field="community")
+        community = communities.get(content.community)
+        if community is None:
+            raise Problem("unknown_community", field="community")
+        if not communities.may_post(actor, community):
+            raise Problem("forbidden", status=403, field="community")
+        communities.allow(actor, content.community, community)
     hooks.check_content(actor, content, community)  # the event it names (events/), ...
     return community
 
@@ -329,7 +350,7 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     missing = missing_media(content.media)
     if missing:
         return Outcome(MEDIA_MISSING, missing_media=missing)
-    new_etag = content_etag(content.as_dict())
+    new_etag = etag_of(content)
     now = utcnow()
     if story is None:
         return Outcome(CREATED, _insert_new(actor, story_id, content, community, new_etag, created_at,
