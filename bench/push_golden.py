@@ -18,7 +18,8 @@ stories, some deleted again.
 
 What differs between two runs and says nothing about the code is normalised before hashing:
 times the server stamps during the run (replaced by "now"), UUIDs the server makes (the
-clients' are fixed), and secrets (password and token hashes are left out).
+clients' are fixed), and secrets (password and token hashes are left out). Empty tables are
+left out too, so a table a migration adds and a push leaves empty changes nothing.
 """
 import argparse
 import datetime as dt
@@ -213,7 +214,8 @@ def run(url: str, data_dir: Path, dump: Path | None) -> str:
                 columns = [c for c in table.columns if c.name not in SECRET_COLUMNS]
                 order = list(table.primary_key.columns) or columns
                 rows = conn.execute(select(*columns).order_by(*order)).all()
-                tables[name] = [dict(zip([c.name for c in columns], row)) for row in rows]
+                if rows:  # an empty table is left out: a new one the push never fills changes nothing
+                    tables[name] = [dict(zip([c.name for c in columns], row)) for row in rows]
         db.engine.dispose()
     normalise = Normaliser(since, ids.made)
     everything = normalise({"answers": log, "tables": tables})
