@@ -7,16 +7,21 @@ busy timeout never applies. PostgreSQL needs nothing special here: the revision 
 lock (see revisions.py) serialises writers.
 """
 import contextvars
+import threading
 from contextlib import contextmanager
 
 from flask import current_app
-from sqlalchemy import bindparam, event, insert
+from sqlalchemy import any_, bindparam, event, insert
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from .extensions import db
 
 _immediate = contextvars.ContextVar("kultialogo_write_txn", default=False)
+# SQLite: one in-process lock per database file, taken before BEGIN IMMEDIATE (write_transaction).
+_writer_locks: dict = {}  # URL -> threading.RLock
+_writer_locks_guard = threading.Lock()
 
 
 def is_sqlite() -> bool:
@@ -65,6 +70,9 @@ def write_transaction():
     session = db.session()  # the request's real Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
+    lock = _writer_lock(session)
+    if lock is not None:
+        lock.acquire()
     token = _immediate.set(True)
     try:
         yield session
@@ -75,8 +83,31 @@ def write_transaction():
         raise
     finally:
         _immediate.reset(token)
+        if lock is not None:
+            lock.release()
     if session.info.pop(_PURGED, False) or _owes_checkpoint():
         checkpoint_wal()
+
+
+def _writer_lock(session):
+    """SQLite: the lock this process's writers of the database queue on, else None.
+
+    SQLite lets one writer in at a time; the others get SQLITE_BUSY and its busy handler
+    sleeps and retries (1, 2, 5, 10 ... ms), so under load threads mostly slept while the
+    database sat idle (bench/ingest.py). Queuing on a lock here hands the write lock from one
+    thread to the next at once. Other processes (a CLI command, a second server) still meet
+    BEGIN IMMEDIATE and the busy timeout as before. Reentrant, as write_transaction is (an inner
+    one commits what the outer one did so far, as before).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    key = str(bind.url)
+    lock = _writer_locks.get(key)
+    if lock is None:
+        with _writer_locks_guard:
+            lock = _writer_locks.setdefault(key, threading.RLock())
+    return lock
 
 
 # --- Erasing for real -------------------------------------------------------------------
@@ -135,6 +166,18 @@ def _pay_owed_checkpoint(_exc=None) -> None:
 
 # --- The push hot path ------------------------------------------------------------------
 
+def id_in(column, ids):
+    """``column IN (ids)`` that PostgreSQL gets as ``column = ANY(:ids)``, one array parameter.
+
+    An expanded IN is a new statement text for every number of ids (so psycopg never reuses a
+    prepared plan) and a hundred parameters to bind; the array is one. SQLite keeps IN.
+    """
+    ids = list(ids)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(column.type), unique=True))
+    return column.in_(ids)
+
+
 _SAVEPOINT = "kultialogo_item"
 _compiled_inserts: dict = {}
 
@@ -146,10 +189,11 @@ def _compiled_insert(table, dialect, keys: tuple):
     if found is None:  # False: compiled, but this SQLAlchemy gives no bind processors
         compiled = insert(table).values({key: bindparam(key) for key in keys}).compile(dialect=dialect)
         processors = getattr(compiled, "_bind_processors", None)  # SQLAlchemy 2.x; else no shortcut
-        if processors is None:
+        names = compiled.positiontup if compiled.positional else keys
+        # Columns with a Python-side default left out of the row: the plain way computes them.
+        if processors is None or not set(compiled.params) <= set(keys):
             found = False
         else:
-            names = compiled.positiontup if compiled.positional else keys
             found = (compiled.string, compiled.positional, tuple((n, processors.get(n)) for n in names))
         _compiled_inserts[cache_key] = found
     return found
@@ -165,31 +209,57 @@ def insert_in_savepoint(session, table, row: dict) -> None:
     statement is compiled once, and PostgreSQL gets all three in one round trip (pipeline mode).
     Bind processors (UUID, JSON, dates) are SQLAlchemy's own, so the stored values are the same.
     """
+    insert_many_in_savepoint(session, table, [row])
+
+
+def insert_many_in_savepoint(session, table, rows: list[dict]) -> None:
+    """INSERT the rows (all with the same keys) in one executemany inside one SAVEPOINT.
+
+    All or nothing: a failure (IntegrityError for a key that exists) undoes every row of the
+    call and raises, leaving the transaction as it was before. Same effect as
+    ``with conn.begin_nested(): conn.execute(insert(table), rows)``, without SQLAlchemy's
+    per-statement work (compiled once; values through SQLAlchemy's own bind processors); on
+    PostgreSQL one row goes in one round trip (pipeline mode), more as one COPY.
+    """
+    if not rows:
+        return
     connection = session.connection()
     dialect = connection.dialect
-    keys = tuple(row)
+    keys = tuple(rows[0])
     compiled = _compiled_insert(table, dialect, keys)
-    if not compiled:  # the plain way, same effect
+    if not compiled or any(tuple(row) != keys for row in rows[1:]):  # the plain way, same effect
         with connection.begin_nested():
-            connection.execute(insert(table), row)
+            connection.execute(insert(table), rows)
         return
     sql, positional, params_spec = compiled
-    values = [proc(row[name]) if proc else row[name] for name, proc in params_spec]
-    params = values if positional else dict(zip(keys, values))
+    if positional:
+        params = [[proc(row[name]) if proc else row[name] for name, proc in params_spec] for row in rows]
+    else:
+        params = [{name: proc(row[name]) if proc else row[name] for name, proc in params_spec} for row in rows]
     driver = connection.connection.driver_connection
     dbapi = dialect.loaded_dbapi
     try:
-        if dialect.name == "postgresql":
+        if dialect.name == "postgresql" and len(rows) > 1:
+            # COPY: one statement for every row (so a statement trigger runs once, not once
+            # per row), half the time of pipelined INSERTs for a push of 100 (bench/ingest.py).
+            columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name, _p in params_spec)
+            with driver.cursor() as cursor:
+                cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+                with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+                    for row in params:
+                        copy.write_row([row[name] for name, _p in params_spec] if isinstance(row, dict) else row)
+                cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        elif dialect.name == "postgresql":
             with driver.pipeline(), driver.cursor() as cursor:
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
-                cursor.execute(sql, params)
+                cursor.execute(sql, params[0])
                 cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         else:
             cursor = driver.cursor()
             try:
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
                 try:
-                    cursor.execute(sql, params)
+                    cursor.executemany(sql, params)
                 except BaseException:
                     cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
                     cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
@@ -200,7 +270,7 @@ def insert_in_savepoint(session, table, row: dict) -> None:
     except dbapi.Error as error:
         if dialect.name == "postgresql":
             # The pipeline stopped at the failed INSERT; the transaction is aborted until we
-            # go back to the savepoint, which leaves everything before this row intact.
+            # go back to the savepoint, which leaves everything before these rows intact.
             driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         wrapper = sa_exc.IntegrityError if isinstance(error, dbapi.IntegrityError) else sa_exc.DBAPIError

@@ -5,6 +5,11 @@
 Configured from the environment like `kultialogo run` (server/config.py). Migrations are not run
 here: every worker would race to run them; run `kultialogo db upgrade` once before starting.
 """
+import gc
+
 from . import create_app
 
 app = create_app()
+# What start-up made lives as long as the worker: out of the collector's sight (cli.freeze_startup_objects).
+gc.collect()
+gc.freeze()

@@ -26,17 +26,25 @@ from .models import Follow
 _KEY = "activity.published"
 _REPLIES, _MESSAGES, _REQUESTS = "activity.replies", "activity.help_messages", "activity.help_requests"
 _KEYS = (_KEY, _REPLIES, _MESSAGES, _REQUESTS)
-_ALL = (*_KEYS, "activity.subscribed")
+_FOLLOWED = "activity.followed"  # community id -> whether anyone follows it, for one transaction
+_ALL = (*_KEYS, "activity.subscribed", _FOLLOWED)
 
 
 def story_published(story) -> None:
     """stories/hooks.py's publish point: remember the story until the commit, if anyone
-    follows its community (most publications then cost one indexed lookup and no job)."""
+    follows its community. Asked once per community per transaction (a push of 100 stories
+    in one community is one indexed lookup, not 100), and asked again after a follow is
+    written in the same transaction (_note)."""
     if story.community_id is None:
         return
-    followed = db.session.scalar(select(Follow.id).where(Follow.community_id == story.community_id).limit(1))
-    if followed is not None:
-        db.session().info.setdefault(_KEY, set()).add(story.id)
+    session = db.session()
+    followed = session.info.setdefault(_FOLLOWED, {})
+    if story.community_id not in followed:
+        with session.no_autoflush:
+            followed[story.community_id] = session.scalar(
+                select(Follow.id).where(Follow.community_id == story.community_id).limit(1)) is not None
+    if followed[story.community_id]:
+        session.info.setdefault(_KEY, set()).add(story.id)
 
 
 def _newly_published(reply: Reply, new: bool) -> bool:
@@ -57,6 +65,8 @@ def _anyone_subscribed(session) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note(session, _context) -> None:
+    if _FOLLOWED in session.info and any(isinstance(o, Follow) for o in session.new):
+        del session.info[_FOLLOWED]  # a community may have its first follower now
     mine = [o for o in list(session.new) + list(session.dirty) if isinstance(o, (Reply, HelpMessage, HelpRequest))]
     if not mine or not _anyone_subscribed(session):
         return
@@ -141,7 +151,12 @@ def _before_commit(session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
+    # SQLAlchemy calls this on a savepoint's release too: what is remembered per transaction
+    # stays until the real commit.
+    if session.in_nested_transaction():
+        return
     session.info.pop("activity.subscribed", None)
+    session.info.pop(_FOLLOWED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")

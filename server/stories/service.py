@@ -10,12 +10,12 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, insert, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, or_, select, text, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
 from ..communities.models import Community
-from ..database import forget_traces, insert_in_savepoint, write_transaction
+from ..database import forget_traces, insert_in_savepoint, insert_many_in_savepoint, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -46,6 +46,16 @@ def content_etag(content: dict) -> str:
     """Hash of the author-owned fields: equal content, equal etag, whatever the revision."""
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def etag_of(content: StoryContent) -> str:
+    """content_etag() of validated content, computed once per content (the push computes it
+    when it parses an item, before it takes the write lock)."""
+    etag = content.__dict__.get("_etag")
+    if etag is None:
+        etag = content_etag(content.as_dict())
+        object.__setattr__(content, "_etag", etag)  # frozen dataclass; not a field, so not compared
+    return etag
 
 
 def story_content(story: Story) -> dict:
@@ -240,6 +250,14 @@ class Communities:
     def __init__(self):
         self._by_slug: dict[str, Community | None] = {}
         self._may_post: dict[tuple[int, int], bool] = {}
+        self._allowed: dict[tuple[int, str], Community] = {}  # (id(actor), slug): checked already
+
+    def allowed(self, actor, slug: str) -> Community | None:
+        """The community if ``actor`` was already found to be allowed to post in it."""
+        return self._allowed.get((id(actor), slug))
+
+    def allow(self, actor, slug: str, community: Community) -> None:
+        self._allowed[(id(actor), slug)] = community
 
     def may_post(self, actor, community: Community) -> bool:
         key = (actor.id, community.id)
@@ -254,11 +272,14 @@ class Communities:
 
 
 def check_community(actor, content: StoryContent, communities: Communities) -> Community:
-    community = communities.get(content.community)
+    community = communities.allowed(actor, content.community)
     if community is None:
-        raise Problem("unknown_community", field="community")
-    if not communities.may_post(actor, community):
-        raise Problem("forbidden", status=403, field="community")
+        community = communities.get(content.community)
+        if community is None:
+            raise Problem("unknown_community", field="community")
+        if not communities.may_post(actor, community):
+            raise Problem("forbidden", status=403, field="community")
+        communities.allow(actor, content.community, community)
     hooks.check_content(actor, content, community)  # the event it names (events/), ...
     return community
 
@@ -329,7 +350,7 @@ def upsert(actor, story_id: uuid.UUID, content: StoryContent, *, base_etag=None,
     missing = missing_media(content.media)
     if missing:
         return Outcome(MEDIA_MISSING, missing_media=missing)
-    new_etag = content_etag(content.as_dict())
+    new_etag = etag_of(content)
     now = utcnow()
     if story is None:
         return Outcome(CREATED, _insert_new(actor, story_id, content, community, new_etag, created_at,
@@ -394,22 +415,61 @@ class PendingInserts:
 
     def __init__(self):
         self.rows: list[dict] = []
+        self.ids: set = set()  # asked once per item: a scan of the rows made a batch O(n^2)
 
     def __contains__(self, story_id) -> bool:
-        return any(row["id"] == story_id for row in self.rows)
+        return story_id in self.ids
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.ids.add(row["id"])
 
     def flush(self) -> list:
         """INSERT the buffered rows; return the ids to redo one by one ([] on success)."""
-        rows, self.rows = self.rows, []
+        rows, self.rows, self.ids = self.rows, [], set()
         if not rows:
             return []
         connection = db.session.connection()
         try:
             with connection.begin_nested():
-                connection.execute(insert(Story.__table__), rows)
+                # The feed's language counts of these rows, added here once per group instead
+                # of by the insert trigger once per row (migration 0024): the marker row tells
+                # the trigger so, and is gone again before anyone else can see it.
+                connection.execute(_MARK_COUNTING)
+                insert_many_in_savepoint(db.session, Story.__table__, rows)
+                counts = language_counts_of(rows)
+                if counts:
+                    connection.execute(_ADD_COUNTS, counts)
+                connection.execute(_UNMARK_COUNTING)
         except DBAPIError:
             return [row["id"] for row in rows]
         return []
+
+
+# Kept by triggers for every other write (migrations 0012 and 0024); see PendingInserts.flush.
+_MARK_COUNTING = text("INSERT INTO feed_language_counts_by_writer (writer) VALUES (1)")
+_UNMARK_COUNTING = text("DELETE FROM feed_language_counts_by_writer")
+_ADD_COUNTS = text("INSERT INTO feed_language_counts (audience, owner_id, language, stories) "
+                   "VALUES (:audience, :owner_id, :language, :stories) "
+                   "ON CONFLICT (audience, owner_id, language) "
+                   "DO UPDATE SET stories = feed_language_counts.stories + excluded.stories")
+
+
+def language_counts_of(rows) -> list[dict]:
+    """What new story rows add to the feed's language counts, one entry per group, as the
+    insert trigger of migration 0012 counts them (a new story has no translations yet): a
+    published story in its community's audience of its visibility, every story that is not
+    withdrawn in its author's own."""
+    groups: dict = {}
+    for row in rows:
+        keys = []
+        if row["status"] == STATUS_PUBLISHED and row["community_id"] is not None:
+            keys.append((row["visibility"], row["community_id"], row["language"]))
+        if row["status"] != STATUS_WITHDRAWN and row["author_id"] is not None:
+            keys.append(("author", row["author_id"], row["language"]))
+        for key in keys:
+            groups[key] = groups.get(key, 0) + 1
+    return [{"audience": a, "owner_id": o, "language": lang, "stories": n} for (a, o, lang), n in groups.items()]
 
 
 def _insert_new(actor, story_id, content, community, etag, created_at, now, revs,
@@ -433,7 +493,7 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
         else:
             row[key] = default.arg if default.is_scalar else default.arg(None)
     if inserts is not None:
-        inserts.rows.append(row)
+        inserts.add(row)
     else:
         insert_in_savepoint(db.session, Story.__table__, row)
     new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
