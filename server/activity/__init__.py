@@ -13,12 +13,12 @@ in the domain that owns the records or at the integration point in create_app:
 
 templates/activity/page.html words each kind ("A new story", "A new reply", ...): a new kind
 adds its line there (and to pwa/js/activity-kinds.js for the offline list). To also reach the
-person's browsers, the domain calls ``kultialogo.webpush.notify(account_ids)`` after its commit
-(or ``service.notify_later(...)``): the line is always the same neutral one.
+person's browsers, the domain calls ``kultialogo.webpush.notify(account_ids)`` in its write
+transaction (a job, sent once that commits): the line is always the same neutral one.
 
 Stories: the source here lists stories first published in followed communities since the
-follow; stories/hooks.py's publish point tells us of a first publication, and after the commit
-the followers who may read it get a push.
+follow; stories/hooks.py's publish point tells us of a first publication, and the transaction
+queues one job (notifications.py) that pushes to the followers who may read it.
 """
 from flask import Blueprint
 
