@@ -2,7 +2,7 @@
 the exports' time and memory, through a real ``kultialogo run`` process and the real CLI.
 
     python bench/dashboard.py [--stories 100000] [--people 10000] [--events 500] [--communities 10]
-                              [--requests 20] [--db sqlite,postgresql]
+                              [--requests 20] [--db sqlite,postgresql] [--no-exports]
 
 For each database (a fresh SQLite file; with ``--db postgresql`` a scratch PostgreSQL database,
 dropped afterwards) it builds the schema with the real migrations, bulk-inserts the data
@@ -243,6 +243,8 @@ def run_one(name: str, database_url: str, data_dir: Path, args) -> None:
             verdict = "OK" if p95 < 300 else "OVER"
             print(f"{name} dashboard {label}: p50 {p50:.0f} ms, p95 {p95:.0f} ms over {args.requests} requests "
                   f"({size / 1024:.0f} KiB of HTML; target p95 < 300 ms: {verdict})", flush=True)
+    if args.no_exports:
+        return
     everything = ["--from", (today - timedelta(days=DAYS + 1)).isoformat(), "--to", today.isoformat()]
     tenth = ["--from", (today - timedelta(days=25)).isoformat(), "--to", today.isoformat()]
     runs = [("empty export (baseline: the app loaded)", ["stories", "--from", "2000-01-01", "--to", "2000-01-02"], "csv"),
@@ -265,6 +267,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--communities", type=int, default=10)
     parser.add_argument("--requests", type=int, default=20, help="dashboard requests timed per view")
+    parser.add_argument("--no-exports", action="store_true", help="the dashboard's render times only")
     parser.add_argument("--db", default="sqlite", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help="PostgreSQL URL used to create the scratch db")
     args = parser.parse_args()

@@ -1,7 +1,7 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,3 +100,25 @@ class StoryConflict(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     story: Mapped[Story] = relationship(back_populates="conflicts")
+
+
+
+class StoryCount(db.Model):
+    """How many stories arrived in a UTC day or calendar month in a community, by their status
+    now or by their language: the dashboard's story charts add these up instead of counting
+    stories, so they cost the same at a thousand stories and at a million.
+
+    Kept by database triggers and the push's batch insert (migration 0025), never written by
+    the ORM. ``community_id`` is 0 for stories in no community; withdrawn stories are not
+    counted; rows that reach 0 are deleted.
+    """
+    __tablename__ = "story_counts"
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)     # "day" or "month"
+    start: Mapped[date] = mapped_column(Date, primary_key=True)          # the day, or the month's first
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)  # "status" or "language"
+    value: Mapped[str] = mapped_column(String(35), primary_key=True)
+    stories: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+COUNT_DIMENSIONS = ("language", "status")

@@ -10,7 +10,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, or_, select, text, union_all
+from sqlalchemy import Date, Integer, Select, bindparam, or_, select, text, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
@@ -21,7 +21,8 @@ from ..extensions import db
 from ..revisions import RevisionBlock
 from ..timeutil import as_utc, isoformat, utcnow
 from . import hooks
-from .models import STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story, StoryConflict
+from .models import (COUNT_DIMENSIONS, STATUS_PENDING, STATUS_PUBLISHED, STATUS_REJECTED, STATUS_WITHDRAWN, Story,
+                     StoryConflict)
 from .schema import StoryContent, parse_time
 
 # Push results (contract names).
@@ -440,6 +441,9 @@ class PendingInserts:
                 counts = language_counts_of(rows)
                 if counts:
                     connection.execute(_ADD_COUNTS, counts)
+                per_day = story_counts_of(rows)  # the stories per day and month (migration 0025), likewise
+                if per_day:
+                    connection.execute(_ADD_STORY_COUNTS, per_day)
                 connection.execute(_UNMARK_COUNTING)
         except DBAPIError:
             return [row["id"] for row in rows]
@@ -453,6 +457,31 @@ _ADD_COUNTS = text("INSERT INTO feed_language_counts (audience, owner_id, langua
                    "VALUES (:audience, :owner_id, :language, :stories) "
                    "ON CONFLICT (audience, owner_id, language) "
                    "DO UPDATE SET stories = feed_language_counts.stories + excluded.stories")
+
+
+_ADD_STORY_COUNTS = text("INSERT INTO story_counts (period, start, community_id, dimension, value, stories) "
+                         "VALUES (:period, :start, :community_id, :dimension, :value, :stories) "
+                         "ON CONFLICT (period, start, community_id, dimension, value) "
+                         "DO UPDATE SET stories = story_counts.stories + excluded.stories"
+                         ).bindparams(bindparam("start", type_=Date()))  # SQLite's driver has no date adapter
+
+
+def story_counts_of(rows) -> list[dict]:
+    """What new story rows add to the stories per day and month (migration 0025), one entry per
+    count row, in key order as the triggers upsert them (the same lock order in every
+    transaction): each story that is not withdrawn, on its UTC day and month of arrival, in its
+    community (0: none), by status and by language."""
+    groups: dict = {}
+    for row in rows:
+        if row["status"] == STATUS_WITHDRAWN:
+            continue
+        day, community = as_utc(row["received_at"]).astimezone(timezone.utc).date(), row["community_id"] or 0
+        for period, start in (("day", day), ("month", day.replace(day=1))):
+            for dimension in COUNT_DIMENSIONS:
+                key = (period, start, community, dimension, row[dimension])
+                groups[key] = groups.get(key, 0) + 1
+    return [{"period": p, "start": d, "community_id": c, "dimension": dim, "value": v, "stories": n}
+            for (p, d, c, dim, v), n in sorted(groups.items())]
 
 
 def language_counts_of(rows) -> list[dict]:

@@ -273,7 +273,7 @@ def test_counts_are_grouped_by_the_database(app, world):
         event.remove(engine, "before_cursor_execute", capture)
     viewer = "memberships.account_id IN"  # loading the signed-in admin's own memberships
     reading = [s for s in statements if s.upper().startswith("SELECT") and viewer not in s and any(
-        f"FROM {t}" in s for t in ("stories", "memberships", "events", "event_attendees", "event_tallies",
+        f"FROM {t}" in s for t in ("stories", "story_counts", "memberships", "events", "event_attendees", "event_tallies",
                                    "story_reports"))]
     assert len(reading) >= 9
     for statement in reading:
