@@ -81,7 +81,7 @@ def populate(database_url: str, data_dir: Path, args) -> dict:
     with app.app_context():
         upgrade()
         create_account(ADMIN, PASSWORD, "Bench admin", is_admin=True)
-        with db.engine.begin() as conn:
+        with db.engine.connect() as conn:  # commits below: the stories arrive over many transactions
             communities = [{"slug": f"c{n:02d}", "names": {"en": f"Community {n}", "ar": f"المجتمع {n}"},
                             "description": "", "default_language": "en", "moderation": "review",
                             "created_at": _now() - timedelta(days=DAYS)} for n in range(args.communities)]
@@ -142,7 +142,13 @@ def populate(database_url: str, data_dir: Path, args) -> dict:
                     "ever_published": status in ("published", "hidden"), "moderation_reason": "", "place": "",
                     "about_minor": n % 50 == 0, "consent_guardian": n % 50 == 0,
                     "event_id": rng.choice(events_of[cid]) if n % 20 == 0 and events_of[cid] else None})
-            _bulk(conn, Story.__table__, stories)
+            # A transaction per batch, as stories arrive in life: one transaction of a million rows
+            # would leave every count row of migration 0025 a chain of a thousand versions to walk
+            # on PostgreSQL (nothing can prune them before it commits), which no real writer makes.
+            conn.commit()
+            for start in range(0, len(stories), BATCH):
+                _bulk(conn, Story.__table__, stories[start:start + BATCH])
+                conn.commit()
             conn.execute(update(RevisionCounter.__table__).values(value=args.stories))
             reports, seen = [], set()
             for _ in range(args.stories // 50):
@@ -155,6 +161,7 @@ def populate(database_url: str, data_dir: Path, args) -> dict:
                 reports.append({"story_id": story["id"], "reporter_id": reporter, "reason": "spam", "note": "",
                                 "created_at": at, "resolved_at": at + timedelta(days=1) if rng.random() < 0.7 else None})
             _bulk(conn, StoryReport.__table__, reports)
+            conn.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
