@@ -7,7 +7,8 @@ account and token per phone, and --stories published stories; gunicorn serves it
 --workers workers, rate limits in Redis (REDIS_URL, default redis://127.0.0.1:6379/0). locust
 (bench/locustfile.py, in its own process: it monkey-patches the standard library with gevent)
 then runs the phones: the feed page, pulls from each phone's cursor, pushes sent twice. Prints
-p50/p95/p99, requests per second and errors per kind of request, each worker's memory, and
+p50/p95/p99, requests per second and errors per kind of request, each worker's memory, the
+workers that died during the run (gunicorn's log: a crash cuts every request it held), and
 checks every story pushed is stored once. Targets: 0 errors, p95 <= 500 ms; printed, not asserted.
 """
 import argparse
@@ -137,6 +138,10 @@ def main() -> int:
             print_stats(stats, server)
         finally:
             server.stop()
+        # A worker that died (a crash, the timeout) cuts every request it held: say so.
+        deaths = [line for line in server.log_path.read_text(errors="replace").splitlines()
+                  if "was sent SIG" in line or "WORKER TIMEOUT" in line]
+        print(f"workers lost during the run: {len(deaths)}" + "".join(f"\n  {line}" for line in deaths))
         after = stored_stories(app)
         with app.app_context():
             from kultialogo.extensions import db
