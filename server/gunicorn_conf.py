@@ -39,3 +39,7 @@ def child_exit(server, worker):
         except ImportError:
             return
         multiprocess.mark_process_dead(worker.pid)
+
+# gunicorn's control socket (25.1+) sits at one path per user ($HOME/.gunicorn/gunicorn.ctl):
+# a second instance on the machine (a test, a bench, a staging copy) takes it over. Unused here.
+control_socket_disable = True
