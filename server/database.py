@@ -61,6 +61,21 @@ def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
 
 
 @contextmanager
+def read_connection():
+    """A pooled Core connection for a request's few reads, and no ORM session: a session's
+    setup and teardown cost more than an empty pull's reads (bench/hotpaths.py). On PostgreSQL
+    in autocommit, each statement its own snapshot, without the BEGIN and ROLLBACK round trips;
+    SQLite keeps its BEGIN (the engine's hook above)."""
+    conn = db.engine.connect()
+    try:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
 def write_transaction():
     """Run the block in one write transaction, committed at the end, rolled back on error.
 
