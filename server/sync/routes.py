@@ -1,13 +1,14 @@
 from contextlib import nullcontext
 
 from flask import current_app, jsonify, request
+from werkzeug.http import quote_etag
 
 from .. import limits
 from ..accounts.auth import api_reader_and, api_requester
 from ..api.body import PUSH_MAX_DEPTH, read_json
 from ..errors import Problem
 from ..database import read_connection
-from ..extensions import csrf, limiter
+from ..extensions import csrf, limiter, unlimited
 from ..revisions import CURRENT
 from ..timeutil import isoformat, utcnow
 from . import bp, service
@@ -32,6 +33,7 @@ def push():
 
 
 @bp.get("/pull")
+@unlimited
 def pull():
     # A phone's pull (bearer token) reads its token, its reader and the revision head in one
     # statement on a Core connection, making no ORM session: the session's setup and teardown
@@ -57,9 +59,10 @@ def pull():
         if reset:
             body["reset"] = True
         response = jsonify(body)
-    response.set_etag(etag)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    response.vary.add("Authorization")
-    response.vary.add("Cookie")
+    # As set_etag(), cache_control.private and .no_cache, vary.add() would write them, without
+    # parsing and rewriting each header once per attribute.
+    headers = response.headers
+    headers["ETag"] = quote_etag(etag)
+    headers["Cache-Control"] = "private, no-cache"
+    headers["Vary"] = "Authorization, Cookie"
     return response
