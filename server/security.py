@@ -69,6 +69,12 @@ class _SessionInterface(SecureCookieSessionInterface):
         install could not reuse what the page had just downloaded once the cookie changed (a
         renewed session, a new cookie): it asked for the whole shell again. A change to the
         session made while answering one (Flask-Login's "not fresh") waits for the next page."""
+        if not session and not session.modified:
+            # Nothing to write or delete (a phone's token request): Flask's would only add the
+            # Vary, after working out every cookie attribute.
+            if session.accessed and not response.cache_control.public:
+                response.vary.add("Cookie")
+            return
         if response.cache_control.public:
             return
         super().save_session(app, session, response)
