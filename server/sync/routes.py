@@ -35,11 +35,14 @@ def push():
 @bp.get("/pull")
 @unlimited
 def pull():
-    # A phone's pull (bearer token) reads its token, its reader and the revision head in one
-    # statement on a Core connection, making no ORM session: the session's setup and teardown
-    # and a second round trip cost more than the reads, and most pulls end here (nothing new,
-    # or a 304). A browser's pull reads its signed-in Account through the session, the head with it.
-    with read_connection() if "Authorization" in request.headers else nullcontext() as conn:
+    # A phone checking in (a bearer token and a cursor) reads its token, its reader and the
+    # revision head in one statement on a Core connection, making no ORM session: the session's
+    # setup and teardown and a second round trip cost more than the reads, and most such pulls
+    # end here (nothing new, or a 304). A pull from the start brings a page, read through the
+    # session, which then reads the rest on its one connection; a browser's pull reads its
+    # signed-in Account through the session too.
+    fast = "Authorization" in request.headers and request.args.get("cursor")
+    with read_connection() if fast else nullcontext() as conn:
         viewer, head = api_reader_and(conn, CURRENT)
         since, scope = service.decode_scoped(request.args.get("cursor"))
         limit = service.parse_limit(request.args.get("limit"))
