@@ -8,9 +8,27 @@ from .config import Config, load_environment, sqlite_engine_options, sqlite_file
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+class _App(Flask):
+    """Flask, asking once per function whether it is async, not on every request: Flask's
+    ensure_sync inspects each of a request's twenty-odd hooks and its view every time, 3 to 5%
+    of an empty pull's CPU (bench/hotpaths.py)."""
+
+    def ensure_sync(self, func):
+        sync = self.__dict__.setdefault("_sync_funcs", set())
+        try:
+            if func in sync:
+                return func
+        except TypeError:  # unhashable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        result = super().ensure_sync(func)
+        if result is func:
+            sync.add(func)
+        return result
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: nothing runs at import, so tests can build as many apps as they need."""
-    app = Flask(__name__, template_folder="templates", static_folder=None)
+    app = _App(__name__, template_folder="templates", static_folder=None)
     app.json.ensure_ascii = False  # Arabic as UTF-8 is half the bytes of \uXXXX escapes
     app.config.from_object(Config)
     if test_config:

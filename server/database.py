@@ -22,6 +22,7 @@ _immediate = contextvars.ContextVar("kultialogo_write_txn", default=False)
 # SQLite: one in-process lock per database file, taken before BEGIN IMMEDIATE (write_transaction).
 _writer_locks: dict = {}  # URL -> threading.RLock
 _writer_locks_guard = threading.Lock()
+_NO_BEGIN = "kultialogo_no_begin"  # an execution option: read_connection() on SQLite
 
 
 def is_sqlite() -> bool:
@@ -57,7 +58,28 @@ def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        if conn.get_execution_options().get(_NO_BEGIN):
+            return  # read_connection(): each statement on its own, as in autocommit
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextmanager
+def read_connection():
+    """A pooled Core connection for a request's few reads, and no ORM session: a session's
+    setup and teardown cost more than an empty pull's reads (bench/hotpaths.py). On PostgreSQL
+    in autocommit, each statement its own snapshot, without the BEGIN and ROLLBACK round trips.
+    On SQLite, likewise no BEGIN (pysqlite already leaves transactions to us: see the hooks
+    above; its isolation level is left alone, as SQLAlchemy's AUTOCOMMIT would reset it).
+    So a statement read on it sees one snapshot, and two statements may see two."""
+    conn = db.engine.connect()
+    try:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            conn.execution_options(**{_NO_BEGIN: True})
+        yield conn
+    finally:
+        conn.close()
 
 
 @contextmanager

@@ -1,4 +1,5 @@
 """Extensions, created unbound here and bound in create_app()."""
+from flask import current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -47,3 +48,18 @@ def _rate_limit_key():
 
 
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[], headers_enabled=True)
+
+
+def unlimited(view):
+    """Mark a view that declares no rate limit of its own: the limiter then skips resolving and
+    checking limits for it, a tenth of an empty pull's time (bench/hotpaths.py). The app sets
+    no default or application-wide limit (above); should an operator set one, it applies."""
+    view.kultialogo_unlimited = True
+    return view
+
+
+@limiter.request_filter
+def _unlimited_view() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "kultialogo_unlimited", False) and not current_app.config.get("RATELIMIT_DEFAULT") \
+        and not current_app.config.get("RATELIMIT_APPLICATION")

@@ -7,6 +7,7 @@ out, so a pull cursor can never skip past a revision that is still uncommitted (
 Writes are batched (one push = one transaction), so serialising them costs little.
 """
 from sqlalchemy import BigInteger, Integer, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -48,9 +49,12 @@ class RevisionBlock:
 
 
 # Built once, in Core: every pull reads it first, and building the select cost more than running it.
-_CURRENT = select(RevisionCounter.__table__.c.value).where(RevisionCounter.__table__.c.id == 1)
+# A pull reads it in its token's statement (accounts.auth.api_reader_and).
+CURRENT = _CURRENT = select(RevisionCounter.__table__.c.value).where(RevisionCounter.__table__.c.id == 1)
 
 
 def current_revision(session) -> int:
-    """The highest revision committed (every revision at or below it is visible)."""
-    return session.connection().execute(_CURRENT).scalar() or 0
+    """The highest revision committed (every revision at or below it is visible), read through
+    a Session or a Core Connection."""
+    conn = session if isinstance(session, Connection) else session.connection()
+    return conn.execute(_CURRENT).scalar() or 0

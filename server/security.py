@@ -24,6 +24,17 @@ CSP = "; ".join([
 ])
 
 
+# Every answer's, unless it set its own.
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "geolocation=(), camera=(self), microphone=(self)"),
+)
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Secure cookies whenever we are reached over HTTPS (directly or through ProxyFix).
 
@@ -58,6 +69,12 @@ class _SessionInterface(SecureCookieSessionInterface):
         install could not reuse what the page had just downloaded once the cookie changed (a
         renewed session, a new cookie): it asked for the whole shell again. A change to the
         session made while answering one (Flask-Login's "not fresh") waits for the next page."""
+        if not session and not session.modified:
+            # Nothing to write or delete (a phone's token request): Flask's would only add the
+            # Vary, after working out every cookie attribute.
+            if session.accessed and not response.cache_control.public:
+                response.vary.add("Cookie")
+            return
         if response.cache_control.public:
             return
         super().save_session(app, session, response)
@@ -73,12 +90,10 @@ def init_app(app) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "geolocation=(), camera=(self), microphone=(self)")
+        present = {name.lower() for name in headers.keys()}
+        for name, value in DEFAULT_HEADERS:  # setdefault, in one pass over the headers, not one each
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "Cache-Control" not in headers and _personal(request):

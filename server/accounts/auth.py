@@ -242,14 +242,18 @@ class Reader(Roles):
         return f"<Reader {self.id}>"
 
 
-@lru_cache(maxsize=1)
-def _reader_query():
+@lru_cache(maxsize=4)
+def _reader_query(also=None):
     """The token, its account and the account's memberships (one row each, or one row with
-    NULLs for none), built once: building a select costs more than running this one."""
+    NULLs for none), built once: building a select costs more than running this one. ``also``,
+    a scalar select, is read in the same statement (the pull's revision head): one round trip."""
     token, account, member = ApiToken.__table__, Account.__table__, Membership.__table__
-    return (select(account.c.id, account.c.username, account.c.display_name, account.c.is_admin,
-                   account.c.is_managed, account.c.locale, token.c.revoked_at, token.c.expires_at,
-                   member.c.community_id, member.c.role, member.c.is_mediator, member.c.is_coach)
+    columns = [account.c.id, account.c.username, account.c.display_name, account.c.is_admin,
+               account.c.is_managed, account.c.locale, token.c.revoked_at, token.c.expires_at,
+               member.c.community_id, member.c.role, member.c.is_mediator, member.c.is_coach]
+    if also is not None:
+        columns.append(also.scalar_subquery())
+    return (select(*columns)
             .select_from(token.join(account, account.c.id == token.c.account_id)
                          .outerjoin(member, member.c.account_id == account.c.id))
             .where(token.c.token_hash == bindparam("token_hash")))
@@ -259,44 +263,62 @@ def _known_readers() -> dict:
     return request.environ.setdefault("kultialogo.token_readers", {}) if has_request_context() else {}
 
 
-def token_reader(token: str) -> Reader:
+def token_reader(token: str, conn=None) -> Reader:
     """token_account() for a request that only reads: the account as a Reader. The token is
     checked against the database on every request (revoked or expired: refused at once), and
-    the memberships are the ones standing now."""
+    the memberships are the ones standing now. Read on ``conn`` (a Core connection) when given,
+    else on the request's session."""
+    return _token_reader(token, conn, None)[0]
+
+
+def _token_reader(token: str, conn, also) -> tuple[Reader, object]:
     if len(token) > 200:
         raise Problem("bad_token", status=401)
     token_hash = _token_hash(token)
     known = _known_readers()
-    if token_hash not in known:
-        rows = db.session.connection().execute(_reader_query(), {"token_hash": token_hash}).all()
-        reader = None
+    if token_hash not in known or also is not None:
+        if conn is None:
+            conn = db.session.connection()
+        rows = conn.execute(_reader_query(also), {"token_hash": token_hash}).all()
+        reader = extra = None
         if rows:
             id_, username, display_name, is_admin, is_managed, locale, revoked_at, expires_at = rows[0][:8]
             if revoked_at is None and as_utc(expires_at) > utcnow() and not is_managed:
                 memberships = tuple(PlainMembership(row[8], row[9], bool(row[10]), bool(row[11]))
                                     for row in rows if row[8] is not None)
                 reader = Reader(id_, username, display_name, is_admin, is_managed, locale, memberships)
+            if also is not None:
+                extra = rows[0][12]
         known[token_hash] = reader
+    else:
+        extra = None
     reader = known[token_hash]
     if reader is None:
         raise Problem("bad_token", status=401)
-    return reader
+    return reader, extra
 
 
-def api_reader() -> Account | Reader | None:
+def api_reader(conn=None) -> Account | Reader | None:
     """api_requester(required=False) for a GET that only reads: a bearer token's account as a
-    Reader (one query), a browser session's as the signed-in Account."""
+    Reader (one query, on ``conn`` when given), a browser session's as the signed-in Account."""
+    return api_reader_and(conn)[0]
+
+
+def api_reader_and(conn=None, also=None) -> tuple[Account | Reader | None, object]:
+    """api_reader(), and the value of ``also`` (a scalar select) read in the same statement as a
+    bearer token (one round trip for both); None for a browser session's, whose caller reads it."""
     if "api_reader" in g:
-        return g.api_reader
+        return g.api_reader, None
     token = bearer_token()
+    extra = None
     if token is None:
         reader = api_requester(required=False)
     else:
-        reader = token_reader(token)
+        reader, extra = _token_reader(token, conn, also)
         g.auth_kind = "token"
         note_role(reader)  # the access log's role (never the account)
     g.api_reader = reader
-    return reader
+    return reader, extra
 
 
 def api_requester(*, required: bool) -> Account | None:

@@ -104,8 +104,12 @@ def feed_etag(viewer, since: int, limit: int, head: int, kinds=None, reset: bool
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def pull_head(viewer, since: int, limit: int, kinds=None, reset: bool = False) -> tuple[int, str]:
-    head = current_revision(db.session)
+def pull_head(viewer, since: int, limit: int, kinds=None, reset: bool = False, conn=None,
+              head: int | None = None) -> tuple[int, str]:
+    """The head (read on ``conn``, a Core connection, when given; unless already read) and the
+    page's ETag."""
+    if head is None:
+        head = current_revision(conn if conn is not None else db.session)
     return head, feed_etag(viewer, since, limit, head, kinds, reset)
 
 

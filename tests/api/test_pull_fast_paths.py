@@ -29,6 +29,21 @@ def test_a_token_revoked_or_expired_between_two_pulls_stops_the_second(client, p
         assert response.status_code == 401 and response.get_json()["code"] == "bad_token"
 
 
+def test_an_empty_delta_refuses_a_token_whose_account_went_or_was_handed_over(client, people):
+    # The empty delta (nothing new since the cursor) reads the token on a Core connection with
+    # the head: still on every request, never from a cache.
+    reader = people["participant_a"]
+    _items, cursor = pull_all(client, reader)
+    empty = f"{PULL}?cursor={cursor}"
+    assert client.get(empty, headers=reader.headers).get_json()["items"] == []
+    _write(update(Account).where(Account.id == reader.id).values(is_managed=True))
+    assert client.get(empty, headers=reader.headers).status_code == 401
+    _write(update(Account).where(Account.id == reader.id).values(is_managed=False))
+    assert client.get(empty, headers=reader.headers).status_code == 200
+    _write(delete(ApiToken).where(ApiToken.account_id == reader.id))
+    assert client.get(empty, headers=reader.headers).get_json()["code"] == "bad_token"
+
+
 def test_leaving_a_community_narrows_the_very_next_pull(client, people):
     writer, reader = people["facilitator_a"], people["participant_a"]
     item = f.item(visibility="community", title="For the community")
