@@ -50,11 +50,11 @@ class RevisionBlock:
 
 # Built once, in Core: every pull reads it first, and building the select cost more than running it.
 # A pull reads it in its token's statement (accounts.auth.api_reader_and).
-CURRENT = _CURRENT = select(RevisionCounter.__table__.c.value).where(RevisionCounter.__table__.c.id == 1)
+CURRENT = select(RevisionCounter.__table__.c.value).where(RevisionCounter.__table__.c.id == 1)
 
 
 def current_revision(session) -> int:
     """The highest revision committed (every revision at or below it is visible), read through
     a Session or a Core Connection."""
     conn = session if isinstance(session, Connection) else session.connection()
-    return conn.execute(_CURRENT).scalar() or 0
+    return conn.execute(CURRENT).scalar() or 0

@@ -276,11 +276,12 @@ def _token_reader(token: str, conn, also) -> tuple[Reader, object]:
         raise Problem("bad_token", status=401)
     token_hash = _token_hash(token)
     known = _known_readers()
+    extra = None
     if token_hash not in known or also is not None:
         if conn is None:
             conn = db.session.connection()
         rows = conn.execute(_reader_query(also), {"token_hash": token_hash}).all()
-        reader = extra = None
+        reader = None
         if rows:
             id_, username, display_name, is_admin, is_managed, locale, revoked_at, expires_at = rows[0][:8]
             if revoked_at is None and as_utc(expires_at) > utcnow() and not is_managed:
@@ -290,8 +291,6 @@ def _token_reader(token: str, conn, also) -> tuple[Reader, object]:
             if also is not None:
                 extra = rows[0][12]
         known[token_hash] = reader
-    else:
-        extra = None
     reader = known[token_hash]
     if reader is None:
         raise Problem("bad_token", status=401)

@@ -201,9 +201,9 @@ def story_counts(filters: Filters, dimension: str | None = None) -> list[tuple]:
     months, everything else as days: at most a row per month or day, community and value,
     however many stories there are (the GROUP BY over the stories themselves read all
     1,000,000 of them for two years). Withdrawn stories are not in the counts."""
+    period = bucket(filters.period, StoryCount.start).label("period")
     parts = []
     for grain, first, last in _count_ranges(filters):
-        period = bucket(filters.period, StoryCount.start).label("period")
         query = (select(period, StoryCount.community_id, StoryCount.dimension, StoryCount.value,
                         func.sum(StoryCount.stories))
                  .where(StoryCount.period == grain, StoryCount.start >= first, StoryCount.start <= last,

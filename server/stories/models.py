@@ -102,7 +102,6 @@ class StoryConflict(db.Model):
     story: Mapped[Story] = relationship(back_populates="conflicts")
 
 
-
 class StoryCount(db.Model):
     """How many stories arrived in a UTC day or calendar month in a community, by their status
     now or by their language: the dashboard's story charts add these up instead of counting
