@@ -1,6 +1,7 @@
 """Varied data for the dashboard and export tests, inserted straight into the tables (exact
 times), and the HTML tables of a page read back as cells."""
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
@@ -213,3 +214,19 @@ def tables(html: str) -> dict[str, dict]:
 def number(text: str) -> int:
     """An English-formatted whole number as the page shows it ("1,234")."""
     return int(text.replace(",", ""))
+
+
+@contextmanager
+def app_in_time_zone(app_config, zone: str = "Pacific/Kiritimati"):  # UTC+14
+    """An app whose PostgreSQL sessions run in another time zone, in its app context: what is
+    counted by UTC day or week must not move with it."""
+    from kultialogo import create_app
+    options = {"pool_pre_ping": True, "connect_args": {"options": f"-c timezone={zone}"}}
+    app = create_app({**app_config, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        try:
+            assert db.session.execute(db.text("SHOW TIME ZONE")).scalar() == zone
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()

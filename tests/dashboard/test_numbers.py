@@ -116,16 +116,8 @@ def test_a_week_starts_on_monday_at_midnight_utc(app, world):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_weeks_are_utc_whatever_the_database_sessions_time_zone(app_config):
     """PostgreSQL truncates a timestamptz in the session's time zone: the dashboard must not."""
-    from kultialogo import create_app
-    options = {"pool_pre_ping": True, "connect_args": {"options": "-c timezone=Pacific/Kiritimati"}}  # UTC+14
-    app = create_app({**app_config, "SQLALCHEMY_ENGINE_OPTIONS": options})
-    with app.app_context():
-        try:
-            assert db.session.execute(db.text("SHOW TIME ZONE")).scalar() == "Pacific/Kiritimati"
-            _check_boundary_weeks(app, h.build(app))
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with h.app_in_time_zone(app_config) as app:
+        _check_boundary_weeks(app, h.build(app))
 
 
 def _check_boundary_weeks(app, world):

@@ -21,6 +21,7 @@ from kultialogo.stories.models import Story, StoryCount
 from kultialogo.timeutil import as_utc
 from tests.api.conftest import push
 from tests.api.test_push_language_counts import edit, item
+from tests.dashboard.helpers import app_in_time_zone
 from tests.moderation.conftest import cast, client, story_in  # noqa: F401
 
 UTC = timezone.utc
@@ -168,20 +169,13 @@ def test_one_statement_of_many_rows_and_a_move_to_another_day(app, cast):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_day_is_the_utc_date_whatever_the_sessions_time_zone(app_config):
-    from kultialogo import create_app
     from tests import factories as f
-    options = {"pool_pre_ping": True, "connect_args": {"options": "-c timezone=Pacific/Kiritimati"}}  # UTC+14
-    app = create_app({**app_config, "SQLALCHEMY_ENGINE_OPTIONS": options})
-    with app.app_context():
-        try:
-            author = f.account("amina-tz")
-            late = datetime(2026, 8, 31, 23, 30, tzinfo=UTC)  # September already in Kiritimati
-            db.session.execute(insert(Story.__table__).values({**_raw_story(1, author.id), "received_at": late}))
-            db.session.commit()
-            assert {(p, d) for (p, d, _c, _dim, _v) in check()} == {("day", late.date()), ("month", late.date().replace(day=1))}
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with app_in_time_zone(app_config):
+        author = f.account("amina-tz")
+        late = datetime(2026, 8, 31, 23, 30, tzinfo=UTC)  # September already in Kiritimati
+        db.session.execute(insert(Story.__table__).values({**_raw_story(1, author.id), "received_at": late}))
+        db.session.commit()
+        assert {(p, d) for (p, d, _c, _dim, _v) in check()} == {("day", late.date()), ("month", late.date().replace(day=1))}
 
 
 def test_the_migration_fills_the_counts_and_goes_down_cleanly(app, client, cast):
