@@ -104,6 +104,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(node_api.bp)
     media.init_app(app)
     pwa.init_app(app)
+    from .sync import checkin  # a phone's pull with nothing new, answered in front of the app
+    checkin.init_app(app)
     from . import health  # /healthz: the database and the media store
     health.init_app(app)
 

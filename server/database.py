@@ -64,14 +64,15 @@ def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
 
 
 @contextmanager
-def read_connection():
+def read_connection(engine: Engine | None = None):
     """A pooled Core connection for a request's few reads, and no ORM session: a session's
     setup and teardown cost more than an empty pull's reads (bench/hotpaths.py). On PostgreSQL
     in autocommit, each statement its own snapshot, without the BEGIN and ROLLBACK round trips.
     On SQLite, likewise no BEGIN (pysqlite already leaves transactions to us: see the hooks
     above; its isolation level is left alone, as SQLAlchemy's AUTOCOMMIT would reset it).
-    So a statement read on it sees one snapshot, and two statements may see two."""
-    conn = db.engine.connect()
+    So a statement read on it sees one snapshot, and two statements may see two. ``engine``:
+    the app's, for a caller outside an app context (sync.checkin, in front of the app)."""
+    conn = (engine if engine is not None else db.engine).connect()
     try:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")

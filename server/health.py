@@ -5,9 +5,9 @@ HEALTHZ_CACHE_SECONDS (1 s) by this process, so a flood of probes costs one chec
 a failure is never reused, each probe checks again.
 
 While a pass is reused, a plain probe (GET /healthz without cookies, credentials or a query)
-is answered in front of the app (FastHealthz) with the headers and body the app itself gave
-for the last probe that passed, a fresh request id, and its metrics and access line: the
-app's every-request hooks cost three times a hello-world page, and a probe needs none of them.
+is answered in front of the app (FastHealthz, server/front.py) with the headers and body the
+app itself gave for the last probe that passed, a fresh request id, and its metrics and access
+line: the app's every-request hooks cost three times a hello-world page, and a probe needs none.
 """
 import time
 
@@ -15,9 +15,9 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import front
 from .extensions import db
 from .media.store import get_store
-from .observability import logs, metrics
 
 bp = Blueprint("health", __name__)
 
@@ -81,13 +81,13 @@ ROUTE = "/healthz"
 
 class FastHealthz:
     """WSGI in front of the app (init_app): a plain probe while a pass is reused gets the answer
-    the app gave the last plain probe that passed (kept per scheme and forwarded-protocol
-    headers, which decide the headers), with its own request id, metrics and access line. Any
-    other request, or a probe when no pass may be reused, goes to the app, which checks."""
+    the app gave the last plain probe that passed (front.Templates), with its own request id,
+    metrics and access line. Any other request, or a probe when no pass may be reused, goes to
+    the app, which checks."""
 
     def __init__(self, app, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
-        self.answers: dict = {}  # (scheme, forwarded headers) -> (status, headers, body)
+        self.answers = front.Templates()
 
     @staticmethod
     def _plain(environ) -> bool:
@@ -99,46 +99,11 @@ class FastHealthz:
         if not self._plain(environ) or self.app.config.get("LOG_IPS"):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_X_FORWARDED_PROTO"),
-               environ.get("HTTP_X_FORWARDED_SSL"), environ.get("HTTP_FORWARDED"), environ.get("HTTP_ACCEPT_ENCODING"))
-        answer = self.answers.get(key)
-        if answer is None or not _reusable(self.app, time.monotonic()):
-            return self._through_app(environ, start_response, key)
-        status, headers, body = answer
-        rid = logs.new_request_id(environ.get("HTTP_X_REQUEST_ID"))
-        start_response(status, [*headers, (logs.REQUEST_ID_HEADER, rid)])
-        elapsed = time.perf_counter() - started
-        metrics.REQUESTS.labels(ROUTE, "GET", "200").inc()
-        metrics.LATENCY.labels(ROUTE).observe(elapsed)
-        if self.app.extensions.get("kultialogo_access_log"):
-            logs.write_access_line({"method": "GET", "route": ROUTE, "status": 200,
-                                    "duration_ms": round(elapsed * 1000, 2), "bytes": len(body),
-                                    "role": "anonymous", "request_id": rid})
-        return [body]
-
-    def _through_app(self, environ, start_response, key):
-        """The app answers (and checks); a 200 without a cookie is kept for the next probes."""
-        seen = {}
-
-        def keep(status, headers, exc_info=None):
-            seen["status"], seen["headers"] = status, headers
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
-
-        result = self.wsgi_app(environ, keep)
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        headers = seen.get("headers") or []
-        names = {name.lower() for name, _value in headers}
-        if seen.get("status", "").startswith("200") and "set-cookie" not in names and "content-encoding" not in names:
-            self.answers[key] = (seen["status"], [(n, v) for n, v in headers
-                                                  if n.lower() != logs.REQUEST_ID_HEADER.lower()], body)
-        else:
-            self.answers.pop(key, None)
-        return [body]
+        key = front.template_key(environ, 200)
+        kept = self.answers.get(key)
+        if kept is None or not _reusable(self.app, time.monotonic()):
+            return self.answers.through_app(self.wsgi_app, environ, start_response, key)
+        return front.answer(self.app, environ, start_response, kept, ROUTE, started, "anonymous")
 
 
 def init_app(app) -> None:

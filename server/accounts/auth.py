@@ -172,7 +172,12 @@ def revoke_token(token: str) -> bool:
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization")
+    return bearer_of(request.headers.get("Authorization"))
+
+
+def bearer_of(header: str | None) -> str | None:
+    """The token of an Authorization header ("Bearer <token>"); None without one, 401 bad_token
+    for another scheme or an empty token."""
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
@@ -269,6 +274,12 @@ def token_reader(token: str, conn=None) -> Reader:
     the memberships are the ones standing now. Read on ``conn`` (a Core connection) when given,
     else on the request's session."""
     return _token_reader(token, conn, None)[0]
+
+
+def token_reader_and(token: str, conn, also) -> tuple[Reader, object]:
+    """token_reader() on ``conn``, and the value of ``also`` (a scalar select) read in the same
+    statement; for a request answered in front of the app (sync.checkin), with no request context."""
+    return _token_reader(token, conn, also)
 
 
 def _token_reader(token: str, conn, also) -> tuple[Reader, object]:

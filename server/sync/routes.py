@@ -35,7 +35,8 @@ def push():
 @bp.get("/pull")
 @unlimited
 def pull():
-    # A phone checking in (a bearer token and a cursor) reads its token, its reader and the
+    # A phone checking in with nothing new is mostly answered in front of the app (checkin.py);
+    # what reaches here reads as it does. A phone checking in (a bearer token and a cursor) reads its token, its reader and the
     # revision head in one statement on a Core connection, making no ORM session: the session's
     # setup and teardown and a second round trip cost more than the reads, and most such pulls
     # end here (nothing new, or a 304). A pull from the start brings a page, read through the
@@ -58,10 +59,7 @@ def pull():
         response = current_app.response_class(status=304)
     else:
         page = service.pull(viewer, since, limit, head=head, kinds=kinds, reset=reset)
-        body = {"items": page.items, "cursor": page.cursor, "more": page.more, "protocol": service.PROTOCOL_VERSION}
-        if reset:
-            body["reset"] = True
-        response = jsonify(body)
+        response = jsonify(service.pull_body(page, reset))
     # As set_etag(), cache_control.private and .no_cache, vary.add() would write them, without
     # parsing and rewriting each header once per attribute.
     headers = response.headers

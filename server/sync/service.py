@@ -97,6 +97,14 @@ class PullPage:
     etag: str = ""
 
 
+def pull_body(page: PullPage, reset: bool = False) -> dict:
+    """What a pull answers, as JSON (docs/sync.md)."""
+    body = {"items": page.items, "cursor": page.cursor, "more": page.more, "protocol": PROTOCOL_VERSION}
+    if reset:
+        body["reset"] = True
+    return body
+
+
 def feed_etag(viewer, since: int, limit: int, head: int, kinds=None, reset: bool = False) -> str:
     # The protocol is part of it: a page cached under another version is never reused (304).
     shape = ",".join(kinds) if kinds is not None else "-"
