@@ -92,7 +92,10 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone for hours must still post
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # PostgreSQL: a pooled connection idle longer than this is checked before use (database.py);
+    # pool_pre_ping (in SQLALCHEMY_ENGINE_OPTIONS) would check it on every request.
+    DATABASE_PING_IDLE_SECONDS = 5
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     # Prepared statements each SQLite connection keeps (Python's default 128): memory in C that
     # grows with every kind of query served, times every pooled connection (bench/memory_soak.py).

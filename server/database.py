@@ -8,6 +8,7 @@ lock (see revisions.py) serialises writers.
 """
 import contextvars
 import threading
+import time
 from contextlib import contextmanager
 
 from flask import current_app
@@ -30,10 +31,12 @@ def is_sqlite() -> bool:
 
 
 def configure_engine(app) -> None:
-    """Install the SQLite connection hooks on the app's engine (no-op on PostgreSQL)."""
+    """Install the SQLite connection hooks on the app's engine; on PostgreSQL, the check of a
+    connection that sat idle in the pool."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
+        _install_idle_ping(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     _install_sqlite_hooks(engine, busy_ms)
@@ -61,6 +64,30 @@ def _install_sqlite_hooks(engine: Engine, busy_ms: int) -> None:
         if conn.get_execution_options().get(_NO_BEGIN):
             return  # read_connection(): each statement on its own, as in autocommit
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def _install_idle_ping(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle longer than ``idle_seconds``:
+    a database restart, a proxy's or firewall's idle timeout, kill it while it waits. Checking
+    every checkout (pool_pre_ping) cost a round trip per request, a third of a phone's check-in
+    (bench/hotpaths.py); under load connections go back and forth within milliseconds. A
+    connection broken less than that ago fails its request (503, which phones retry) and the
+    pool replaces every connection made before it (SQLAlchemy's invalidation on disconnect)."""
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DisconnectionError(str(exc)) from exc  # the pool connects anew, and tries again
+        if not alive:
+            raise sa_exc.DisconnectionError("the connection did not answer")
 
 
 @contextmanager
