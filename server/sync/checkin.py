@@ -65,6 +65,9 @@ class CheckIn:
             page = self._empty_page(environ, args)
         except (Problem, SQLAlchemyError):
             page = None  # the app answers, and says what is wrong
+        except Exception:  # a fault here must not cost the phone its answer: the app gives it
+            self.app.logger.exception("a check-in in front of the app failed; the app answers it")
+            page = None
         if page is None:
             return self.wsgi_app(environ, start_response)
         page, role = page

@@ -188,3 +188,20 @@ def test_kept_headers_are_bounded_whatever_the_phones_send(app, client, people):
         answer = client.get(url, headers={**reader.headers, "Accept-Encoding": f"x-made-up-{n}"})
         assert answer.status_code == 200 and answer.get_json()["items"] == []
     assert len(_checkin(app).answers._kept) == front.MAX_TEMPLATES
+
+
+def test_a_fault_in_front_of_the_app_leaves_the_answer_to_the_app(app, client, people, dispatched, monkeypatch,
+                                                                 caplog):
+    from kultialogo.sync import checkin
+    reader, cursor = _quiet(client, people)
+    url = f"{PULL}?cursor={cursor}"
+    client.get(url, headers=reader.headers)
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(checkin, "token_reader_and", broken)
+    seen = dispatched[0]
+    answer = client.get(url, headers=reader.headers)
+    assert answer.status_code == 200 and answer.get_json()["items"] == [] and dispatched[0] == seen + 1
+    assert "a check-in in front of the app failed" in caplog.text
