@@ -44,12 +44,16 @@ def init_app(app) -> None:
 
 def _allowed() -> bool:
     """A bearer token equal to KULTIALOGO_METRICS_TOKEN; with no token set, a request from this
-    machine that no proxy forwarded."""
+    machine that no proxy forwarded, and none at all behind a declared proxy (TRUST_PROXY)."""
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), str(token).encode())
     if request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded"):
+        return False
+    if current_app.config.get("TRUST_PROXY"):
+        # A proxy is declared in front: a request it passed on without saying whom from would
+        # look local too. Behind one, only the token opens /metrics.
         return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback

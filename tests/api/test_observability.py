@@ -223,6 +223,18 @@ def test_metrics_are_only_for_this_machine_or_the_token(app, client):
     assert answer.status_code == 200 and "kultialogo_http_requests_total" in answer.get_data(as_text=True)
 
 
+def test_behind_a_declared_proxy_only_the_token_opens_metrics(app_config):
+    # A proxy on this machine that forwards without X-Forwarded-For makes every request look
+    # local: with TRUST_PROXY set, loopback alone is not enough.
+    proxied = create_app({**app_config, "TRUST_PROXY": 1})
+    client = proxied.test_client()
+    assert client.get("/metrics").status_code == 404
+    proxied.config["METRICS_TOKEN"] = "s3cret-scrape-token"
+    assert client.get("/metrics", headers=f.bearer("s3cret-scrape-token")).status_code == 200
+    with proxied.app_context():
+        db.engine.dispose()
+
+
 def test_multiprocess_mode_sums_the_processes(app_config, tmp_path):
     """Under gunicorn each worker writes its values to PROMETHEUS_MULTIPROC_DIR; /metrics in
     any one of them answers the sum."""
