@@ -18,7 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade as migrate_upgrade
 from flask_migrate.cli import db as db_group
 
-from . import create_app, limits
+from . import collector, create_app, limits
 from .accounts.auth import create_account
 from .config import ConfigError
 from .errors import Problem
@@ -71,6 +71,7 @@ def run_command(host, port, threads, debug, upgrade, demo):
         from .jobs.worker import start_thread
         start_thread(app)
     freeze_startup_objects()
+    collector.start()  # CPython 3.11: no collection inside another allocation (collector.py)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
                    channel_timeout=120, connection_limit=1000, _quiet=True, **waitress_options(app))
 

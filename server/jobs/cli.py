@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import collector
 from . import counts, dead_jobs, retry_dead
 from .worker import wake, work
 
@@ -25,6 +26,8 @@ def worker_command(drain):
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if not drain:
+        collector.start()  # CPython 3.11: no collection inside another allocation (collector.py)
     ran = work(app, stop=stop, drain=drain)
     if drain:
         click.echo(f"{ran} jobs ran")
