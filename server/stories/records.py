@@ -189,7 +189,7 @@ class StoryKind(records.Kind):
         page = service.reader_page(viewer, _changes_query(viewer, heads=True), params, limit)
         if page is None:  # a story changed between the page's two reads: read it again, in one
             return self._whole_page(viewer, params, limit)
-        return [(revision, {"type": self.name, **view}) for revision, view in page]
+        return [(revision, records.typed(view, self.name)) for revision, view in page]
 
     def _whole_page(self, viewer, params: dict, limit: int) -> list[tuple[int, dict]]:
         # Plain rows, not ORM objects: building those (and their relationships) was most of a
@@ -199,8 +199,8 @@ class StoryKind(records.Kind):
         shown = [policy.can_read_in_feed(viewer, story) for story in stories]
         hooks.preload_views([story for story, full in zip(stories, shown) if full])
         views = service.reader_views()
-        return [(story.revision, {"type": self.name, **(service.reader_view(story, viewer, views) if full
-                                                          else service.tombstone(story))})
+        return [(story.revision, records.typed(service.reader_view(story, viewer, views) if full
+                                               else service.tombstone(story), self.name))
                 for story, full in zip(stories, shown)]
 
 

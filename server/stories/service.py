@@ -110,8 +110,8 @@ class _ReaderViews:
     them, kept by story id, revision and everything else they read that may change while the
     revision stays (the author's names, the community's slug, hooks.view_key()): most of a
     pull's page is the same few hundred recent stories for everyone. Bounded (least recently
-    used go first); a view handed out is shared, so it is never changed after (the engine
-    copies it to add "type")."""
+    used go first); a view handed out is shared, so it is never changed after (a
+    records.KeptView: its typed twin and JSON text are made once, beside it)."""
 
     def __init__(self, size: int):
         self.size = size
@@ -125,11 +125,14 @@ class _ReaderViews:
                 self._views.move_to_end(key)
             return view
 
-    def put(self, key, view: dict) -> None:
+    def put(self, key, view: dict) -> records.KeptView:
+        """Keep the view; returns it as kept (shared from now on)."""
+        kept = records.KeptView(view)
         with self._lock:
-            self._views[key] = view
+            self._views[key] = kept
             if len(self._views) > self.size:
                 self._views.popitem(last=False)
+        return kept
 
 
 
@@ -159,8 +162,7 @@ def reader_view(story, viewer, views: _ReaderViews | None = None) -> dict:
     views = views or reader_views()
     view = views.get(key)
     if view is None:
-        view = story_view(story, viewer)
-        views.put(key, view)
+        view = views.put(key, story_view(story, viewer))
     return view
 
 
@@ -335,9 +337,8 @@ def reader_page(viewer, heads_query, params: dict, limit: int) -> list[tuple[int
             # The head becomes the whole story, keeping what the view preloads set on it (and
             # what they set points to it).
             head.__dict__.update(story.__dict__)
-            view = found[head.revision] = story_view(head, viewer)
-            if key is not None:
-                views.put(key, view)
+            view = story_view(head, viewer)
+            found[head.revision] = view if key is None else views.put(key, view)
     return [(head.revision, found[head.revision] if readable
              else tombstone(SimpleNamespace(id=_id_text(head.id), revision=head.revision)))
             for head, readable in zip(heads, shown)]

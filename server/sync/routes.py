@@ -61,7 +61,7 @@ def pull():
         body = {"items": page.items, "cursor": page.cursor, "more": page.more, "protocol": service.PROTOCOL_VERSION}
         if reset:
             body["reset"] = True
-        response = jsonify(body)
+        response = service.page_response(body)
     # As set_etag(), cache_control.private and .no_cache, vary.add() would write them, without
     # parsing and rewriting each header once per attribute.
     headers = response.headers

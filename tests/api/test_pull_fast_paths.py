@@ -110,3 +110,20 @@ def test_a_story_changed_between_the_pages_two_reads_is_read_again_whole(app, cl
     assert pull_all(client, reader)[0] == again
     assert [item.get("title") for item in again] == ["Story 0", "Story 1", None]  # the last a tombstone
 
+
+def test_a_page_is_written_as_jsonify_writes_it(app):
+    from flask import jsonify
+
+    from kultialogo.records import KeptView, typed, untyped
+    from kultialogo.sync.service import page_response
+    view = KeptView({"id": "x", "title": 'Say "items":[] \\ نزهة\u2028\x01', "n": [1, None, True], "zz": {"b": 1, "a": 2}})
+    items = [typed(view, "story"), {"type": "story", "id": "y", "deleted": True}, untyped(typed(view, "story"))]
+    assert items[2] is view and typed(view, "story") is items[0]
+    body = {"items": items, "cursor": "abc", "more": False, "protocol": 3, "reset": True}
+    with app.test_request_context():
+        for _ in range(2):  # the kept texts made, then reused
+            assert page_response(body).get_data() == jsonify(body).get_data()
+        app.debug = True  # indented: written by jsonify itself
+        assert page_response(body).get_data() == jsonify(body).get_data()
+        app.debug = False
+        assert page_response({**body, "items": []}).get_data() == jsonify({**body, "items": []}).get_data()
