@@ -135,6 +135,45 @@ class Kind:
         return {}
 
 
+class KeptView(dict):
+    """A view a kind keeps and hands out to many pulls (stories.service.reader_view): a dict as
+    any other, never changed once made, so what is made of it is kept beside it: the view with
+    its "type" (typed()), and its JSON text (sync.service.page_response; writing it was a tenth
+    of a pull's page)."""
+
+    def __init__(self, view: dict, untyped: "KeptView | None" = None):
+        super().__init__(view)
+        self.untyped_twin = untyped  # the view without "type", of a typed one
+        self._typed: KeptView | None = None
+        self._texts: dict = {}
+
+    def json_text(self, dumps, settings) -> str:
+        """``dumps(self)``, made once for each ``settings`` (what the text depends on besides the view)."""
+        text = self._texts.get(settings)
+        if text is None:
+            text = self._texts[settings] = dumps(self)
+        return text
+
+
+def typed(view: dict, kind: str) -> dict:
+    """The view with its kind's "type", as pulls carry it (Kind.changes): a kept one's made once,
+    any other's a new dict."""
+    if isinstance(view, KeptView):
+        if view._typed is None:
+            view._typed = KeptView({"type": kind, **view}, untyped=view)
+        return view._typed
+    return {"type": kind, **view}
+
+
+def untyped(view: dict) -> dict:
+    """The view without "type", as phones whose cached shell predates record kinds read stories:
+    a kept view is shared, so its own untyped twin; any other loses the key."""
+    if isinstance(view, KeptView) and view.untyped_twin is not None:
+        return view.untyped_twin
+    del view["type"]
+    return view
+
+
 def same_replica(item: Item, replica: dict | None) -> bool:
     """Whether a pushed replica is exactly what now stands here: then the answer need not
     carry it back (the peer keeps what it sent), which keeps the wire to the payload."""

@@ -30,8 +30,9 @@ has the story's own fields only."""
 VIEW_PRELOADS: list[Callable] = []
 """``fn(stories: list) -> None``: for a page of plain stories (PlainStory: the columns read
 as rows, not ORM objects, for the pull), set on each what this domain's view extender reads
-from a relationship (``translations``), in one query for the whole page. Nothing registered:
-nothing to set."""
+from a relationship (``translations``), in one query for the whole page. Read only a story's
+``revision``: the pull first reads its page's heads (stories.service.reader_page), which hold
+a few columns, the id as the driver's raw value. Nothing registered: nothing to set."""
 
 VIEW_KEYS: list[Callable] = []
 """``fn(story) -> hashable``: for a preloaded plain story, what this domain's view extender

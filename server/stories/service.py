@@ -10,7 +10,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Date, Integer, Select, bindparam, or_, select, text, union_all
+from sqlalchemy import Date, Integer, Select, String, bindparam, or_, select, text, type_coerce, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
@@ -110,8 +110,8 @@ class _ReaderViews:
     them, kept by story id, revision and everything else they read that may change while the
     revision stays (the author's names, the community's slug, hooks.view_key()): most of a
     pull's page is the same few hundred recent stories for everyone. Bounded (least recently
-    used go first); a view handed out is shared, so it is never changed after (the engine
-    copies it to add "type")."""
+    used go first); a view handed out is shared, so it is never changed after (a
+    records.KeptView: its typed twin and JSON text are made once, beside it)."""
 
     def __init__(self, size: int):
         self.size = size
@@ -125,11 +125,14 @@ class _ReaderViews:
                 self._views.move_to_end(key)
             return view
 
-    def put(self, key, view: dict) -> None:
+    def put(self, key, view: dict) -> records.KeptView:
+        """Keep the view; returns it as kept (shared from now on)."""
+        kept = records.KeptView(view)
         with self._lock:
-            self._views[key] = view
+            self._views[key] = kept
             if len(self._views) > self.size:
                 self._views.popitem(last=False)
+        return kept
 
 
 
@@ -159,8 +162,7 @@ def reader_view(story, viewer, views: _ReaderViews | None = None) -> dict:
     views = views or reader_views()
     view = views.get(key)
     if view is None:
-        view = story_view(story, viewer)
-        views.put(key, view)
+        view = views.put(key, story_view(story, viewer))
     return view
 
 
@@ -243,6 +245,103 @@ def plain_stories(where, limit: int, *, conflicts_of=None, params: dict | None =
                     .where(conflict.c.story_id.in_(list(own))).order_by(conflict.c.id)):
                 own[story_id].conflicts.append(SimpleNamespace(etag=etag, content=content, received_at=received_at))
     return out
+
+
+# --- The pull's page ------------------------------------------------------------------------
+# Most of a pull's page is the same few hundred recent stories, their views kept (reader_view).
+# So the page first reads each story's head: what policy's checks and the kept view's key read,
+# raw (on SQLite, converting the id, the JSON media and five dates of every row was most of
+# reading it; on PostgreSQL the driver parses a third of the columns). Whole rows are read only
+# for the views that must be built.
+
+@lru_cache(maxsize=1)
+def _head_columns() -> tuple:
+    story = Story.__table__
+    raw = (story.c.id, story.c.updated_at)  # the driver's values: a key's parts (a tombstone's id: _id_text)
+    return (*(type_coerce(column, String).label(column.key) for column in raw), story.c.revision, story.c.status,
+            story.c.author_id, story.c.community_id, story.c.visibility, story.c.etag)
+
+
+def story_heads_query(where):
+    """As plain_stories_query(), the heads of the stories matching ``where``: what
+    reader_page() reads, with the author's names and the community's slug."""
+    author = _author_table()
+    community = Community.__table__
+    story = Story.__table__
+    return (select(*_head_columns(), author.c.username, author.c.display_name, community.c.slug)
+            .select_from(story.outerjoin(author, author.c.id == story.c.author_id)
+                         .outerjoin(community, community.c.id == story.c.community_id))
+            .where(where).order_by(story.c.revision).limit(bindparam("plain_limit", type_=Integer)))
+
+
+@lru_cache(maxsize=1)
+def _by_revisions_query():
+    """Whole rows by revision, built once (the revisions an expanding parameter). A revision is
+    one state of one story: a story changed since its head was read is not found."""
+    return plain_stories_query(Story.revision.in_(bindparam("revisions", expanding=True)))
+
+
+def _id_text(raw) -> str:
+    """The id of a head as the views write it: the driver's raw value is a UUID (PostgreSQL) or
+    its 32 hex digits (SQLite, as SQLAlchemy's Uuid stores it)."""
+    return str(raw) if isinstance(raw, uuid.UUID) else str(uuid.UUID(raw))
+
+
+def _head_key(head) -> tuple:
+    """The kept view's key (reader_view) from a head's raw values."""
+    return (head.id, head.revision, head.etag, head.updated_at,
+            (head.username, head.display_name) if head.username is not None else None, head.slug,
+            hooks.view_key(head))
+
+
+def reader_page(viewer, heads_query, params: dict, limit: int) -> list[tuple[int, dict]] | None:
+    """(revision, view or tombstone) of the first ``limit`` stories of ``heads_query`` (made by
+    story_heads_query(), its bind parameters in ``params``), in revision order, as the pull
+    sends them: the story's view where the viewer may read it (policy.can_read_in_feed), a
+    tombstone where not. None when a story changed between the heads and the whole rows read
+    for its view: the caller then reads the page again in one statement."""
+    result = db.session.connection().execute(heads_query, {**params, "plain_limit": limit})
+    keys = tuple(result.keys())
+    heads = []
+    for row in result.all():  # all at once, and no mapping made per row: both cost more than the row
+        head = PlainStory()
+        head.__dict__.update(zip(keys, row))
+        heads.append(head)
+    shown = [policy.can_read_in_feed(viewer, head) for head in heads]
+    full = [head for head, readable in zip(heads, shown) if readable]
+    hooks.preload_views(full)
+    views = reader_views()
+    found: dict[int, dict] = {}
+    build = []  # (head, key to keep its view under, or None: shown to its author or moderator)
+    for head in full:
+        if policy.can_see_consent(viewer, head):
+            build.append((head, None))
+            continue
+        key = _head_key(head)
+        view = views.get(key)
+        if view is None:
+            build.append((head, key))
+        else:
+            found[head.revision] = view
+    if build:
+        stories = {story.revision: story for story in plain_stories(
+            _by_revisions_query(), len(build), params={"revisions": [head.revision for head, _key in build]},
+            conflicts_of=viewer if policy.signed_in(viewer) else None)}
+        for head, key in build:
+            story = stories.get(head.revision)
+            # The same revision is the same row; checked all the same, as a view shows what the
+            # checks on the head allowed.
+            if (story is None or not policy.can_read_in_feed(viewer, story)
+                    or policy.can_see_consent(viewer, story) != (key is None)):
+                return None
+            # The head becomes the whole story, keeping what the view preloads set on it (and
+            # what they set points to it).
+            head.__dict__.update(story.__dict__)
+            view = story_view(head, viewer)
+            found[head.revision] = view if key is None else views.put(key, view)
+    return [(head.revision, found[head.revision] if readable
+             else tombstone(SimpleNamespace(id=_id_text(head.id), revision=head.revision)))
+            for head, readable in zip(heads, shown)]
 
 
 class Communities:

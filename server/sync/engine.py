@@ -167,8 +167,8 @@ def pull(viewer, since: int, limit: int, kinds: tuple[str, ...], head: int | Non
         echoed = viewer.echoed([revision for revision, _view in page])
         items = [view for revision, view in page if revision not in echoed]
         return items, more, (page[-1][0] if page else since)
-    items = [view for _revision, view in page]
     if kinds is None:
-        for view in items:
-            del view["type"]
+        items = [records.untyped(view) for _revision, view in page]
+    else:
+        items = [view for _revision, view in page]
     return items, more, (page[-1][0] if page else since)

@@ -59,7 +59,7 @@ def pull():
         response = current_app.response_class(status=304)
     else:
         page = service.pull(viewer, since, limit, head=head, kinds=kinds, reset=reset)
-        response = jsonify(service.pull_body(page, reset))
+        response = service.page_response(service.pull_body(page, reset))
     # As set_etag(), cache_control.private and .no_cache, vary.add() would write them, without
     # parsing and rewriting each header once per attribute.
     headers = response.headers

@@ -5,7 +5,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from .. import limits, policy
+from flask import current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
+
+from .. import limits, policy, records
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import current_revision
@@ -141,3 +144,25 @@ def pull(viewer, since: int, limit: int, head: int | None = None, kinds=None, re
     cursor_rev = last if more else max(last, head, since)
     return PullPage(items=items, cursor=encode_cursor(cursor_rev, scope_tag(viewer)), more=more,
                     etag=feed_etag(viewer, since, limit, head, kinds, reset))
+
+
+def page_response(body: dict):
+    """jsonify(body) of a pull's page, byte for byte, with each kept view's JSON text made once
+    and reused (records.KeptView): writing the page's 50 views was a tenth of a pull.
+
+    Each item is written on its own, as the encoder writes a list's items one after the other,
+    and put in the body's empty list: ``"items":[]`` is in the body's text once, its key's (a
+    quote inside a string is escaped, so the key's closing quote cannot be part of one)."""
+    provider = current_app.json
+    compact = provider.compact is True or (provider.compact is None and not current_app.debug)
+    if type(provider) is not DefaultJSONProvider or not compact:
+        return jsonify(body)  # the indented output, or another app's JSON: written as it writes it
+
+    def dumps(value) -> str:
+        return provider.dumps(value, separators=(",", ":"))  # as provider.response() writes compact output
+
+    settings = (provider.ensure_ascii, provider.sort_keys)
+    items = ",".join(item.json_text(dumps, settings) if isinstance(item, records.KeptView) else dumps(item)
+                     for item in body["items"])
+    text = dumps({**body, "items": []}).replace('"items":[]', f'"items":[{items}]', 1)
+    return current_app.response_class(f"{text}\n", mimetype=provider.mimetype)

@@ -91,36 +91,65 @@ def _translator_table():
     return Account.__table__.alias("translator")
 
 
-@lru_cache(maxsize=1)
-def _plain_views_query():
-    """Published translations of some stories with their translators, built once (the ids are
-    an expanding parameter): building it cost more than running it."""
+def _plain_views_query(where):
+    """Published translations of the stories matching ``where`` (a clause on the stories table),
+    with their translators, each with its story's revision (a plain story's key: see below)."""
     table = StoryTranslation.__table__
     person = _translator_table()
-    return (select(table.c.story_id, table.c.language, table.c.title, table.c.body, table.c.translator_id,
+    story = Story.__table__
+    return (select(story.c.revision, table.c.language, table.c.title, table.c.body, table.c.translator_id,
                    table.c.translator_display, table.c.status, table.c.updated_at, person.c.username,
                    person.c.display_name)
-            .select_from(table.outerjoin(person, person.c.id == table.c.translator_id))
-            .where(table.c.story_id.in_(bindparam("story_ids", expanding=True)),
-                   table.c.status == TRANSLATION_PUBLISHED)
+            .select_from(table.join(story, story.c.id == table.c.story_id)
+                         .outerjoin(person, person.c.id == table.c.translator_id))
+            .where(where, table.c.status == TRANSLATION_PUBLISHED)
             .order_by(table.c.language))
 
 
+# A page's stories mostly lie in a short range of revisions: that range is two plain
+# parameters, where a list of the page's ids is expanded into the statement's text on every run
+# (most of the statement's cost, and on PostgreSQL one parameter per story to send). A sparse
+# page (a range over _DENSE times as long as the page: the reader sees little of what changed)
+# names its revisions instead.
+_DENSE = 4
+
+
+@lru_cache(maxsize=1)
+def _in_range_query():
+    """Built once (building it cost more than running it), as _named_query()."""
+    return _plain_views_query(Story.revision.between(bindparam("low"), bindparam("high")))
+
+
+@lru_cache(maxsize=1)
+def _named_query():
+    return _plain_views_query(Story.revision.in_(bindparam("revisions", expanding=True)))
+
+
 def preload_plain_views(stories: list) -> None:
-    """The published translations of a page of plain stories (stories.service.PlainStory), in
-    one query, as translations_view() reads them (a stories/hooks.py view preload)."""
+    """The published translations of a page of plain stories (stories.service.PlainStory: a
+    whole row, or the head the pull reads first), in one query, as translations_view() reads
+    them (a stories/hooks.py view preload). Matched by revision, which a plain story's head
+    holds as it is (its id is the driver's raw value there); so a story changed since its row
+    was read (on PostgreSQL each statement reads its own snapshot) gets none of the new state's."""
     from types import SimpleNamespace
 
     from ..stories.service import PlainPerson
-    by_id = {}
+    by_revision = {}
     for story in stories:
         story.translations = []
-        by_id[story.id] = story
-    if not by_id:
+        by_revision[story.revision] = story
+    if not by_revision:
         return
-    for (story_id, language, title, body, translator_id, translator_display, status, updated_at, username,
-         display_name) in db.session.connection().execute(_plain_views_query(), {"story_ids": list(by_id)}):
-        story = by_id[story_id]
+    low, high = min(by_revision), max(by_revision)
+    if high - low < _DENSE * len(by_revision):
+        query, params = _in_range_query(), {"low": low, "high": high}
+    else:
+        query, params = _named_query(), {"revisions": list(by_revision)}
+    for (revision, language, title, body, translator_id, translator_display, status, updated_at, username,
+         display_name) in db.session.connection().execute(query, params):
+        story = by_revision.get(revision)
+        if story is None:  # in the range, not on the page (the reader may not see it)
+            continue
         translator = None
         if translator_id is not None and username is not None:
             translator = PlainPerson(id=translator_id, username=username, display_name=display_name)

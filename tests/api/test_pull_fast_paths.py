@@ -6,10 +6,11 @@ from sqlalchemy import delete, update
 
 from kultialogo.accounts.models import Account, ApiToken, Membership
 from kultialogo.extensions import db
+from kultialogo.stories.models import Story
 from kultialogo.timeutil import utcnow
 from tests import factories as f
 
-from .conftest import PULL, by_id, pull_all, push_one
+from .conftest import PULL, by_id, pull_all, push, push_one
 
 
 def _write(statement) -> None:
@@ -88,3 +89,41 @@ def test_a_signed_in_browser_pulls_as_its_account(client, people):
     response = client.get(PULL)
     assert response.status_code == 200
     assert response.get_json()["items"] == client.get(PULL, headers=people["participant_a"].headers).get_json()["items"]
+
+
+def test_a_story_changed_between_the_pages_two_reads_is_read_again_whole(app, client, people, monkeypatch):
+    # The page reads its stories' heads, then by revision the whole rows of the views it must
+    # build; a revision gone meanwhile (the story changed) makes it read the page again in one
+    # statement. Here that second read finds nothing, as if every story had just changed.
+    from kultialogo.stories import records as story_records, service as stories
+    writer, reader = people["facilitator_a"], people["participant_a"]
+    push(client, writer, *(f.item(title=f"Story {n}", visibility=v) for n, v in
+                           enumerate(("public", "community", "facilitators"))))
+    whole = []
+    monkeypatch.setattr(story_records.StoryKind, "_whole_page", lambda self, *args, made=story_records.StoryKind.
+                        _whole_page: whole.append(args) or made(self, *args))
+    monkeypatch.setattr(stories, "_by_revisions_query", lambda: stories.plain_stories_query(Story.revision < 0))
+    again = pull_all(client, reader)[0]
+    assert len(whole) == 1
+    monkeypatch.undo()
+    app.extensions.pop("kultialogo_reader_views", None)  # no kept views: each built from its whole row
+    assert pull_all(client, reader)[0] == again
+    assert [item.get("title") for item in again] == ["Story 0", "Story 1", None]  # the last a tombstone
+
+
+def test_a_page_is_written_as_jsonify_writes_it(app):
+    from flask import jsonify
+
+    from kultialogo.records import KeptView, typed, untyped
+    from kultialogo.sync.service import page_response
+    view = KeptView({"id": "x", "title": 'Say "items":[] \\ نزهة\u2028\x01', "n": [1, None, True], "zz": {"b": 1, "a": 2}})
+    items = [typed(view, "story"), {"type": "story", "id": "y", "deleted": True}, untyped(typed(view, "story"))]
+    assert items[2] is view and typed(view, "story") is items[0]
+    body = {"items": items, "cursor": "abc", "more": False, "protocol": 3, "reset": True}
+    with app.test_request_context():
+        for _ in range(2):  # the kept texts made, then reused
+            assert page_response(body).get_data() == jsonify(body).get_data()
+        app.debug = True  # indented: written by jsonify itself
+        assert page_response(body).get_data() == jsonify(body).get_data()
+        app.debug = False
+        assert page_response({**body, "items": []}).get_data() == jsonify({**body, "items": []}).get_data()

@@ -14,7 +14,7 @@ from kultialogo.extensions import db
 from kultialogo.stories import service as stories
 from kultialogo.translations import service as translations
 from kultialogo.translations.models import StoryTranslation
-from tests.moderation.test_pull import pull
+from tests.moderation.test_pull import PULL, pull
 
 from .conftest import audit_rows, stored, story_in, write_story
 
@@ -312,3 +312,28 @@ def test_an_author_translating_their_own_story_is_shown_as_the_story_shows_them(
         assert "amina" not in page.lower()
     else:
         assert f"<bdi>{shown}</bdi>" in page
+
+
+def test_a_sparse_pages_translations_come_as_a_dense_pages(client, cast, monkeypatch):
+    # The pull reads a page's translations by its range of revisions, or, when the reader sees
+    # little of that range, by the page's revisions: the same translations either way.
+    reader = cast["other_participant"]
+    first = published_story(cast)
+    translations.put(cast["author"].account, first, "it", ITALIAN)
+    for _ in range(12):  # stories the reader never sees (waiting for review), between the two
+        write_story(cast["author"].account, title="Waiting")
+    last = published_story(cast)
+    translations.put(cast["author"].account, last, "ar", ARABIC)
+    used = []
+    for name in ("_in_range_query", "_named_query"):
+        monkeypatch.setattr(translations, name, lambda made=getattr(translations, name), name=name:
+                            used.append(name) or made())
+    sparse, _cursor = pull(client, reader)
+    assert used == ["_named_query"]
+    assert [t["title"] for t in sparse[str(first)]["translations"]] == [ITALIAN["title"]]
+    assert [t["title"] for t in sparse[str(last)]["translations"]] == [ARABIC["title"]]
+    from kultialogo.sync.service import encode_cursor
+    cursor = encode_cursor(stored(last).revision - 1)  # the last alone: a range of one revision
+    page = client.get(PULL, query_string={"cursor": cursor}, headers=reader.headers).get_json()
+    assert page["items"] == [sparse[str(last)]]
+    assert used == ["_named_query", "_in_range_query"]
