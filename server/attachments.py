@@ -38,15 +38,17 @@ def referrers() -> list[Referrer]:
     return list(_referrers)
 
 
-def register_store(ingest: Callable, release: Callable, describe: Callable, missing: Callable) -> None:
+def register_store(ingest: Callable, release: Callable, describe: Callable, missing: Callable,
+                   disguised: Callable) -> None:
     """Media's side: ``ingest(owner, file_storage, field, max_bytes, disguise) -> sha256`` (a
     recording posted in a plain form, checked by content, refused unless audio; its voice
     disguised in memory when ``disguise``); ``release(hashes)``
     (delete after the commit if nothing names them); ``describe(hashes) -> [dict]`` (the
     served URL, type and length, for pages); ``missing(owner, hashes) -> tuple`` (those a pushed
     record names that this person has not uploaded as a recording: the push answers
-    media_missing, and the phone uploads them first, as for a story)."""
-    _store.update(ingest=ingest, release=release, describe=describe, missing=missing)
+    media_missing, and the phone uploads them first, as for a story); ``disguised(owner, hashes)
+    -> bool`` (every one a recording this person uploaded with its voice disguised)."""
+    _store.update(ingest=ingest, release=release, describe=describe, missing=missing, disguised=disguised)
 
 
 def ingest_recording(owner, storage, field: str, max_bytes: int, disguise: bool = False) -> list[str]:
@@ -85,3 +87,17 @@ def release(hashes) -> None:
 
 def describe(hashes) -> list[dict]:
     return _store["describe"](list(hashes or [])) if hashes and "describe" in _store else []
+
+
+def same_recordings(owner, stored, sent) -> bool:
+    """Whether a record sent again names the recordings it was stored with. A voice is disguised
+    anew each time it goes up, into other bytes (disguise.py), so a phone that sends a record
+    again after its answer was lost, or whose second tab sent it too, names another file: the
+    same record still, when each differing file is a disguised recording of this person's."""
+    stored, sent = list(stored or []), list(sent or [])
+    if stored == sent:
+        return True
+    if len(stored) != len(sent):
+        return False
+    changed = [pair for pair in zip(stored, sent) if pair[0] != pair[1]]
+    return bool(_store["disguised"](owner, [h for pair in changed for h in pair]))

@@ -28,7 +28,7 @@ def init_app(app) -> None:
     # What media does for records other than stories that carry a recording (attachments.py).
     from .. import attachments
     attachments.register_store(service.ingest_recording, service.release_after_commit, service.describe,
-                               service.recordings_missing)
+                               service.recordings_missing, service.recordings_disguised)
     app.register_blueprint(bp)
     app.request_class = FormRequest
     install_release_hook()

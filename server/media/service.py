@@ -626,6 +626,16 @@ def recordings_missing(owner, hashes) -> list[str]:
     return out
 
 
+def recordings_disguised(owner, hashes) -> bool:
+    """Whether every one of these files is a recording ``owner`` uploaded, stored with its voice
+    disguised (attachments.same_recordings)."""
+    if not hashes or any(not SHA256_RE.match(h or "") for h in hashes):
+        return False
+    rows = {m.sha256: m for m in db.session.scalars(select(MediaFile).where(MediaFile.sha256.in_(set(hashes))))}
+    return all(h in rows and rows[h].disguised and kind_of(rows[h].content_type) == "audio"
+               and is_uploader(owner, h, rows[h]) for h in hashes)
+
+
 def describe(hashes) -> list[dict]:
     """Stored recordings for a page, in order: served URL, type and length."""
     if not hashes:

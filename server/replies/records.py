@@ -96,8 +96,10 @@ class ReplyBatch(_Batch):
         body = service.clean_body(data["body"], bool(media))
         if found is not None:
             if (found.story_id != story.id or found.author_id != self.actor.id or found.body != body
-                    or list(found.media or []) != media):
+                    or not attachments.same_recordings(self.actor, found.media, media)):
                 raise Problem("record_id_taken", status=409, field="id")
+            if list(found.media or []) != media:
+                attachments.release(media)  # its voice disguised anew: the stored reply keeps the first
             return self._answer(records.Result(records.UNCHANGED), found)  # a replay
         if records.is_buried(service.REPLY, item.id):
             raise Problem("deleted", status=409, field="id")  # a late replay must not bring it back

@@ -210,8 +210,10 @@ def add_reply(actor, story_id, body, sync_id: uuid.UUID | None = None, audio=Non
             found = find_reply(sync_id)
             if found is not None:
                 if (found.story_id != story.id or found.author_id != actor.id or found.body != body
-                        or (media and found.media != media)):
+                        or (media and not attachments.same_recordings(actor, found.media, media))):
                     raise Problem("record_id_taken", field="id")
+                if media and list(found.media or []) != media:
+                    attachments.release(media)  # the voice disguised anew: the stored reply keeps its own
                 return UNCHANGED, found
             if records.is_buried(REPLY, sync_id):
                 raise Problem("deleted", status=409, field="id")

@@ -229,3 +229,48 @@ def test_activity_lists_replies_to_own_and_followed_stories(client, cast, truste
     listed = replies.replies_for_activity(cast["admin"].account, 0, 50, story_ids=[followed])
     assert [r["body"] for r in listed] == ["On the followed one"]
     assert replies.replies_for_activity(None, 0, 50) == []
+
+
+def test_a_voice_reply_sent_again_with_its_voice_disguised_anew_is_the_same_reply(client, cast, trusted):
+    # A voice is disguised into other bytes each time it goes up: a phone that sends its reply
+    # again (its answer lost, a second tab) names another file, and it is still one reply.
+    import shutil
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; CI installs it)")
+    from kultialogo.media.models import MediaFile
+    from tests.media.test_voice_disguise import speech_wav
+    trusted()
+    story_id = published_story(cast)
+    bilal = cast["other_participant"]
+    wav = speech_wav()
+
+    def disguised(member) -> str:
+        response = client.post("/api/v1/media/disguised", data=wav, headers=member.headers, content_type="audio/wav")
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["sha256"]
+
+    first, again = disguised(bilal), disguised(bilal)
+    assert first != again  # the same voice, other bytes
+    item = reply_item(story_id, "")
+    item["data"]["media"] = [first]
+    [created] = pushed(client, bilal, item)
+    assert created["result"] == "created", created
+    item["data"]["media"] = [again]
+    [replay] = pushed(client, bilal, item)
+    assert replay["result"] == "unchanged", replay
+    db.session.rollback()
+    assert db.session.scalar(select(Reply.media)) == [first] and count(Reply) == 1
+    assert db.session.get(MediaFile, again) is None  # the second disguise, named by nothing, is gone
+    assert db.session.get(MediaFile, first) is not None
+
+    # Not a recording disguised by this person: another reply, refused as ever.
+    someone_elses = disguised(cast["author"])
+    item["data"]["media"] = [someone_elses]
+    [refused] = pushed(client, bilal, item)
+    assert refused["result"] == "rejected" and refused["error"]["code"] == "record_id_taken"
+    db.session.rollback()
+    db.session.get(MediaFile, first).disguised = False  # as if stored as recorded
+    db.session.commit()
+    item["data"]["media"] = [again]
+    [refused] = pushed(client, bilal, item)
+    assert refused["result"] == "rejected" and refused["error"]["code"] == "record_id_taken"
