@@ -16,9 +16,9 @@ WSGI layer (sync.init_app) answers it itself when it can, exactly as the view wo
 
 Anything else goes to the app, which answers it as always: no token, a cookie (a browser), a
 bad, revoked or expired token (401 in the person's language), a bad cursor, limit or kinds
-(400), something new, a changed scope (reset), any other parameter, HEAD, debug mode (indented JSON), the
-database failing (503). The first such check-in of each kind goes to the app too, which gives
-the headers to keep.
+(400), something new, a changed scope (reset), any other parameter, HEAD, JSON written
+otherwise than compact (debug mode), the database failing (503). The first such check-in of
+each kind goes to the app too, which gives the headers to keep.
 """
 import time
 from urllib.parse import parse_qsl
@@ -48,7 +48,7 @@ class CheckIn:
         """The query's parameters when this request has the shape of a phone's check-in."""
         if (environ.get("PATH_INFO") != ROUTE or environ.get("REQUEST_METHOD") != "GET"
                 or "HTTP_AUTHORIZATION" not in environ or "HTTP_COOKIE" in environ
-                or not self._compact() or self.app.config.get("LOG_IPS")):
+                or service.compact_dumps(self.app) is None or self.app.config.get("LOG_IPS")):
             return None
         params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         args = dict(params)
@@ -95,14 +95,9 @@ class CheckIn:
         # The role as the view's note_role() and logs.role_of() give it for a token's reader.
         return service.pull(reader, since, limit, head=head, kinds=kinds), getattr(reader, "role", None) or "signed_in"
 
-    def _compact(self) -> bool:
-        """Whether jsonify() writes compact JSON (not in debug mode), as _body() does."""
-        compact = self.app.json.compact
-        return compact is True or (compact is None and not self.app.debug)
-
     def _body(self, page) -> bytes:
-        # As jsonify() writes it outside debug mode: compact, keys sorted, one newline.
-        return (self.app.json.dumps(service.pull_body(page), separators=(",", ":")) + "\n").encode()
+        # As jsonify() writes it: compact (_candidate() saw to that), one newline.
+        return (service.compact_dumps(self.app)(service.pull_body(page)) + "\n").encode()
 
     def _app_engine(self):
         if self._engine is None:

@@ -36,12 +36,12 @@ def push():
 @unlimited
 def pull():
     # A phone checking in with nothing new is mostly answered in front of the app (checkin.py);
-    # what reaches here reads as it does. A phone checking in (a bearer token and a cursor) reads its token, its reader and the
-    # revision head in one statement on a Core connection, making no ORM session: the session's
-    # setup and teardown and a second round trip cost more than the reads, and most such pulls
-    # end here (nothing new, or a 304). A pull from the start brings a page, read through the
-    # session, which then reads the rest on its one connection; a browser's pull reads its
-    # signed-in Account through the session too.
+    # what reaches here reads as follows. A phone checking in (a bearer token and a cursor)
+    # reads its token, its reader and the revision head in one statement on a Core connection,
+    # making no ORM session: the session's setup and teardown and a second round trip cost more
+    # than the reads, and most such pulls end here (nothing new, or a 304). A pull from the start
+    # brings a page, read through the session, which then reads the rest on its one connection;
+    # a browser's pull reads its signed-in Account through the session too.
     fast = "Authorization" in request.headers and request.args.get("cursor")
     with read_connection() if fast else nullcontext() as conn:
         viewer, head = api_reader_and(conn, CURRENT)

@@ -146,6 +146,16 @@ def pull(viewer, since: int, limit: int, head: int | None = None, kinds=None, re
                     etag=feed_etag(viewer, since, limit, head, kinds, reset))
 
 
+def compact_dumps(app):
+    """``dumps(value) -> str`` as jsonify() writes compact JSON in this app (no newline), or
+    None where it writes otherwise (debug mode's indented output, another JSON provider)."""
+    provider = app.json
+    compact = provider.compact is True or (provider.compact is None and not app.debug)
+    if type(provider) is not DefaultJSONProvider or not compact:
+        return None
+    return lambda value: provider.dumps(value, separators=(",", ":"))  # as provider.response() writes it
+
+
 def page_response(body: dict):
     """jsonify(body) of a pull's page, byte for byte, with each kept view's JSON text made once
     and reused (records.KeptView): writing the page's 50 views was a tenth of a pull.
@@ -153,14 +163,10 @@ def page_response(body: dict):
     Each item is written on its own, as the encoder writes a list's items one after the other,
     and put in the body's empty list: ``"items":[]`` is in the body's text once, its key's (a
     quote inside a string is escaped, so the key's closing quote cannot be part of one)."""
-    provider = current_app.json
-    compact = provider.compact is True or (provider.compact is None and not current_app.debug)
-    if type(provider) is not DefaultJSONProvider or not compact:
+    dumps = compact_dumps(current_app)
+    if dumps is None:
         return jsonify(body)  # the indented output, or another app's JSON: written as it writes it
-
-    def dumps(value) -> str:
-        return provider.dumps(value, separators=(",", ":"))  # as provider.response() writes compact output
-
+    provider = current_app.json
     settings = (provider.ensure_ascii, provider.sort_keys)
     items = ",".join(item.json_text(dumps, settings) if isinstance(item, records.KeptView) else dumps(item)
                      for item in body["items"])
