@@ -1,7 +1,7 @@
 """Ingest benchmark: push N stories through a real ``kultialogo run`` process, then time pulls.
 
     python bench/ingest.py [--n 20000] [--threads 4] [--server-threads 8] [--db sqlite,postgresql]
-                           [--code PATH ...] [--hello-only]
+                           [--workers N] [--code PATH ...] [--hello-only]
 
 For each database (a fresh SQLite file, a fresh PostgreSQL database that is dropped afterwards)
 it builds the schema with the real migrations, creates a community, a member and a token,
@@ -14,6 +14,9 @@ The machine is shared, so a rate alone says little: first the same bodies are po
 same client threads, to a hello-world Flask app on the same waitress settings (it reads the body
 and answers a small JSON), and that floor is printed; each ingest line then shows its rate as a
 fraction of it ("stories/s as if each request cost only the hello-world's").
+
+``--workers N`` serves with gunicorn and N workers (production's shape, docs/production.md)
+instead of one ``kultialogo run`` process.
 
 ``--code PATH`` (repeatable) benchmarks the server of another checkout (its ``server/`` as the
 ``kultialogo`` package, its migrations), in the same run and under the same conditions: e.g.
@@ -38,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres, free_port  # noqa: E402
+from bench._server import PG_ADMIN_URL, GunicornServer, LiveServer, ScratchPostgres, free_port  # noqa: E402
 
 BATCH = 100
 
@@ -228,13 +231,20 @@ def pull_latency(server: LiveServer, token: str, n: int, limit: int, samples: in
 def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor: float) -> None:
     token = prepare_with(env, database_url, data_dir)
     extra = {"KULTIALOGO_PUSH_RATE_LIMIT_PER_MINUTE": "1000000", **env}
-    with LiveServer(database_url, data_dir, threads=args.server_threads, extra_env=extra) as server:
+    if args.workers:  # production's shape: gunicorn workers (docs/production.md)
+        server = GunicornServer(database_url, data_dir, workers=args.workers, threads=args.server_threads,
+                                extra_env=extra)
+        shape = f"gunicorn {args.workers} workers x {args.server_threads} threads"
+    else:
+        server = LiveServer(database_url, data_dir, threads=args.server_threads, extra_env=extra)
+        shape = f"one process, waitress {args.server_threads} threads"
+    with server:
         elapsed, created = ingest(server, token, args.n, args.threads)
         if created != args.n:
             raise SystemExit(f"{name}: expected {args.n} created, got {created}")
         rate = args.n / elapsed
         print(f"{name} ingest: {rate:.0f} stories/s ({args.n} stories in {elapsed:.1f} s, "
-              f"batches of {BATCH}, {args.threads} client threads); "
+              f"batches of {BATCH}, {args.threads} client threads, {shape}); "
               f"{rate / (floor * BATCH):.1%} of the hello-world floor", flush=True)
         for limit in (50, 500) if args.pull_samples else ():
             p50, p95 = pull_latency(server, token, args.n, limit, args.pull_samples)
@@ -257,6 +267,9 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--code", action="append", default=None, metavar="PATH",
                         help="a checkout whose server to benchmark (repeatable; default: the installed one)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="serve with gunicorn and this many workers, as production does (default: "
+                             "one kultialogo run process)")
     parser.add_argument("--hello-only", action="store_true", help="print the hello-world floor only")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help="PostgreSQL URL used to create the scratch db")
     args = parser.parse_args()
