@@ -111,15 +111,26 @@ def read_connection(engine: Engine | None = None):
 
 
 @contextmanager
-def write_transaction():
+def write_transaction(*, keep_loaded: bool = False):
     """Run the block in one write transaction, committed at the end, rolled back on error.
 
     Any read transaction the request already holds (loading the signed-in user, say) is
-    ended first so that on SQLite the new one starts with the write lock.
+    ended first so that on SQLite the new one starts with the write lock. Ending it expires
+    what it loaded, so the block reads it again under the lock. ``keep_loaded``: what was
+    loaded (and not changed) stays as it was read, without those reads again: for a caller
+    whose earlier reads are only who is asking (a push's account and roles, a second query
+    each, bench/ingest.py), never for one that writes what it read before.
     """
     session = db.session()  # the request's real Session behind the scoped proxy
     if session.in_transaction():
-        session.commit()
+        if keep_loaded and not (session.new or session.dirty or session.deleted):
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True
+        else:
+            session.commit()
     lock = _writer_lock(session)
     if lock is not None:
         lock.acquire()

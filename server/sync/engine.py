@@ -41,11 +41,12 @@ def parse_item(index: int, raw, *, peer: bool = False) -> records.Item:
     return item
 
 
-def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS) -> list[tuple]:
+def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS, keep_loaded: bool = False) -> list[tuple]:
     """Apply a batch in order, each item on its own; commit before answering.
 
     Returns (item, result) per item, in the order sent; answer() turns one into JSON. A
-    rejected item's "item" is only what it said its type and id were.
+    rejected item's "item" is only what it said its type and id were. ``keep_loaded``: see
+    database.write_transaction (the caller read only the actor so far).
     """
     if len(raw_items) > max_items:
         raise Problem("too_many_items", status=413, max=max_items)
@@ -58,7 +59,7 @@ def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS) -> l
         except Problem as problem:
             answers[index] = (_raw_envelope(raw), records.Result.rejected(problem))
     if items:
-        with write_transaction():
+        with write_transaction(keep_loaded=keep_loaded):
             revs = RevisionBlock(db.session)
             batches: dict[str, records.Batch] = {}
             current = None

@@ -22,7 +22,8 @@ PROTOCOL_VERSION = 3
 
 
 def push(actor, items: list) -> list[dict]:
-    return [engine.answer(entry) for entry in engine.push(actor, items)]
+    # What this request read so far is the token's account and its roles: kept, not read again.
+    return [engine.answer(entry) for entry in engine.push(actor, items, keep_loaded=True)]
 
 
 # --- Pull -------------------------------------------------------------------------------
