@@ -139,6 +139,42 @@ class LiveServer:
         self.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds; 0 for one that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (a gunicorn master and its workers, say)."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(child) for child in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                pass
+    return out
+
+
+def postgres_backends(url: str) -> list[int]:
+    """The PostgreSQL backends (process ids) connected to the database at ``url``, this
+    connection's own left out: where that database's queries do their work."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars())
+    finally:
+        engine.dispose()
+
+
 def proc_status_mib(pid: int, field: str) -> float:
     """A size field of /proc/<pid>/status (VmRSS, VmHWM, ...) in MiB."""
     with open(f"/proc/{pid}/status") as status:

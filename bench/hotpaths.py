@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import PG_ADMIN_URL, LiveServer, ScratchPostgres, free_port, rerun_with_code  # noqa: E402
+from bench._server import (PG_ADMIN_URL, LiveServer, ScratchPostgres, cpu_seconds, free_port,  # noqa: E402
+                           rerun_with_code)
 from bench.feed_scale import PASSWORD, prepare, sign_in  # noqa: E402
 
 SERVER_CPU = 0
@@ -64,13 +65,6 @@ HELLO = textwrap.dedent("""
 
     waitress.serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=int(sys.argv[2]), _quiet=True)
 """)
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _client(host, port, request: bytes, deadline: float, latencies: list, counter: list, errors: list):

@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import PG_ADMIN_URL, GunicornServer, LiveServer, ScratchPostgres, free_port  # noqa: E402
+from bench._server import (PG_ADMIN_URL, GunicornServer, LiveServer, ScratchPostgres, cpu_seconds,  # noqa: E402
+                           free_port, postgres_backends, process_tree)
 
 BATCH = 100
 
@@ -228,6 +229,43 @@ def pull_latency(server: LiveServer, token: str, n: int, limit: int, samples: in
     return statistics.median(times) * 1000, times[int(len(times) * 0.95) - 1] * 1000
 
 
+class CpuSplit:
+    """Where an ingest's CPU went: the server's processes (a gunicorn master's workers too), the
+    database's own (PostgreSQL's backends for this database; SQLite works inside the server),
+    and this client. CPU time, not wall time: on a shared machine it says what a batch costs
+    whatever else runs, and so how far the cores allow a rate to go."""
+
+    def __init__(self, server_pid: int, database_url: str):
+        self.server_pid, self.url = server_pid, database_url
+        self.postgres = database_url.startswith("postgresql")
+        self.server = self._server()
+        self.backends = self._backends()
+        self.client = self._client()
+
+    def _server(self) -> dict:
+        return {pid: cpu_seconds(pid) for pid in process_tree(self.server_pid)}
+
+    def _backends(self) -> dict:
+        if not self.postgres:
+            return {}
+        return {pid: cpu_seconds(pid) for pid in postgres_backends(self.url)}
+
+    @staticmethod
+    def _client() -> float:
+        used = os.times()
+        return used.user + used.system
+
+    def spent(self) -> dict:
+        """Seconds of CPU since this was made, by part ("server", "PostgreSQL", "client")."""
+        server = self._server()
+        out = {"server": sum(now - self.server.get(pid, 0.0) for pid, now in server.items())}
+        if self.postgres:
+            backends = self._backends()
+            out["PostgreSQL"] = sum(now - self.backends.get(pid, 0.0) for pid, now in backends.items())
+        out["client"] = self._client() - self.client
+        return out
+
+
 def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor: float) -> None:
     token = prepare_with(env, database_url, data_dir)
     extra = {"KULTIALOGO_PUSH_RATE_LIMIT_PER_MINUTE": "1000000", **env}
@@ -239,13 +277,19 @@ def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor
         server = LiveServer(database_url, data_dir, threads=args.server_threads, extra_env=extra)
         shape = f"one process, waitress {args.server_threads} threads"
     with server:
+        cpu = CpuSplit(server.pid, database_url)
         elapsed, created = ingest(server, token, args.n, args.threads)
+        spent = cpu.spent()
         if created != args.n:
             raise SystemExit(f"{name}: expected {args.n} created, got {created}")
         rate = args.n / elapsed
         print(f"{name} ingest: {rate:.0f} stories/s ({args.n} stories in {elapsed:.1f} s, "
               f"batches of {BATCH}, {args.threads} client threads, {shape}); "
               f"{rate / (floor * BATCH):.1%} of the hello-world floor", flush=True)
+        batches = args.n / BATCH
+        print(f"{name} CPU per batch of {BATCH}: " + ", ".join(
+            f"{part} {seconds / batches * 1000:.1f} ms" for part, seconds in spent.items())
+            + f"; {os.cpu_count()} cores", flush=True)
         for limit in (50, 500) if args.pull_samples else ():
             p50, p95 = pull_latency(server, token, args.n, limit, args.pull_samples)
             print(f"{name} pull limit={limit}: p50 {p50:.1f} ms, p95 {p95:.1f} ms "

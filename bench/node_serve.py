@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from bench._server import LiveServer  # noqa: E402
+from bench._server import LiveServer, cpu_seconds  # noqa: E402
 
 TARGET_P95_MS = 250
 TARGET_RSS_MIB = 128
@@ -303,11 +303,6 @@ def phones_process(numbers: list[int], base: str, args, cpus, ready, go, stop, r
 
 
 # --- the run -----------------------------------------------------------------------------
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
 
 def cpu_busy_seconds(cpu: int) -> float:
     """Time CPU ``cpu`` spent on any work (/proc/stat), to tell the server's share from others'."""
