@@ -97,3 +97,15 @@ def test_a_checkpoint_kept_busy_by_a_reader_is_done_once_the_reader_is_gone(app,
     Fresh(app).get("/api/v1/limits")  # the next request ends with the owed checkpoint
     db.session.rollback()
     assert raw_hits(app) == []
+
+
+def test_sqlite_keeps_its_journals_and_sorts_in_memory(app):
+    """No page of a story goes to a temporary file on disk, where secure_delete does not reach:
+    statement and savepoint journals and sorts stay in memory (database.py), on every connection
+    of the pool (a request's session and a read connection alike)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's temporary files")
+    assert db.session.execute(text("PRAGMA temp_store")).scalar() == 2  # MEMORY
+    db.session.rollback()
+    with database.read_connection() as conn:
+        assert conn.execute(text("PRAGMA temp_store")).scalar() == 2
