@@ -131,11 +131,11 @@ def write_transaction(*, keep_loaded: bool = False):
     session = db.session()  # the request's real Session behind the scoped proxy
     if session.in_transaction():
         if keep_loaded and not (session.new or session.dirty or session.deleted):
-            session.expire_on_commit = False
+            expire, session.expire_on_commit = session.expire_on_commit, False
             try:
                 session.commit()
             finally:
-                session.expire_on_commit = True
+                session.expire_on_commit = expire
         else:
             session.commit()
     lock = _writer_lock(session)
