@@ -232,6 +232,125 @@ def _pay_owed_checkpoint(_exc=None) -> None:
         checkpoint_wal()
 
 
+# --- The pull hot path ------------------------------------------------------------------
+# A pull runs the same few selects, built once, again and again. SQLAlchemy's own work around
+# each (execution context, parameters, result metadata, which on PostgreSQL makes psycopg build
+# a Column object per column of cursor.description, Row objects) cost more than the driver's
+# execute and fetch (bench/hotpaths.py). fetch_rows() runs such a select on the driver's
+# cursor with what SQLAlchemy would have sent and gives what it would have returned.
+
+_compiled_selects: dict = {}  # (id(statement), dialect name) -> (statement, _SelectSpec or None)
+_COMPILED_SELECTS_MAX = 4096  # statements are built once each (per reader scope at most): bounded all the same
+
+
+class _SelectSpec:
+    """A select compiled once for a dialect: its SQL text, how to bind its parameters, the keys of
+    its rows, and (known after the first run, from the driver's column types) their processors.
+
+    A parameter SQLAlchemy renders at each run (an expanding IN, literal_execute) whose value
+    the statement holds (a viewer's communities, built into a kept query) renders the same every
+    run: it is rendered here, once, as SQLAlchemy renders it."""
+    __slots__ = ("compiled", "sql", "positional", "names", "escaped", "binds", "late", "constant", "keys", "types",
+                 "results")
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        self.names = tuple(compiled.positiontup) if compiled.positional else None
+        self.escaped = dict(compiled.escaped_bind_names or {})
+        self.binds = dict(compiled._bind_processors)
+        late = set(compiled.literal_execute_params) | set(compiled.post_compile_params)
+        self.late = frozenset(bind.key for bind in late) | frozenset(compiled.bind_names[bind] for bind in late)
+        self.constant = {}
+        if late:
+            placeholders = {bind.key: None for bind in compiled.bind_names if bind.required}
+            state = compiled.construct_expanded_state(placeholders, escape_names=False)
+            self.sql = state.statement
+            self.names = tuple(state.positiontup) if compiled.positional else None
+            self.binds.update(state.processors)
+            self.constant = {name: state.parameters[name]
+                             for names in state.parameter_expansion.values() for name in names}
+        self.keys = tuple(entry.keyname for entry in compiled._result_columns)
+        self.types = tuple(entry.type for entry in compiled._result_columns)
+        self.results = None  # processors per column, or () when the driver's values are the values
+
+    def parameters(self, params):
+        values = self.compiled.construct_params(params, escape_names=False, _no_postcompile=True)
+        if self.late:
+            values = {n: v for n, v in values.items() if n not in self.late}
+            values.update(self.constant)
+        binds = self.binds
+        if self.positional:
+            return [binds[n](values[n]) if n in binds else values[n] for n in self.names]
+        escaped = self.escaped
+        return {escaped.get(n, n): binds[n](v) if n in binds else v for n, v in values.items()}
+
+    def processors(self, dialect, description) -> tuple:
+        if description is None or len(description) != len(self.types):
+            raise RuntimeError("the select's result columns are not the driver's")  # never for a plain select
+        found = tuple(type_._cached_result_processor(dialect, column[1])
+                      for type_, column in zip(self.types, description))
+        self.results = found if any(found) else ()
+        return self.results
+
+
+def _select_spec(statement, dialect) -> _SelectSpec | None:
+    """The select compiled for this dialect, once; None for one whose SQL depends on the values
+    given at each run (an expanding IN of them): fetch_rows() lets SQLAlchemy run those."""
+    key = (id(statement), dialect.name)
+    found = _compiled_selects.get(key)
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=dialect)
+        late = set(compiled.literal_execute_params) | set(compiled.post_compile_params)
+        plain = (compiled.isplaintext or compiled.isinsert or compiled.isupdate or compiled.isdelete
+                 or any(bind.required for bind in late) or compiled.schema_translate_map
+                 or not compiled._ordered_columns or not compiled._result_columns)
+        found = (statement, None if plain else _SelectSpec(compiled))
+        if len(_compiled_selects) >= _COMPILED_SELECTS_MAX:
+            _compiled_selects.clear()
+        _compiled_selects[key] = found
+    return found[1]
+
+
+def select_keys(conn, statement) -> tuple:
+    """The keys of fetch_rows()'s rows of ``statement`` (as its Result's keys() would name them)."""
+    spec = _select_spec(statement, conn.dialect)
+    if spec is None:
+        return tuple(statement.selected_columns.keys())
+    return spec.keys
+
+
+def fetch_rows(conn, statement, params: dict | None = None) -> list[tuple]:
+    """``conn.execute(statement, params).all()`` as plain tuples (or Rows), for a select built once and
+    kept (a module's): the same SQL and parameters, the same values (SQLAlchemy's own bind and
+    result processors), the same errors (wrapped, and a lost connection invalidated, by
+    SQLAlchemy's own handling), and the same transaction: begun as execute() begins it."""
+    spec = _select_spec(statement, conn.dialect)
+    if spec is None or (params and spec.late and not spec.late.isdisjoint(params)):
+        return conn.execute(statement, params).all()  # Rows: tuples too
+    if not conn.in_transaction():
+        conn.begin()  # as execute() autobegins: SQLite's hook decides on a BEGIN (read_connection: none)
+    sql, args, cursor = spec.sql, params, None
+    try:
+        args = spec.parameters(params)
+        driver = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+            processors = spec.results
+            if processors is None:  # the first run: its column types (description is costly: once)
+                processors = spec.processors(conn.dialect, cursor.description)
+        finally:
+            cursor.close()
+    except BaseException as error:
+        conn._handle_dbapi_exception(error, sql, args, cursor, None)
+    if processors:
+        return [tuple(p(v) if p else v for p, v in zip(processors, row)) for row in rows]
+    return rows
+
+
 # --- The push hot path ------------------------------------------------------------------
 
 def id_in(column, ids):

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import limits
-from ..database import write_transaction
+from ..database import fetch_rows, write_transaction
 from ..errors import Problem
 from ..extensions import csrf, db, login_manager
 from ..observability.logs import note_role
@@ -291,7 +291,7 @@ def _token_reader(token: str, conn, also) -> tuple[Reader, object]:
     if token_hash not in known or also is not None:
         if conn is None:
             conn = db.session.connection()
-        rows = conn.execute(_reader_query(also), {"token_hash": token_hash}).all()
+        rows = fetch_rows(conn, _reader_query(also), {"token_hash": token_hash})
         reader = None
         if rows:
             id_, username, display_name, is_admin, is_managed, locale, revoked_at, expires_at = rows[0][:8]

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit, policy, records
 from ..communities.models import Community
-from ..database import forget_traces, insert_in_savepoint, insert_many_in_savepoint, write_transaction
+from ..database import (fetch_rows, forget_traces, insert_in_savepoint, insert_many_in_savepoint, select_keys,
+                        write_transaction)
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -220,7 +221,7 @@ def plain_stories(where, limit: int, *, conflicts_of=None, params: dict | None =
     width = len(keys)
     communities: dict = {}
     out = []
-    for row in db.session.connection().execute(query, {**(params or {}), "plain_limit": limit}):
+    for row in fetch_rows(db.session.connection(), query, {**(params or {}), "plain_limit": limit}):
         story = PlainStory(conflicts=[])
         values = story.__dict__
         values.update(zip(keys, row))  # the story's columns; the joined three follow them
@@ -300,10 +301,10 @@ def reader_page(viewer, heads_query, params: dict, limit: int) -> list[tuple[int
     sends them: the story's view where the viewer may read it (policy.can_read_in_feed), a
     tombstone where not. None when a story changed between the heads and the whole rows read
     for its view: the caller then reads the page again in one statement."""
-    result = db.session.connection().execute(heads_query, {**params, "plain_limit": limit})
-    keys = tuple(result.keys())
+    conn = db.session.connection()
+    keys = select_keys(conn, heads_query)
     heads = []
-    for row in result.all():  # all at once, and no mapping made per row: both cost more than the row
+    for row in fetch_rows(conn, heads_query, {**params, "plain_limit": limit}):  # no mapping made per row
         head = PlainStory()
         head.__dict__.update(zip(keys, row))
         heads.append(head)

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from sqlalchemy import and_, bindparam, exists, or_, select
 
 from .. import audit, limits, policy, records
-from ..database import write_transaction
+from ..database import fetch_rows, write_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..revisions import RevisionBlock
@@ -146,7 +146,7 @@ def preload_plain_views(stories: list) -> None:
     else:
         query, params = _named_query(), {"revisions": list(by_revision)}
     for (revision, language, title, body, translator_id, translator_display, status, updated_at, username,
-         display_name) in db.session.connection().execute(query, params):
+         display_name) in fetch_rows(db.session.connection(), query, params):
         story = by_revision.get(revision)
         if story is None:  # in the range, not on the page (the reader may not see it)
             continue
