@@ -2,13 +2,16 @@
 import re
 import uuid
 import zlib
+from contextlib import nullcontext
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kultialogo.accounts.auth import create_account
 from kultialogo.accounts.models import Membership
 from kultialogo.communities.models import Community
 from kultialogo.extensions import db
+from kultialogo.stories import service as stories_service
 
 PASSWORD = "correct horse battery"
 
@@ -86,3 +89,27 @@ def sign_in(client, username, password=PASSWORD):
     return client.post("/signin", data={"username": username, "password": password,
                                         "csrf_token": csrf_from(page.get_data(as_text=True))},
                        environ_base=address_of(username))
+
+
+def fail_first_batch_insert(monkeypatch) -> list:
+    """Make the first batch INSERT of a push (stories.service.PendingInserts) write its rows and
+    then be refused, as if another writer got there first; later ones go through. Returns the
+    list that receives the refused batch's size.
+
+    Written, then refused: on SQLite the batch's savepoint must take back the rows and the counts
+    it adds after them; on PostgreSQL the statement triggers count inside the one COPY, whose own
+    savepoint takes both back (as this one does)."""
+    real = stories_service.insert_many_in_savepoint
+    failed: list = []
+
+    def insert_then_fail(session, table, rows):
+        if failed:
+            return real(session, table, rows)
+        failed.append(len(rows))
+        connection = session.connection()
+        with connection.begin_nested() if connection.dialect.name == "postgresql" else nullcontext():
+            real(session, table, rows)
+            raise IntegrityError("INSERT", {}, Exception("as if another writer got there first"))
+
+    monkeypatch.setattr(stories_service, "insert_many_in_savepoint", insert_then_fail)
+    return failed

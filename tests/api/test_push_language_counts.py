@@ -4,11 +4,9 @@ an edit of language or visibility, moderation, a withdrawal, the deletion of the
 On PostgreSQL the statement triggers count a push's one COPY instead (stories.service.PendingInserts);
 the insert trigger still counts every other insert; the marker row never outlives a push."""
 import uuid
-from contextlib import nullcontext
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from kultialogo.accounts.models import Account
 from kultialogo.extensions import db
@@ -16,6 +14,7 @@ from kultialogo.moderation import service as moderation
 from kultialogo.privacy import service as privacy
 from kultialogo.stories import service as stories_service
 from tests.api.conftest import push
+from tests.factories import fail_first_batch_insert
 from tests.moderation.conftest import cast, client  # noqa: F401
 from tests.translations.test_language_counts import check, language_counts
 
@@ -81,22 +80,7 @@ def test_edits_moderation_withdrawal_and_deletion_keep_the_counts(app, client, c
 
 
 def test_a_batch_insert_that_fails_is_redone_one_by_one_and_counted_by_the_trigger(app, client, cast, monkeypatch):
-    real = stories_service.insert_many_in_savepoint
-    failed = []
-
-    def insert_then_fail(session, table, rows):
-        if failed:
-            return real(session, table, rows)
-        failed.append(len(rows))
-        # Written, then refused. On SQLite the batch's savepoint must take back the rows and the
-        # counts it adds after them; on PostgreSQL the statement triggers count inside the one
-        # COPY, whose own savepoint takes both back (as this one does).
-        connection = session.connection()
-        with connection.begin_nested() if connection.dialect.name == "postgresql" else nullcontext():
-            real(session, table, rows)
-            raise IntegrityError("INSERT", {}, Exception("as if another writer got there first"))
-
-    monkeypatch.setattr(stories_service, "insert_many_in_savepoint", insert_then_fail)
+    failed = fail_first_batch_insert(monkeypatch)
     results = push(client, cast["facilitator"], *(item(n) for n in range(5)))
     assert failed == [5]
     assert [r["result"] for r in results] == ["created"] * 5

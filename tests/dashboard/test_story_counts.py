@@ -6,12 +6,10 @@ deletion of an account, a story moved to another day. A day is the UTC date of a
 PostgreSQL whatever the session's time zone; a month is that day's calendar month."""
 import uuid
 from collections import Counter
-from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from kultialogo.accounts.models import Account
 from kultialogo.extensions import db
@@ -21,6 +19,7 @@ from kultialogo.stories import service as stories_service
 from kultialogo.stories.models import Story, StoryCount
 from kultialogo.timeutil import as_utc
 from tests.api.conftest import push
+from tests.factories import fail_first_batch_insert
 from tests.api.test_push_language_counts import edit, item
 from tests.dashboard.helpers import app_in_time_zone
 from tests.moderation.conftest import cast, client, story_in  # noqa: F401
@@ -102,22 +101,7 @@ def test_moderation_edits_withdrawal_and_deletion_keep_the_counts(app, client, c
 
 
 def test_a_failed_batch_is_counted_once_when_redone_one_by_one(app, client, cast, monkeypatch):
-    real = stories_service.insert_many_in_savepoint
-    failed = []
-
-    def insert_then_fail(session, table, rows):
-        if failed:
-            return real(session, table, rows)
-        failed.append(len(rows))
-        # Written, then refused. On SQLite the batch's savepoint must take back the rows and the
-        # counts it adds after them; on PostgreSQL the statement triggers count inside the one
-        # COPY, whose own savepoint takes both back (as this one does).
-        connection = session.connection()
-        with connection.begin_nested() if connection.dialect.name == "postgresql" else nullcontext():
-            real(session, table, rows)
-            raise IntegrityError("INSERT", {}, Exception("as if another writer got there first"))
-
-    monkeypatch.setattr(stories_service, "insert_many_in_savepoint", insert_then_fail)
+    failed = fail_first_batch_insert(monkeypatch)
     assert [r["result"] for r in push(client, cast["facilitator"], *(item(n) for n in range(5)))] == ["created"] * 5
     assert failed == [5]
     assert statuses(check()) == 5
