@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import Config, load_environment, sqlite_engine_options, sqlite_file_ready
+from .json_encoding import JSONProvider
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -11,7 +12,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 class _App(Flask):
     """Flask, asking once per function whether it is async, not on every request: Flask's
     ensure_sync inspects each of a request's twenty-odd hooks and its view every time, 3 to 5%
-    of an empty pull's CPU (bench/hotpaths.py)."""
+    of an empty pull's CPU (bench/hotpaths.py). Its JSON is written by orjson (json_encoding.py)."""
+
+    json_provider_class = JSONProvider
 
     def ensure_sync(self, func):
         sync = self.__dict__.setdefault("_sync_funcs", set())

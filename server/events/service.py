@@ -2,7 +2,6 @@
 (events/records.py) and the tests call. One code path: the attendance form and a phone's push
 both go through save_attendance() and add_told_line() / remove_told_line()."""
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,7 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit, policy, records
+from .. import audit, json_encoding, policy, records
 from ..accounts.models import Account, Membership
 from ..communities.models import Community
 from ..database import write_transaction
@@ -386,8 +385,7 @@ def stored_attendance(event: Event) -> Attendance | None:
 
 def attendance_etag(content: dict) -> str:
     """Hash of the content: equal content, equal etag (as a story's, stories/service.py)."""
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return hashlib.sha256(json_encoding.canonical(content)).hexdigest()[:32]
 
 
 def current_etag(event: Event) -> str:

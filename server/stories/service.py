@@ -1,6 +1,5 @@
 """Story logic shared by the sync API and the HTML forms: one code path for both."""
 import hashlib
-import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -13,7 +12,7 @@ from flask import current_app
 from sqlalchemy import Date, Integer, Select, String, bindparam, or_, select, text, type_coerce, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .. import audit, policy, records
+from .. import audit, json_encoding, policy, records
 from ..communities.models import Community
 from ..database import (fetch_rows, forget_traces, insert_in_savepoint, insert_many_in_savepoint, select_keys,
                         write_transaction)
@@ -46,8 +45,7 @@ class Outcome:
 
 def content_etag(content: dict) -> str:
     """Hash of the author-owned fields: equal content, equal etag, whatever the revision."""
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return hashlib.sha256(json_encoding.canonical(content)).hexdigest()[:32]
 
 
 def etag_of(content: StoryContent) -> str:

@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from .. import limits, policy, records
 from ..errors import Problem
 from ..extensions import db
+from ..json_encoding import JSONProvider
 from ..revisions import current_revision
 from . import engine
 
@@ -152,7 +153,7 @@ def compact_dumps(app):
     None where it writes otherwise (debug mode's indented output, another JSON provider)."""
     provider = app.json
     compact = provider.compact is True or (provider.compact is None and not app.debug)
-    if type(provider) is not DefaultJSONProvider or not compact:
+    if type(provider) not in (DefaultJSONProvider, JSONProvider) or not compact:
         return None
     return lambda value: provider.dumps(value, separators=(",", ":"))  # as provider.response() writes it
 
