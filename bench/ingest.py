@@ -12,9 +12,10 @@ PostgreSQL.
 
 Each ingest line is followed by where a batch's CPU went: the server's processes, PostgreSQL's
 backends for the bench's database, and the client. On two cores that sum bounds the rate: at
-about 20 ms of server CPU per batch of 100 (the push's per-item Python: parsing and checking each
-story, its etag, its row, its answer), one process cannot go past about 5,000 stories/s, and on
-SQLite the writes themselves are one at a time.
+about 14 ms of server CPU per batch of 100 (the push's per-item Python: parsing and checking each
+story, its row, its answer), one process cannot go past about 7,000 stories/s. Two workers
+(``--workers 2``) use both cores; on SQLite their writes still go one at a time, queued on the
+database's lock file (server/database.py, WriterLock).
 
 The machine is shared, so a rate alone says little: first the same bodies are posted, by the
 same client threads, to a hello-world Flask app on the same waitress settings (it reads the body
