@@ -45,30 +45,24 @@ def canonical(value) -> bytes:
 class JSONProvider(DefaultJSONProvider):
     """Flask's DefaultJSONProvider, the same bytes, written by orjson where it can."""
 
-    def _options(self, kwargs: dict) -> int | None:
-        """orjson's options for a dumps() call, or None where the standard library must write it."""
+    def _orjson(self, obj, kwargs: dict) -> bytes | None:
+        """orjson's bytes for a dumps() call, or None where the standard library must write them."""
         if (self.ensure_ascii or kwargs.get("separators") != _COMPACT
                 or kwargs.keys() - {"separators"} or self.default is not DefaultJSONProvider.default):
             return None
-        return (orjson.OPT_SORT_KEYS | _PASSTHROUGH) if self.sort_keys else _PASSTHROUGH
+        try:
+            return orjson.dumps(obj, default=_refuse,
+                                option=(orjson.OPT_SORT_KEYS | _PASSTHROUGH) if self.sort_keys else _PASSTHROUGH)
+        except TypeError:
+            return None
 
     def dumps_bytes(self, obj, **kwargs) -> bytes:
-        options = self._options(kwargs)
-        if options is not None:
-            try:
-                return orjson.dumps(obj, default=_refuse, option=options)
-            except TypeError:
-                pass
-        return super().dumps(obj, **kwargs).encode()
+        raw = self._orjson(obj, kwargs)
+        return raw if raw is not None else super().dumps(obj, **kwargs).encode()
 
     def dumps(self, obj, **kwargs) -> str:
-        options = self._options(kwargs)
-        if options is not None:
-            try:
-                return orjson.dumps(obj, default=_refuse, option=options).decode()
-            except TypeError:
-                pass
-        return super().dumps(obj, **kwargs)
+        raw = self._orjson(obj, kwargs)
+        return raw.decode() if raw is not None else super().dumps(obj, **kwargs)
 
     def response(self, *args, **kwargs):
         """As DefaultJSONProvider.response(), without decoding and encoding the body again."""
