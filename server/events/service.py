@@ -1,7 +1,6 @@
 """Events and attendance: plain functions the pages, the write form, the sync kinds
 (events/records.py) and the tests call. One code path: the attendance form and a phone's push
 both go through save_attendance() and add_told_line() / remove_told_line()."""
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,7 +8,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit, json_encoding, policy, records
+from .. import audit, policy, records
 from ..accounts.models import Account, Membership
 from ..communities.models import Community
 from ..database import write_transaction
@@ -18,6 +17,7 @@ from ..extensions import db
 from ..revisions import RevisionBlock
 from ..stories.models import STATUS_PENDING, STATUS_PUBLISHED, Story
 from ..stories.schema import clean_place
+from ..stories.service import content_etag
 from ..timeutil import utcnow
 from ..userinput import clean_text
 from .models import (DIMENSIONS, EVENT_KINDS, EVENT_PLACE_MAX, EVENT_TITLE_MAX, HEAD_COUNT_MAX, NOT_GIVEN,
@@ -384,8 +384,8 @@ def stored_attendance(event: Event) -> Attendance | None:
 
 
 def attendance_etag(content: dict) -> str:
-    """Hash of the content: equal content, equal etag (as a story's, stories/service.py)."""
-    return hashlib.sha256(json_encoding.canonical(content)).hexdigest()[:32]
+    """Hash of the content: equal content, equal etag (a story's own hash, as translations use it)."""
+    return content_etag(content)
 
 
 def current_etag(event: Event) -> str:
