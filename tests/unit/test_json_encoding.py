@@ -36,6 +36,12 @@ def _app(cls=JSONProvider, **config):
     return app
 
 
+def _written(app, value) -> tuple[str, bytes]:
+    """What the app's provider writes for ``value``: a compact dumps(), and a response's body."""
+    with app.app_context():
+        return app.json.dumps(value, separators=(",", ":")), app.json.response(value).get_data()
+
+
 def _stdlib(value, **kwargs) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), **kwargs)
 
@@ -49,13 +55,7 @@ def test_canonical_is_the_standard_librarys_bytes(value):
 @settings(max_examples=400, deadline=None)
 @given(_json)
 def test_provider_writes_what_flask_wrote(value):
-    ours, flasks = _app(), _app(DefaultJSONProvider)
-    assert ours.json.dumps(value, separators=(",", ":")) == flasks.json.dumps(value, separators=(",", ":"))
-    with ours.app_context():
-        mine = ours.json.response(value).get_data()
-    with flasks.app_context():
-        theirs = flasks.json.response(value).get_data()
-    assert mine == theirs
+    assert _written(_app(), value) == _written(_app(DefaultJSONProvider), value)
 
 
 def test_what_orjson_cannot_write_goes_to_the_standard_library():
@@ -94,19 +94,11 @@ def test_other_settings_are_written_as_flask_writes_them():
         for app in (ours, flasks):
             for key, on in setting.items():
                 setattr(app.json, key, on)
-        assert ours.json.dumps(value, separators=(",", ":")) == flasks.json.dumps(value, separators=(",", ":"))
-        with ours.app_context():
-            mine = ours.json.response(value).get_data()
-        with flasks.app_context():
-            theirs = flasks.json.response(value).get_data()
-        assert mine == theirs
+        assert _written(ours, value) == _written(flasks, value)
     debug_ours, debug_flasks = _app(DEBUG=True), _app(DefaultJSONProvider, DEBUG=True)
     debug_ours.debug = debug_flasks.debug = True
-    with debug_ours.app_context():
-        mine = debug_ours.json.response(value).get_data()
-    with debug_flasks.app_context():
-        theirs = debug_flasks.json.response(value).get_data()
-    assert mine == theirs and b"\n  " in mine  # indented, as Flask writes it in debug mode
+    mine, theirs = _written(debug_ours, value), _written(debug_flasks, value)
+    assert mine == theirs and b"\n  " in mine[1]  # indented, as Flask writes it in debug mode
     ours, flasks = _app(), _app(DefaultJSONProvider)
     template = "<script type=application/json>{{ value|tojson }}</script>"
     with ours.app_context():

@@ -26,6 +26,20 @@ def free_elsewhere(path) -> bool:
     return subprocess.run([sys.executable, "-c", PROBE, str(path)], check=False).returncode == 0
 
 
+def waiting_writer(lock) -> tuple[threading.Thread, threading.Event]:
+    """A thread of this process that takes the lock (the event is set once it has it) and lets go."""
+    got = threading.Event()
+
+    def write():
+        lock.acquire()
+        got.set()
+        lock.release()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, got
+
+
 def test_the_outermost_writer_holds_the_file_lock_until_it_lets_go(tmp_path):
     lock = WriterLock(str(tmp_path / "k.sqlite3"))
     assert lock.path == f"{tmp_path / 'k.sqlite3'}-writers"
@@ -41,15 +55,7 @@ def test_the_outermost_writer_holds_the_file_lock_until_it_lets_go(tmp_path):
 def test_threads_of_one_process_queue_too(tmp_path):
     lock = WriterLock(str(tmp_path / "k.sqlite3"))
     lock.acquire()
-    got = threading.Event()
-
-    def other():
-        lock.acquire()
-        got.set()
-        lock.release()
-
-    thread = threading.Thread(target=other)
-    thread.start()
+    thread, got = waiting_writer(lock)
     assert not got.wait(0.3)  # held here: the other thread waits
     lock.release()
     assert got.wait(10)
@@ -76,15 +82,7 @@ def test_a_forked_process_queues_with_its_parent_not_through_its_open_file(tmp_p
             os._exit(0)
     try:
         assert os.read(held_r, 1) == b"1"
-        got = threading.Event()
-
-        def parent_writer():
-            lock.acquire()
-            got.set()
-            lock.release()
-
-        thread = threading.Thread(target=parent_writer)
-        thread.start()
+        thread, got = waiting_writer(lock)
         assert not got.wait(0.3), "the parent got in while its child held the lock"
         os.write(go_w, b"1")
         assert got.wait(10)
