@@ -8,6 +8,7 @@ lock (see revisions.py) serialises writers.
 """
 import contextvars
 import os
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -452,6 +453,23 @@ def _compiled_insert(table, dialect, keys: tuple):
     return found
 
 
+def _sqlite_insert_rows(driver, cursor, sql: str, params: list) -> None:
+    """The rows as few multi-row INSERTs (VALUES (...), (...), ...) as SQLite's limit on
+    variables allows. One statement for 100 rows took half the time of executemany's 100 (2.8
+    to 1.4 ms on a story push): on a table with triggers every statement opens a statement
+    journal and copies each page it first changes, a dozen b-tree pages a story (bench/ingest.py)."""
+    head, values = sql.rsplit(" VALUES ", 1)
+    if len(params) == 1 or not (values.startswith("(") and values.endswith(")")) or not isinstance(params[0], list):
+        cursor.executemany(sql, params)
+        return
+    width = len(params[0])
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, limit // max(1, width))
+    for start in range(0, len(params), per):
+        chunk = params[start:start + per]
+        cursor.execute(f"{head} VALUES {','.join([values] * len(chunk))}", [v for row in chunk for v in row])
+
+
 def insert_in_savepoint(session, table, row: dict) -> None:
     """INSERT one row inside its own SAVEPOINT, on the driver's cursor.
 
@@ -512,7 +530,7 @@ def insert_many_in_savepoint(session, table, rows: list[dict]) -> None:
             try:
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
                 try:
-                    cursor.executemany(sql, params)
+                    _sqlite_insert_rows(driver, cursor, sql, params)
                 except BaseException:
                     cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
                     cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")

@@ -1,6 +1,7 @@
 """database.insert_many_in_savepoint, the push's batch INSERT (COPY on PostgreSQL): every row of a
 call or none, the transaction usable after a refusal, values stored as the ORM stores them;
 database.id_in finds what IN finds."""
+import sqlite3
 import uuid
 from datetime import datetime, timezone
 
@@ -93,3 +94,33 @@ def test_id_in_finds_what_in_finds(app, people):
     found = set(db.session.scalars(select(Story.id).where(id_in(Story.id, asked))))
     assert found == set(db.session.scalars(select(Story.id).where(Story.id.in_(asked)))) == {rows[0]["id"], rows[2]["id"]}
     assert list(db.session.scalars(select(Story.id).where(id_in(Story.id, [])))) == []
+
+
+def test_rows_past_sqlites_variable_limit_go_in_several_statements_all_or_nothing(app, people):
+    """SQLite: one multi-row INSERT per as many rows as its limit on variables allows. Lowered
+    here to two rows a statement: five rows take three, and a refusal in the last undoes all."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes every row in one COPY")
+    author, community = people
+    with write_transaction():
+        driver = db.session.connection().connection.driver_connection
+        width = len(row(author, community, 0))
+        old = driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 2 * width + 1)
+        statements = []
+        driver.set_trace_callback(statements.append)
+        try:
+            revs = RevisionBlock(db.session)
+            rows = [row(author, community, revs.next()) for _ in range(5)]
+            insert_many_in_savepoint(db.session, Story.__table__, rows)
+            refused = [row(author, community, revs.next()) for _ in range(4)] + [{**rows[0], "revision": revs.next()}]
+            with pytest.raises(IntegrityError):
+                insert_many_in_savepoint(db.session, Story.__table__, refused)
+            revs.flush()
+        finally:
+            driver.set_trace_callback(None)
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, old)
+    # Each statement as run, its rows written out (a trigger's run reports it again).
+    inserts = dict.fromkeys(s for s in statements if s.startswith("INSERT INTO stories"))
+    assert [s.count("'e', '2026-07-14") for s in inserts] == [2, 2, 1, 2, 2, 1]
+    db.session.rollback()
+    assert set(db.session.scalars(select(Story.id))) == {r["id"] for r in rows}
