@@ -133,7 +133,9 @@ def write_transaction(*, keep_loaded: bool = False):
     what it loaded, so the block reads it again under the lock. ``keep_loaded``: what was
     loaded (and not changed) stays as it was read, without those reads again: for a caller
     whose earlier reads are only who is asking (a push's account and roles, a second query
-    each, bench/ingest.py), never for one that writes what it read before.
+    each, bench/ingest.py), never for one that writes what it read before. Its own commit
+    then keeps what is loaded too, as committed: an answer built after the lock is let go
+    shows exactly what was written, without reading it again (sync.engine.push).
     """
     session = db.session()  # the request's real Session behind the scoped proxy
     if session.in_transaction():
@@ -151,7 +153,14 @@ def write_transaction(*, keep_loaded: bool = False):
     token = _immediate.set(True)
     try:
         yield session
-        session.commit()
+        if keep_loaded:
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+        else:
+            session.commit()
     except BaseException:
         session.info.pop(_PURGED, None)
         session.rollback()

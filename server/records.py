@@ -65,7 +65,9 @@ class Batch:
     in a savepoint (db.session.begin_nested()) or raise Problem before writing. A batch may
     buffer writes; flush() writes them, and the engine calls it before an item of another kind
     (which may read them) and at the end. A buffered item's Result may still change in flush().
-    finish() runs once, last, before the commit: fill in each Result.record there.
+    finish() runs once, last, before the commit: fill in each Result.record there, or in
+    after_commit(), which runs once the commit is done and the write lock let go, for records
+    that need no more reads under the lock (what the batch has just inserted, as plain values).
     """
 
     def __init__(self, kind: "Kind", actor, revs):
@@ -78,6 +80,9 @@ class Batch:
         pass
 
     def finish(self) -> None:
+        pass
+
+    def after_commit(self) -> None:
         pass
 
 

@@ -127,16 +127,28 @@ class StoryBatch(records.Batch):
         for item, result in self.applied:
             if item.op != WITHDRAW and result.result == records.CREATED:
                 service.audit_consent(self.actor, item.id, result.story.community_id, item.parsed[0], "sync")
-        # The answer is built now, inside the transaction: exactly what is being committed,
-        # and nothing is reloaded row by row after the commit expired it.
+        # The answer of a stored story is built now, inside the transaction: exactly what is
+        # being committed, and nothing is reloaded row by row after the commit expired it.
+        # A story this push inserted is the plain values inserted, which no commit changes:
+        # its answer waits for after_commit(), outside the write lock (a tenth of a push's
+        # time under it, bench/ingest.py).
         for _item, result in self.applied:
-            story = result.story
-            if story is None:
-                result.record = None
-            elif story.status == "withdrawn":
-                result.record = service.tombstone(story)
-            else:
-                result.record = service.story_view(story, self.actor)
+            if not isinstance(result.story, service.NewStory):
+                result.record = _record_of(result.story, self.actor)
+
+    def after_commit(self) -> None:
+        for _item, result in self.applied:
+            if isinstance(result.story, service.NewStory):
+                result.record = _record_of(result.story, self.actor)
+
+
+def _record_of(story, actor) -> dict | None:
+    """A pushed story as its answer carries it: the view, a tombstone, or None (refused)."""
+    if story is None:
+        return None
+    if story.status == "withdrawn":
+        return service.tombstone(story)
+    return service.story_view(story, actor)
 
 
 class StoryKind(records.Kind):

@@ -84,6 +84,8 @@ def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS, keep
             if peer:
                 actor.pushed(revs.handed_out())
             revs.flush()
+        for batch in batches.values():
+            batch.after_commit()
     metrics.count_push(_outcome(item, result) for item, result in answers)
     return answers
 
