@@ -45,7 +45,10 @@ def read_json(max_bytes: int, max_depth: int | None = None):
         raise Problem("too_deep", status=400, max=max_depth) from None
     except ValueError:
         raise Problem("bad_json", status=400) from None
-    if nesting_depth(value, max_depth) > max_depth:
+    # A value nests no deeper than the brackets its text opens (strings' brackets only add to
+    # the count): counting them is C's work, and spares a push of 100 stories the walk below,
+    # which cost more than parsing it (bench/ingest.py).
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(value, max_depth) > max_depth:
         raise Problem("too_deep", status=400, max=max_depth)
     return value
 

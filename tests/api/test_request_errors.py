@@ -89,6 +89,19 @@ def test_deeply_nested_json_to_the_token_endpoint_is_400_not_500(client, people,
         assert "32" in body["message"]
 
 
+@pytest.mark.parametrize("label, too_deep", [
+    (deep(31), False),  # the object and 31 lists: 32 levels, the limit
+    (deep(32), True),
+    (b'"' + b"[{" * 100 + b'"', False),  # brackets in a string nest nothing
+    (b"[" + b"[], " * 100 + b"[[[[]]]]]", False),  # many lists, side by side
+])
+def test_only_nesting_counts_towards_the_depth_limit(client, people, label, too_deep):
+    raw = b'{"username": "amina", "password": "wrong password", "label": ' + label + b"}"
+    response = client.post("/api/v1/auth/token", data=raw, headers={"Content-Type": "application/json"})
+    code = response.get_json()["code"]
+    assert (code == "too_deep") == too_deep, (response.status_code, code)
+
+
 @pytest.mark.parametrize("path", ["/api/v1/stories/{id}/reports", "/api/v1/stories/{id}/moderation"])
 def test_deeply_nested_json_to_story_endpoints_is_400(client, people, path):
     story = push_one(client, people["participant_a"], f.item(title="Deep"))
