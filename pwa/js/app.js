@@ -65,20 +65,11 @@ async function main() {
     await feed.enhanceFeed({ offlinePage, networkState: sync.networkState, onNetwork: sync.onNetwork });
   } else if (form) {
     // Writing with no signal is normal: say so before the person starts, not after.
-    const say = (state) => {
-      if (state === 'offline' || navigator.onLine === false) {
-        ui.showBanner('offline', t('No signal. Stories you send now are kept on this phone and sent later.'));
-      } else {
-        ui.hideBanner('offline');
-      }
-    };
-    sync.onNetwork(say);
-    addEventListener('offline', () => say('offline'));
-    addEventListener('online', () => say('online'));
-    say(sync.networkState());
+    ui.offlineBanner(t('No signal. Stories you send now are kept on this phone and sent later.'),
+      sync.onNetwork, sync.networkState());
   }
 
-  const registration = await update.registerWorker({
+  await update.registerWorker({
     beforeReload: async () => { if (composer) await composer.save(); },
     onReady: async () => {
       // Keep the pages a person needs without signal; again when who or which language changes.
@@ -98,7 +89,6 @@ async function main() {
       await db.setMeta('warmed', key);
     },
   });
-  void registration;
   sync.startAutoSync();
 }
 

@@ -216,10 +216,8 @@ export async function enhance(form, { owner, onQueued }) {
       ? fixing.lastError.serverEtag : null;
     let item;
     try {
-      // A recording to disguise goes up in one request, not tus (upload.js, docs/sync.md).
-      const disguise = form.elements.namedItem('disguise_voice');
-      const records = media.records().map((m) => (disguise && disguise.checked && m.type.startsWith('audio/')
-        ? { ...m, disguise: true } : m));
+      // A recording to disguise goes up in one request, not tus (attach.js marks it).
+      const records = media.records();
       const data = toStory(read(form));
       if (records.length) data.media = records.map((m) => m.sha256);
       else if (fixing && fixing.data.media) data.media = fixing.data.media;  // kept from before
@@ -267,5 +265,5 @@ export async function enhance(form, { owner, onQueued }) {
   // From here Send stays on this page (until now a tap posted the plain form, which works too):
   // tests and the other modules wait for this mark, not for time.
   form.dataset.enhanced = '';
-  return { save: () => save(), isWriting: hasContent };
+  return { save: () => save() };
 }

@@ -146,20 +146,6 @@ export function update(store, key, fn, { strict = false } = {}) {
   }, strict ? 'strict' : 'default');
 }
 
-// update() for many keys of one store in one transaction; resolves with how many changed.
-export function updateMany(store, keys, fn) {
-  return run(store, 'readwrite', async (s) => {
-    const current = await Promise.all(keys.map((key) => settle(s[store].get(key))));
-    let changed = 0;
-    keys.forEach((key, i) => {
-      const next = fn(current[i], key);
-      if (next === null) { s[store].delete(key); changed += 1; }
-      else if (next !== undefined) { s[store].put(next); changed += 1; }
-    });
-    return changed;
-  });
-}
-
 // Several changes over several stores, all or nothing:
 // batch({ outbox: { put: [item] }, drafts: { delete: [id] } }, { strict: true }); a delete may be a range.
 export function batch(changes, { strict = false } = {}) {

@@ -2,19 +2,13 @@
 // signal, with a banner saying so. The server's HTML stays as it is while online.
 import * as db from './db.js';
 import { formatDay, languageName, t } from './i18n.js';
-import { el, showBanner, hideBanner } from './ui.js';
+import { STATUS, el, offlineBanner } from './ui.js';
 
 const SHOWN = 50;       // stories drawn at once; "Show more" draws the next ones
 const EXCERPT = 220;    // characters, as the server's feed template
 const STORY_PATH = /^\/stories\/([0-9a-f-]{36})\/?$/;
 
-const BADGES = {
-  pending: () => t('Waiting for review'),
-  published: () => t('Published'),
-  rejected: () => t('Not published'),
-  hidden: () => t('Hidden'),
-  withdrawn: () => t('Withdrawn'),
-};
+const BADGES = { ...STATUS, pending: () => t('Waiting for review') };
 
 function truncate(text, size) {
   if (text.length <= size) return text;
@@ -137,17 +131,8 @@ export async function enhanceFeed({ offlinePage, networkState, onNetwork }) {
   } else if (offlinePage) {
     replaced = await showSavedFeed(main);
   }
-  const update = async (state) => {
-    const offline = state === 'offline' || navigator.onLine === false;
-    if (offline) {
-      showBanner('offline', t('Offline — showing stories saved on this phone'));
+  await offlineBanner(t('Offline — showing stories saved on this phone'), onNetwork,
+    offlinePage ? 'offline' : networkState(), async () => {
       if (!replaced && !story) replaced = await showSavedFeed(main);
-    } else {
-      hideBanner('offline');
-    }
-  };
-  onNetwork(update);
-  addEventListener('offline', () => update('offline'));
-  addEventListener('online', () => update('online'));
-  await update(offlinePage ? 'offline' : networkState());
+    });
 }

@@ -6,7 +6,7 @@
 import { t } from './i18n.js';
 import { load } from './kinds.js';
 import * as outbox from './outbox.js';
-import { el, hideBanner, showBanner } from './ui.js';
+import { el, offlineBanner } from './ui.js';
 
 function refusal(error) {
   if (error && error.code === 'conflict') {
@@ -65,17 +65,8 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     follow();
   }
 
-  const offline = (state) => {
-    if (state === 'offline' || navigator.onLine === false) {
-      showBanner('offline', t('No signal. What you save here is kept on this phone and sent when there is signal.'));
-    } else {
-      hideBanner('offline');
-    }
-  };
-  onNetwork(offline);
-  addEventListener('offline', () => offline('offline'));
-  addEventListener('online', () => offline('online'));
-  offline(networkState());
+  offlineBanner(t('No signal. What you save here is kept on this phone and sent when there is signal.'),
+    onNetwork, networkState());
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -83,9 +74,8 @@ export async function enhance(form, { owner, onQueued, onNetwork, networkState }
     // Personal data in a translation or reply (#17, disclosure.js): pointed out, never blocked.
     if (form.dataset.pii != null && [...form.querySelectorAll('[name=title],[name=body]')].some((f) => f.value.trim())
       && await import('./disclosure.js').then((m) => m.held(form)).catch(() => false)) return;
-    // A voice to disguise goes up in one request, as a story's does (upload.js).
-    const box = form.elements.namedItem('disguise_voice');
-    const files = media ? media.records().map((m) => (box && box.checked && m.type.startsWith('audio/') ? { ...m, disguise: true } : m)) : [];
+    // A voice to disguise goes up in one request, as a story's does (upload.js; attach.js marks it).
+    const files = media ? media.records() : [];
     // A file this phone cannot keep (no Web Crypto on plain http): with signal the plain form
     // posts it through the server's media checks; without, it stays in the form for later.
     if (!files.length && [...form.querySelectorAll('input[type=file]')].some((input) => input.files && input.files.length)) {

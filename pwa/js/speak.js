@@ -41,6 +41,14 @@ export function say(text) {
   return true;
 }
 
+// A setting kept on this phone (localStorage); private mode may refuse it: then this visit only.
+export function remember(key, value) {
+  try { localStorage.setItem(key, value); } catch (err) { /* private mode: this visit only */ }
+}
+export function recall(key) {
+  try { return localStorage.getItem(key); } catch (err) { return null; }
+}
+
 const clean = (text) => String(text || '').replace(/\s+/g, ' ').trim();
 
 // What a speaker button reads: a question (legend or heading), its options (labels, with the
@@ -82,11 +90,9 @@ function wireMode(toggle) {
   const on = () => toggle.getAttribute('aria-pressed') === 'true';
   const set = (value) => {
     toggle.setAttribute('aria-pressed', String(value));
-    try { localStorage.setItem(MODE_KEY, value ? '1' : ''); } catch (err) { /* private mode: this page only */ }
+    remember(MODE_KEY, value ? '1' : '');
   };
-  let stored = '';
-  try { stored = localStorage.getItem(MODE_KEY) || ''; } catch (err) { stored = ''; }
-  set(Boolean(stored));
+  set(Boolean(recall(MODE_KEY)));
   toggle.hidden = false;
   toggle.addEventListener('click', () => {
     set(!on());

@@ -37,7 +37,8 @@ export function iconButton(name, text, attrs = {}) {
 
 // --- States -------------------------------------------------------------------------------
 
-const STATUS = {
+// A story's status in the author's "sent" list; feed.js's badges name them the same (bar pending).
+export const STATUS = {
   pending: () => t('Sent — waiting for review'),
   published: () => t('Published'),
   rejected: () => t('Not published'),
@@ -228,6 +229,26 @@ export function showBanner(key, text, { action = null, dismiss = false, role = '
 export function hideBanner(key) {
   const banner = document.querySelector(`[data-banner="${key}"]`);
   if (banner) banner.remove();
+}
+
+// The "offline" banner, saying `text`, while there is no signal: checked now for the network
+// state `initial`, then whenever the sync (`onNetwork`, net.js) or the browser (its offline and
+// online events) sees a change; either one saying "offline" is enough. whenOffline(), if given,
+// runs each time the banner is shown (feed.js: the stories saved on this phone). Resolves once
+// the first check is done.
+export async function offlineBanner(text, onNetwork, initial, whenOffline) {
+  const check = async (state) => {
+    if (state === 'offline' || navigator.onLine === false) {
+      showBanner('offline', text);
+      if (whenOffline) await whenOffline();
+    } else {
+      hideBanner('offline');
+    }
+  };
+  onNetwork(check);
+  addEventListener('offline', () => check('offline'));
+  addEventListener('online', () => check('online'));
+  await check(initial);
 }
 
 // --- Storage ------------------------------------------------------------------------------

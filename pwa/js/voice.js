@@ -6,19 +6,12 @@
 import { t } from './i18n.js';
 import * as outbox from './outbox.js';
 import { el, icon } from './ui.js';
-import { say } from './speak.js';
+import { recall, remember, say } from './speak.js';
 
 const MODE_KEY = 'kultialogo-voice-mode';
 const HINT_KEY = 'kultialogo-voice-hint-seen';
 // Not needed for a story told aloud: the title and words, the photo, the place, the event.
 const HIDE = ['title', 'body', 'language', 'event', 'photo', 'place'];
-
-function remember(key, value) {
-  try { localStorage.setItem(key, value); } catch (err) { /* private mode: this visit only */ }
-}
-function recall(key) {
-  try { return localStorage.getItem(key); } catch (err) { return null; }
-}
 
 function mountHint(page) {
   const hint = page.querySelector('#voice-hint');
