@@ -139,28 +139,14 @@ def write_transaction(*, keep_loaded: bool = False):
     """
     session = db.session()  # the request's real Session behind the scoped proxy
     if session.in_transaction():
-        if keep_loaded and not (session.new or session.dirty or session.deleted):
-            expire, session.expire_on_commit = session.expire_on_commit, False
-            try:
-                session.commit()
-            finally:
-                session.expire_on_commit = expire
-        else:
-            session.commit()
+        _commit(session, keep_loaded=keep_loaded and not (session.new or session.dirty or session.deleted))
     lock = _writer_lock(session)
     if lock is not None:
         lock.acquire()
     token = _immediate.set(True)
     try:
         yield session
-        if keep_loaded:
-            expire, session.expire_on_commit = session.expire_on_commit, False
-            try:
-                session.commit()
-            finally:
-                session.expire_on_commit = expire
-        else:
-            session.commit()
+        _commit(session, keep_loaded=keep_loaded)
     except BaseException:
         session.info.pop(_PURGED, None)
         session.rollback()
@@ -171,6 +157,18 @@ def write_transaction(*, keep_loaded: bool = False):
             lock.release()
     if session.info.pop(_PURGED, False) or _owes_checkpoint():
         checkpoint_wal()
+
+
+def _commit(session, *, keep_loaded: bool) -> None:
+    """Commit; with ``keep_loaded``, without expiring what the session has loaded."""
+    if not keep_loaded:
+        session.commit()
+        return
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _writer_lock(session):
