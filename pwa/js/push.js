@@ -177,7 +177,7 @@ async function pushDue() {
   let cap = Infinity;
   let pushed = 0;
   let limits;
-  for (let round = 0; round < 1000; round += 1) {
+  for (let round = 0; round < 1000 && !held; round += 1) {
     const items = await outbox.due(state.session.user);
     if (!items.length) return { retryLater: false, pushed };
     if (limits === undefined) limits = await getLimits();
@@ -207,8 +207,10 @@ async function pushDue() {
 // round after it; other contexts wait for the lock (never skipped, so nothing is stranded).
 let pushing = null;
 let pushAgain = false;
+let held = null;  // a promise that never settles, once the page holds its pushes
 
 export function pushSoon() {
+  if (held) return held;
   if (pushing) {
     pushAgain = true;
     return pushing;
@@ -222,4 +224,13 @@ export function pushSoon() {
     return outcome;
   })().finally(() => { pushing = null; });
   return pushing;
+}
+
+// The person accepted an update (update.js): this page pushes no more until it reloads. Its
+// requests go through the old worker, and one that lands as that worker stops for the new one
+// starts it again: Chromium then leaves the new one waiting (minutes). The worker never holds.
+// Resolves once the push in flight, if any, is over.
+export function holdPushes() {
+  held = new Promise(() => {});
+  return pushing && pushing.catch(() => {});
 }

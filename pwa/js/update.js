@@ -3,6 +3,7 @@
 // writing (style guide, after svgomg's main-controller).
 import { t } from './i18n.js';
 import { showBanner, hideBanner } from './ui.js';
+import { holdPushes } from './push.js';
 
 const CHECK_EVERY = 60 * 60 * 1000;
 
@@ -42,6 +43,9 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
             button.disabled = false;
             return;
           }
+          // No request from here on: one landing as the old worker stops would keep the new one
+          // waiting (push.js, holdPushes).
+          await holdPushes();
           // Reload once the new worker is in charge: its activation may wait for the old one to
           // finish a request, and controllerchange is not the only sign (reloadOnce below).
           // A newer version may have replaced the one offered while the prompt was up.

@@ -13,6 +13,25 @@ def _stylesheet(page):
     return page.eval_on_selector("link[rel=stylesheet]", "link => link.getAttribute('href')")
 
 
+def _ask_for_the_update(page, tries=20):
+    """Ask the browser to look for a new worker until one is installing or waiting.
+
+    Chromium folds an update() call into its own check after a navigation when that check is
+    still in flight, and that one may have fetched sw.js before the deploy: asked once, the new
+    shell is sometimes not seen until the next check (on a phone, the next navigation or hour).
+    """
+    for _ in range(tries):
+        if page.evaluate("""async () => {
+            const r = await navigator.serviceWorker.getRegistration();
+            if (r.installing || r.waiting) return true;
+            await r.update().catch(() => {});
+            return Boolean(r.installing || r.waiting);
+        }"""):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError("the browser found no new worker after the deploy")
+
+
 def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people, live_server_factory,
                                                                     shell_copy, context):
     server = live_server_factory(extra_env={"KULTIALOGO_PWA_DIR": str(shell_copy)})
@@ -32,7 +51,7 @@ def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people,
     # Deploy: a change to the shell's CSS gives new hashed names and a new worker.
     with open(shell_copy / "css" / "pwa.css", "a") as css:
         css.write("\n.banner-update { font-weight: 600; }\n")
-    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    _ask_for_the_update(page)
 
     prompt = page.locator("[data-banner=update]")
     expect(prompt).to_contain_text("A new version of Kultialogo is ready.")
