@@ -121,7 +121,10 @@ def story(i: int, rng: random.Random = random) -> dict:
 
 def bodies_for(n: int) -> list[bytes]:
     # Bodies are encoded before the clock starts: we time the server, not json.dumps.
-    return [json.dumps({"items": [story(i) for i in range(start, min(start + BATCH, n))]}).encode()
+    # As the shell pushes (pwa/js/push.js): saying its version, so each story is answered once.
+    from kultialogo.sync.service import PROTOCOL_VERSION
+    return [json.dumps({"items": [story(i) for i in range(start, min(start + BATCH, n))],
+                        "protocol": PROTOCOL_VERSION}).encode()
             for start in range(0, n, BATCH)]
 
 

@@ -11,6 +11,8 @@ import uuid
 
 from locust import HttpUser, between, task
 
+from kultialogo.sync.service import PROTOCOL_VERSION as PROTOCOL  # as the shell pushes
+
 TOKENS = open(os.environ["KULTIALOGO_LOAD_TOKENS"]).read().split()
 # The ids of the stories the server said it created, one per line: the load test checks each is
 # stored once (a push in flight when the run stops may be stored without being counted here).
@@ -60,7 +62,7 @@ class Phone(HttpUser):
     def push(self):
         item = story()
         for attempt in range(2):  # the second: as if the first answer were lost on the way
-            with self.client.post("/api/v1/sync/push", json={"items": [item]}, headers=self.headers,
+            with self.client.post("/api/v1/sync/push", json={"items": [item], "protocol": PROTOCOL}, headers=self.headers,
                                   name="push", catch_response=True) as response:
                 result = response.json()["results"][0]["result"] if response.status_code == 200 else None
                 if result != ("created" if attempt == 0 else "unchanged"):

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
 from bench._server import free_port, rerun_with_code  # noqa: E402
+from kultialogo.sync.service import PROTOCOL_VERSION as PROTOCOL  # noqa: E402  (as the shell pushes)
 
 DEMO_PASSWORD = "kultialogo-demo"
 WRITERS = (("amina", "siena"), ("oksana", "belgrade"), ("daniel", "utrecht"))
@@ -201,7 +202,7 @@ def run(proc: subprocess.Popen, base: str, args, folder: Path) -> None:
                     response = session.get(base + "/api/v1/sync/pull", params={"limit": 50}, headers=auth)
                 else:
                     items = [story_item(community) for _ in range(rng.randint(1, 3))]
-                    response = session.post(base + "/api/v1/sync/push", json={"items": items}, headers=auth)
+                    response = session.post(base + "/api/v1/sync/push", json={"items": items, "protocol": PROTOCOL}, headers=auth)
             except requests.RequestException as exc:
                 with lock:
                     errors.append(f"{kind}: {exc.__class__.__name__}")

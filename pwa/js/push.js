@@ -80,7 +80,7 @@ function resultsFor(batch, results) {
 
 // What to do with one item's result.
 async function settle(item, result, rev) {
-  const record = result.record || result.story || null;
+  const record = result.record || null;
   if (ACKNOWLEDGED.includes(result.result)) {
     await outbox.acknowledge(item.id, rev, record);
   } else if (result.result === 'conflict') {
@@ -113,7 +113,8 @@ async function settle(item, result, rev) {
 async function pushBatch(batch, state) {
   const ids = batch.map((item) => item.id);
   const revs = await outbox.markSending(ids);
-  const text = JSON.stringify({ items: batch.map(wire) });
+  // Version 4 of the contract: each record is answered once, as `record`.
+  const text = JSON.stringify({ items: batch.map(wire), protocol: 4 });
   let response;
   try {
     response = await post(text, state.session.csrf);

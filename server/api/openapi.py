@@ -155,7 +155,8 @@ def openapi_document() -> dict:
                                    "result": {"type": "string", "enum": PUSH_RESULTS},
                                    "record": {"nullable": True, "anyOf": record_refs},
                                    "story": {"nullable": True, "anyOf": [ref("Story"), ref("Tombstone")],
-                                             "description": "Story items only: the same as record"},
+                                             "description": "Story items, to clients of protocol 3 and older "
+                                                            "(no protocol in the push): the same as record"},
                                    "error": {"nullable": True, "allOf": [ref("Problem")]},
                                    "missing_media": {"type": "array", "items": {"type": "string"}}}},
                 **kind_schemas,
@@ -213,7 +214,9 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["items"],
                     "properties": {"items": {"type": "array", "maxItems": limits.PUSH_MAX_ITEMS,
-                                             "items": ref("PushItem")}}}}}},
+                                             "items": ref("PushItem")},
+                                   "protocol": {"type": "integer", "minimum": 1, "default": 3,
+                                                "description": "The sync contract version the client speaks"}}}}}},
                 "responses": {"200": _json({"type": "object", "properties": {
                     "results": {"type": "array", "items": ref("PushResult")},
                     "server_time": {"type": "string", "format": "date-time"},
@@ -488,7 +491,8 @@ def _node_paths(errors) -> dict:
             "security": node,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"items": {"type": "array", "maxItems": limits.NODE_PUSH_MAX_ITEMS,
-                                                           "items": {"type": "object"}}}}}}},
+                                                           "items": {"type": "object"}},
+                                                 "protocol": {"type": "integer", "minimum": 1, "default": 3}}}}}},
             "responses": {"200": _json({"type": "object", "properties": {
                 "results": {"type": "array", "items": {"type": "object"}}, "protocol": {"type": "integer"}}}),
                 "400": errors["400"], "401": errors["401"], "413": errors["413"]}}},

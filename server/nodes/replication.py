@@ -26,7 +26,7 @@ from ..media.models import MediaFile
 from ..media.store import SHA256_RE, get_store
 from ..revisions import current_revision
 from ..sync import engine
-from ..sync.service import decode_cursor
+from ..sync.service import PROTOCOL_VERSION, decode_cursor
 from ..timeutil import isoformat, utcnow
 from .client import CentralError, Client
 from .models import NodeDigest, NodeLink
@@ -177,7 +177,7 @@ def apply_from_central(peer, replicas: list[dict]) -> list[dict]:
         data = {k: v for k, v in replica.items() if k not in ("type", "id")}
         data["base"] = row.base if row is not None else {}
         items.append({"type": replica["type"], "op": records.REPLICATE, "id": replica["id"], "data": data})
-    answers = [engine.answer(a) for a in engine.push(peer, items, max_items=len(items))]
+    answers = [engine.answer(a, PROTOCOL_VERSION) for a in engine.push(peer, items, max_items=len(items))]
     agreed = [r for r, a in zip(replicas, answers) if a["result"] in records.ACKNOWLEDGED + (records.CONFLICT,)]
     with write_transaction():
         remember(agreed)
@@ -270,6 +270,11 @@ def chunks(replicas: list[dict]):
         yield chunk
 
 
+def push_body(replicas: list[dict]) -> dict:
+    """A push to central of these replicas, saying the version this node speaks."""
+    return {"items": as_items(replicas), "protocol": PROTOCOL_VERSION}
+
+
 def as_items(replicas: list[dict]) -> list[dict]:
     return [{"type": r["type"], "op": records.REPLICATE, "id": r["id"],
              "data": {k: v for k, v in r.items() if k not in ("type", "id")}} for r in replicas]
@@ -325,7 +330,7 @@ def changed_accounts(row: NodeLink) -> list[dict]:
 
 def push_accounts(row: NodeLink, client: Client, progress: Progress) -> None:
     for chunk in chunks(changed_accounts(row)):
-        answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
+        answer = client.json("POST", "/api/v1/node/push", push_body(chunk))
         _check_answers(chunk, answer)
         _take_answers(row, chunk, answer, progress)
         with write_transaction():  # what was sent is what both now hold (secret included)
@@ -358,7 +363,7 @@ def _push_chunk(row: NodeLink, client: Client, chunk: list[dict], progress: Prog
     """Send one chunk (its media first); returns the replicas central refused for a story it
     does not hold yet."""
     send_media(client, [h for r in chunk for h in media_named(r)], progress)
-    answer = client.json("POST", "/api/v1/node/push", {"items": as_items(chunk)})
+    answer = client.json("POST", "/api/v1/node/push", push_body(chunk))
     _check_answers(chunk, answer)
     _take_answers(row, chunk, answer, progress)
     progress.add(records_done=len(chunk))

@@ -181,8 +181,8 @@ class StoryKind(records.Kind):
     def batch(self, actor, revs) -> StoryBatch:
         return StoryBatch(self, actor, revs)
 
-    def answer(self, item: records.Item, result: records.Result) -> dict:
-        """Phones whose cached shell predates record kinds read the story as "story"."""
+    def legacy_answer(self, item: records.Item, result: records.Result) -> dict:
+        """Clients of protocol 3 and older (a phone's cached shell) read the story as "story"."""
         return {"story": result.record}
 
     def replicas(self, peer, since: int, limit: int) -> list[tuple[int, dict]]:

@@ -15,6 +15,19 @@ from ..revisions import RevisionBlock, current_revision
 
 ENVELOPE_KEYS = frozenset({"type", "op", "id", "base_etag", "data"})
 DEFAULT_TYPE = "story"  # phones whose cached shell predates record kinds send no "type"
+# Clients of version 3 and older send no "protocol" in a push and read a story's answer as
+# "story"; from version 4 on they say their version and read "record" only (docs/sync.md).
+UNSTATED_PROTOCOL = 3
+STORY_COPY_UNTIL = 3
+
+
+def client_protocol(body: dict) -> int:
+    """The contract version a push's client speaks: its body's ``protocol``, a whole number
+    from 1 (3 when absent); anything else refuses the whole push (400 bad_request)."""
+    value = body.get("protocol", UNSTATED_PROTOCOL)
+    if type(value) is not int or value < 1:  # not bool, float or text
+        raise Problem("bad_request", status=400, field="protocol")
+    return value
 
 
 def parse_item(index: int, raw, *, peer: bool = False) -> records.Item:
@@ -106,7 +119,8 @@ def _raw_envelope(raw):
     return {"type": raw.get("type", DEFAULT_TYPE), "id": raw.get("id")}
 
 
-def answer(entry) -> dict:
+def answer(entry, protocol: int = UNSTATED_PROTOCOL) -> dict:
+    """One item's answer, in the shape the client's ``protocol`` version reads."""
     item, result = entry
     if isinstance(item, records.Item):
         type_, record_id = item.type, str(item.id)
@@ -117,11 +131,13 @@ def answer(entry) -> dict:
     out = {"type": type_, "id": record_id, "result": result.result, "record": result.record,
            "error": result.problem.to_dict() if result.problem else None,
            "missing_media": list(result.missing_media)}
+    if protocol > STORY_COPY_UNTIL:
+        return out
     kind = records.get(type_) if type_ else None
     if kind is None:
         out["story"] = None  # refused before its kind was known: answered as the story contract did
-    elif hasattr(kind, "answer"):
-        out.update(kind.answer(item, result))
+    elif hasattr(kind, "legacy_answer"):
+        out.update(kind.legacy_answer(item, result))
     return out
 
 

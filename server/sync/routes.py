@@ -11,7 +11,7 @@ from ..database import read_connection
 from ..extensions import csrf, limiter, unlimited
 from ..revisions import CURRENT
 from ..timeutil import isoformat, utcnow
-from . import bp, service
+from . import bp, engine, service
 
 csrf.exempt(bp)
 
@@ -27,7 +27,7 @@ def push():
     body = read_json(limits.PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH)
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem("bad_request", status=400, field="items")
-    results = service.push(actor, body["items"])
+    results = service.push(actor, body["items"], engine.client_protocol(body))
     return jsonify({"results": results, "server_time": isoformat(utcnow()),
                     "protocol": service.PROTOCOL_VERSION})
 

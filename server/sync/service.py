@@ -18,13 +18,15 @@ from . import engine
 # The version of the contract in docs/sync.md that push and pull speak; both report it, so a
 # client (a phone's cached shell, a camp node) can tell what the server understands.
 # 1: the original story contract; 2: with media, moderation, reports and translations;
-# 3: record kinds (translations, event attendance, reports) in one push and one pull.
-PROTOCOL_VERSION = 3
+# 3: record kinds (translations, event attendance, reports) in one push and one pull;
+# 4: a push says its client's version, and a story's answer no longer repeats as "story".
+PROTOCOL_VERSION = 4
 
 
-def push(actor, items: list) -> list[dict]:
+def push(actor, items: list, protocol: int = engine.UNSTATED_PROTOCOL) -> list[dict]:
+    """Answers to a push's items, in the shape its client's ``protocol`` version reads."""
     # What this request read so far is the token's account and its roles: kept, not read again.
-    return [engine.answer(entry) for entry in engine.push(actor, items, keep_loaded=True)]
+    return [engine.answer(entry, protocol) for entry in engine.push(actor, items, keep_loaded=True)]
 
 
 # --- Pull -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from kultialogo.moderation import service as moderation
 from kultialogo.revisions import RevisionBlock
 from kultialogo.stories import service as stories
 from kultialogo.stories.models import Story
-from kultialogo.sync.service import encode_cursor
+from kultialogo.sync.service import PROTOCOL_VERSION, encode_cursor
 from tests import factories as f
 
 from .conftest import PULL, Person, by_id, direct_token, pull_all, push, push_one
@@ -106,7 +106,7 @@ def test_pull_pages_by_revision_with_the_limit(client, people):
     assert [i["id"] for p in pages for i in p["items"]] == [i["id"] for i in items]
     # From the last cursor there is nothing new.
     last = client.get(PULL, query_string={"cursor": cursor}).get_json()
-    assert last == {"items": [], "cursor": cursor, "more": False, "protocol": 3}
+    assert last == {"items": [], "cursor": cursor, "more": False, "protocol": PROTOCOL_VERSION}
 
 
 def test_pull_limit_defaults_to_50(client, people):

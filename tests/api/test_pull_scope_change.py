@@ -8,7 +8,7 @@ from sqlalchemy import delete
 
 from kultialogo.accounts.models import Membership
 from kultialogo.extensions import db
-from kultialogo.sync.service import encode_cursor
+from kultialogo.sync.service import PROTOCOL_VERSION, encode_cursor
 from tests import factories as f
 
 from .conftest import PULL, Person, direct_token, pull_all, push_one
@@ -38,7 +38,7 @@ def page(client, person, cursor=None, **params):
 def test_a_reader_who_joins_a_community_gets_its_older_stories_with_reset(client, people, siena):
     bojan = people["participant_b"]
     _, cursor = pull_all(client, bojan)
-    assert page(client, bojan, cursor) == {"items": [], "cursor": cursor, "more": False, "protocol": 3}
+    assert page(client, bojan, cursor) == {"items": [], "cursor": cursor, "more": False, "protocol": PROTOCOL_VERSION}
     db.session.add(Membership(account_id=bojan.account.id, community_id=f.community("siena").id, role="participant"))
     db.session.commit()
     after = page(client, bojan, cursor)

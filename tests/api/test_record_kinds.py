@@ -11,6 +11,7 @@ import requests
 from sqlalchemy import select
 
 from kultialogo import limits
+from kultialogo.sync.service import PROTOCOL_VERSION
 from kultialogo.events import service as event_service
 from kultialogo.events.models import Event, EventStory
 from kultialogo.extensions import db
@@ -139,7 +140,7 @@ def test_pull_brings_every_kind_in_revision_order_behind_one_cursor(client, peop
         response = client.get(PULL, query_string={"kinds": ALL_KINDS, "limit": 2, **({"cursor": cursor} if cursor else {})},
                               headers=fatima.headers)
         page = response.get_json()
-        assert len(page["items"]) <= 2 and page["protocol"] == 3
+        assert len(page["items"]) <= 2 and page["protocol"] == PROTOCOL_VERSION
         seen.extend(page["items"])
         cursor = page["cursor"]
         if not page["more"]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from kultialogo.events import service
 from kultialogo.events.models import Event, EventStory
 from kultialogo.extensions import db
+from kultialogo.sync.service import PROTOCOL_VERSION
 from tests import factories as f
 from tests.api.conftest import PULL, client, people, push  # noqa: F401  (client, people: fixtures)
 from tests.people.helpers import make_story
@@ -30,7 +31,7 @@ def pull(client, person, kinds=KINDS, cursor=None, limit=500) -> tuple[list, str
         response = client.get(PULL, query_string=params, headers=person.headers if person else {})
         assert response.status_code == 200, response.get_data(as_text=True)
         page = response.get_json()
-        assert page["protocol"] == 3
+        assert page["protocol"] == PROTOCOL_VERSION
         items.extend(page["items"])
         cursor = page["cursor"]
         if not page["more"]:
