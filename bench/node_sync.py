@@ -40,7 +40,7 @@ def app_for(db_path: Path, data_dir: Path):
     from kultialogo import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "DATA_DIR": str(data_dir),
                        "SECRET_KEY": SECRET, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024,
-                       "RATELIMIT_STORAGE_URI": "memory://"})
+                       "RATELIMIT_STORAGE_URI": "kultialogo-memory://"})
 
 
 def upgrade(app) -> None:

@@ -101,8 +101,9 @@ class Config:
     # grows with every kind of query served, times every pooled connection (bench/memory_soak.py).
     SQLITE_CACHED_STATEMENTS = 32
 
-    # Sign-in and API rate limits (Flask-Limiter syntax). Redis when REDIS_URL is set.
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Sign-in and API rate limits (Flask-Limiter syntax). Redis when REDIS_URL is set; else in
+    # the process (extensions.SweptMemoryStorage: limits' memory storage, fewer threads).
+    RATELIMIT_STORAGE_URI = "kultialogo-memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Said outright for every app: Flask-Limiter keeps the last app's setting when an app leaves
     # it out, so one app with limits off (a test, a bench) would turn them off for the next.
@@ -176,5 +177,5 @@ def load_environment(app) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret_key(folder)
     redis_url = os.environ.get("REDIS_URL")
-    if redis_url and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+    if redis_url and app.config.get("RATELIMIT_STORAGE_URI") in ("kultialogo-memory://", "memory://"):
         app.config["RATELIMIT_STORAGE_URI"] = redis_url

@@ -1,4 +1,6 @@
 """Extensions, created unbound here and bound in create_app()."""
+import time
+
 from flask import current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
@@ -8,6 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -48,6 +51,25 @@ def _rate_limit_key():
 
 
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[], headers_enabled=True)
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage (``kultialogo-memory://``, the default without Redis), with
+    expired counters swept out at most once a second.
+
+    MemoryStorage starts a thread (a 10 ms Timer) on every hit that finds the last one done:
+    one thread for every rate-limited request, 0.2 ms of CPU each (a push of 100 stories costs
+    14). Its reads drop an expired counter themselves, so the sweep only frees memory.
+    """
+    STORAGE_SCHEME = ["kultialogo-memory"]
+    SWEEP_EVERY = 1.0  # seconds
+    _swept_at = float("-inf")
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # MemoryStorage's private name for it
+        now = time.monotonic()
+        if now - self._swept_at >= self.SWEEP_EVERY:
+            self._swept_at = now
+            super()._MemoryStorage__schedule_expiry()
 
 
 def unlimited(view):

@@ -32,7 +32,7 @@ BASE_CONFIG = {
     # Cheap argon2 in tests; the production parameters are in Config.
     "PASSWORD_TIME_COST": 1,
     "PASSWORD_MEMORY_COST": 1024,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "kultialogo-memory://",
 }
 
 
