@@ -7,6 +7,7 @@ busy timeout never applies. PostgreSQL needs nothing special here: the revision 
 lock (see revisions.py) serialises writers.
 """
 import contextvars
+import datetime
 import os
 import sqlite3
 import threading
@@ -19,7 +20,7 @@ except ImportError:  # not on Windows: writers of other processes meet the busy 
     fcntl = None
 
 from flask import current_app
-from sqlalchemy import any_, bindparam, event, insert
+from sqlalchemy import DateTime, any_, bindparam, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
@@ -455,9 +456,32 @@ def _compiled_insert(table, dialect, keys: tuple):
         if processors is None or not set(compiled.params) <= set(keys):
             found = False
         else:
-            found = (compiled.string, compiled.positional, tuple((n, processors.get(n)) for n in names))
+            found = (compiled.string, compiled.positional,
+                     tuple((n, _quicker(dialect, table.c[n], processors.get(n))) for n in names))
         _compiled_inserts[cache_key] = found
     return found
+
+
+_PROBES = (datetime.datetime(2026, 7, 14, 10, 2, 3, 45), datetime.datetime(1999, 12, 31, tzinfo=datetime.timezone.utc),
+           datetime.datetime(2031, 1, 2, 3, 4, 5, 999999, tzinfo=datetime.timezone(datetime.timedelta(hours=-5, minutes=-30))))
+
+
+def _quicker(dialect, column, processor):
+    """SQLAlchemy's bind processor, or one that gives the same text faster: on SQLite a datetime
+    is formatted with ``%`` and a dict of its seven fields, half a push's bind time (five such
+    columns a story); datetime.isoformat() writes the same text in C. Kept only when it agrees
+    with SQLAlchemy's on the probes (a custom storage format would not)."""
+    if processor is None or dialect.name != "sqlite" or not isinstance(column.type, DateTime):
+        return processor
+
+    def process(value, _processor=processor, _datetime=datetime.datetime):
+        # Exact datetimes (a subclass may format itself otherwise); anything else as SQLAlchemy.
+        if type(value) is _datetime:
+            text = value.isoformat(" ", "microseconds")
+            return text if value.tzinfo is None else text[:26]  # the time zone is not stored
+        return None if value is None else _processor(value)
+
+    return process if all(process(probe) == processor(probe) for probe in _PROBES) else processor
 
 
 def _sqlite_insert_rows(driver, cursor, sql: str, params: list) -> None:
