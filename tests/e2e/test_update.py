@@ -62,14 +62,18 @@ def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people,
         with page.expect_navigation():
             prompt.get_by_role("button", name="Update now").click()
     except PlaywrightTimeout as timeout:
-        # Say where it stood (a CI run once timed out here, never reproduced since).
-        state = page.evaluate("""async () => {
-            const r = await navigator.serviceWorker.getRegistration();
-            const s = (w) => w && w.state;
-            return {installing: s(r.installing), waiting: s(r.waiting), active: s(r.active),
-                    controller: s(navigator.serviceWorker.controller),
-                    button: document.querySelector('[data-banner=update] button')?.disabled};
-        }""")
+        # Say where it stood, within seconds: a page whose navigation is stuck never answers
+        # an evaluate, and that would hang the whole run.
+        try:
+            state = page.wait_for_function("""async () => {
+                const r = await navigator.serviceWorker.getRegistration();
+                const s = (w) => w && w.state;
+                return JSON.stringify({installing: s(r.installing), waiting: s(r.waiting), active: s(r.active),
+                        controller: s(navigator.serviceWorker.controller),
+                        button: document.querySelector('[data-banner=update] button')?.disabled});
+            }""", timeout=5000).json_value()
+        except PlaywrightTimeout:
+            state = "the page does not answer (its navigation is stuck)"
         raise AssertionError(f"no reload after 'Update now': {state}") from timeout
     expect(page.locator("#title")).to_have_value("Half a title")  # the draft came back
     new_css = _stylesheet(page)
