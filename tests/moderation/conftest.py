@@ -89,7 +89,7 @@ def web(app, cast):
 def write_story(author, *, community="siena", visibility="public", title=None, **extra) -> uuid.UUID:
     """A story by ``author`` through the story service (pending in a community that reviews)."""
     story_id = uuid.uuid4()
-    content = validate_content({"title": title or f"Story {story_id.hex[:8]}", "body": "A day by the river.",
+    content = validate_content({"title": title or f"Story {f.letters_of(story_id)}", "body": "A day by the river.",
                                 "language": "en", "community": community, "visibility": visibility,
                                 "author_display": "pseudonym", **extra})
     outcome = stories.write_one(author, story_id, content)

@@ -83,8 +83,8 @@ def make_story(author, *, community="a", visibility="public", status="published"
                title=None, body=None, **extra) -> Story:
     """A story pushed through the story service, then put in ``status`` as a moderator would."""
     story_id = uuid.uuid4()
-    content = validate_content({"title": title or f"Title {story_id.hex[:8]}",
-                                "body": body or f"Body {story_id.hex}", "language": "en",
+    content = validate_content({"title": title or f"Title {f.letters_of(story_id)}",
+                                "body": body or f"Body {f.letters_of(story_id, 32)}", "language": "en",
                                 "community": community, "visibility": visibility,
                                 "author_display": "pseudonym", "media": list(media), **extra})
     outcome = stories.write_one(author, story_id, content)
