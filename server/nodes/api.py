@@ -68,11 +68,8 @@ def event_replica(event: Event) -> dict:
 @bp.post("/push")
 def push():
     node = _node()
-    body = read_json(limits.NODE_PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH)
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise Problem("bad_request", status=400, field="items")
-    protocol = engine.client_protocol(body)
-    answers = engine.push(NodeAtCentral(node), body["items"], max_items=limits.NODE_PUSH_MAX_ITEMS)
+    items, protocol = engine.read_push(read_json(limits.NODE_PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH))
+    answers = engine.push(NodeAtCentral(node), items, max_items=limits.NODE_PUSH_MAX_ITEMS)
     return jsonify({"results": [engine.answer(a, protocol) for a in answers], "server_time": isoformat(utcnow()),
                     "protocol": sync_service.PROTOCOL_VERSION})
 

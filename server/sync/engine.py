@@ -21,13 +21,16 @@ UNSTATED_PROTOCOL = 3
 STORY_COPY_UNTIL = 3
 
 
-def client_protocol(body: dict) -> int:
-    """The contract version a push's client speaks: its body's ``protocol``, a whole number
-    from 1 (3 when absent); anything else refuses the whole push (400 bad_request)."""
-    value = body.get("protocol", UNSTATED_PROTOCOL)
-    if type(value) is not int or value < 1:  # not bool, float or text
+def read_push(body) -> tuple[list, int]:
+    """A push body's items and the contract version its client speaks (``protocol``, a whole
+    number from 1; 3 when absent), for a phone's push and a node's alike. Anything else
+    refuses the whole push (400 bad_request, naming the field)."""
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise Problem("bad_request", status=400, field="items")
+    protocol = body.get("protocol", UNSTATED_PROTOCOL)
+    if type(protocol) is not int or protocol < 1:  # not bool, float or text
         raise Problem("bad_request", status=400, field="protocol")
-    return value
+    return body["items"], protocol
 
 
 def parse_item(index: int, raw, *, peer: bool = False) -> records.Item:

@@ -6,7 +6,6 @@ from werkzeug.http import quote_etag
 from .. import limits
 from ..accounts.auth import api_reader_and, api_requester
 from ..api.body import PUSH_MAX_DEPTH, read_json
-from ..errors import Problem
 from ..database import read_connection
 from ..extensions import csrf, limiter, unlimited
 from ..revisions import CURRENT
@@ -24,10 +23,8 @@ def _push_limit() -> str:
 @limiter.limit(_push_limit)
 def push():
     actor = api_requester(required=True)
-    body = read_json(limits.PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH)
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise Problem("bad_request", status=400, field="items")
-    results = service.push(actor, body["items"], engine.client_protocol(body))
+    items, protocol = engine.read_push(read_json(limits.PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH))
+    results = service.push(actor, items, protocol)
     return jsonify({"results": results, "server_time": isoformat(utcnow()),
                     "protocol": service.PROTOCOL_VERSION})
 
