@@ -98,6 +98,11 @@ class Kind:
     # "data" holds, and the record as push answers and pulls show it.
     data_schema: dict = {"type": "object"}
     view_schema: dict = {"type": "object"}
+    # Whether this kind's batch takes the revision counter lock itself (revs.take()) before it
+    # reads anything that decides a write, reading such things again if it read them before
+    # (revisions.py). A push whose kinds all do starts without the lock, so on PostgreSQL two
+    # pushes check their items side by side. False: the batch is made under the lock.
+    takes_lock_late: bool = False
 
     def parse(self, item: Item) -> object:
         """Check item.data without the database; raise Problem, or return what apply() needs."""

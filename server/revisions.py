@@ -5,6 +5,12 @@ holds the lock until commit. Revisions therefore become visible in the order the
 out, so a pull cursor can never skip past a revision that is still uncommitted (the contract's
 "never move past an uncommitted revision" rule) on SQLite and PostgreSQL alike.
 Writes are batched (one push = one transaction), so serialising them costs little.
+
+A writer may take the lock late (``RevisionBlock(session, late=True)``): it does its reading and
+checking first and takes the lock (``take()``, or its first ``next()``) only when it is about to
+write. Then whatever it read before that may have changed under it, and it must read again what
+decides a write (stories.records.StoryBatch does): on PostgreSQL two pushes then check their
+items side by side, and wait for each other only to write them.
 """
 from sqlalchemy import BigInteger, Integer, bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -31,24 +37,40 @@ _STORE = update(_COUNTER).where(_COUNTER.c.id == 1).values(value=bindparam("last
 class RevisionBlock:
     """Revisions handed out inside one write transaction (which holds the counter lock)."""
 
-    def __init__(self, session):
+    def __init__(self, session, *, late: bool = False):
         self._conn = session.connection()  # the transaction's own connection
+        self._last = self._start = None
+        if not late:
+            self.take()
+
+    def take(self) -> bool:
+        """Take the counter lock, if this block has not yet; True if this call took it."""
+        if self._last is not None:
+            return False
         # UPDATE takes the row lock (PostgreSQL) / needs the write lock (SQLite) and returns
         # the current value: every other writer now waits for our commit.
-        self._last = self._conn.execute(_TAKE).scalar_one()
-        self._start = self._last
+        self._last = self._start = self._conn.execute(_TAKE).scalar_one()
+        return True
+
+    @property
+    def taken(self) -> bool:
+        return self._last is not None
 
     def next(self) -> int:
+        if self._last is None:
+            self.take()
         self._last += 1
         return self._last
 
     def handed_out(self) -> range:
         """The revisions handed out since this block began (or since its last flush)."""
+        if self._last is None:
+            return range(0)
         return range(self._start + 1, self._last + 1)
 
     def flush(self) -> None:
         """Store the counter; call before commit if any revision was handed out."""
-        if self._last != self._start:
+        if self._last is not None and self._last != self._start:
             self._conn.execute(_STORE, {"last": self._last})
             self._start = self._last
 

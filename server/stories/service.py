@@ -510,24 +510,32 @@ class PendingInserts:
     fails, it is undone as a whole and the caller redoes each of those items on its own, in
     its own savepoint, so one bad row still affects only itself. Flush before anything in
     the transaction reads a buffered id (stories.records does).
+
+    The rows get their revisions when they are written, not when they are buffered: a push
+    that takes the counter lock late (revisions.py) takes it only here.
     """
 
-    def __init__(self):
+    def __init__(self, revs: RevisionBlock):
+        self.revs = revs
         self.rows: list[dict] = []
+        self.stories: list[NewStory] = []  # what each row's item answers, given its revision too
         self.ids: set = set()  # asked once per item: a scan of the rows made a batch O(n^2)
 
     def __contains__(self, story_id) -> bool:
         return story_id in self.ids
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict, story: NewStory) -> None:
         self.rows.append(row)
+        self.stories.append(story)
         self.ids.add(row["id"])
 
     def flush(self) -> list:
         """INSERT the buffered rows; return the ids to redo one by one ([] on success)."""
-        rows, self.rows, self.ids = self.rows, [], set()
+        rows, stories, self.rows, self.stories, self.ids = self.rows, self.stories, [], [], set()
         if not rows:
             return []
+        for row, story in zip(rows, stories):
+            row["revision"] = story.revision = self.revs.next()
         connection = db.session.connection()
         try:
             if connection.dialect.name == "postgresql":
@@ -617,7 +625,8 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
     """
     status = _initial_status(actor, community, content)
     row = {"id": story_id, "author_id": actor.id, "created_at": created_at, "received_at": now,
-           "updated_at": now, "etag": etag, "status": status, "revision": revs.next(),
+           "updated_at": now, "etag": etag, "status": status,
+           "revision": None if inserts is not None else revs.next(),  # buffered: given at the INSERT
            "ever_published": status == STATUS_PUBLISHED, **content_columns(content, community)}
     shown = {}
     for key, default in _other_columns(tuple(row)):
@@ -625,11 +634,11 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
             shown[key] = None  # a server default or NULL: not sent
         else:
             row[key] = default.arg if default.is_scalar else default.arg(None)
-    if inserts is not None:
-        inserts.add(row)
-    else:
+    if inserts is None:
         insert_in_savepoint(db.session, Story.__table__, row)
     new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
+    if inserts is not None:
+        inserts.add(row, new)
     if status == STATUS_PUBLISHED:
         hooks.first_published(new)
     return new

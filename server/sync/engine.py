@@ -75,11 +75,13 @@ def push(actor, raw_items: list, *, max_items: int = limits.PUSH_MAX_ITEMS, keep
         except Problem as problem:
             answers[index] = (_raw_envelope(raw), records.Result.rejected(problem))
     if items:
+        names = list(dict.fromkeys(item.type for item in items))
+        late = all(records.get(name).takes_lock_late for name in names)
         with write_transaction(keep_loaded=keep_loaded):
-            revs = RevisionBlock(db.session)
+            revs = RevisionBlock(db.session, late=late)
             batches: dict[str, records.Batch] = {}
             current = None
-            for name in dict.fromkeys(item.type for item in items):
+            for name in names:
                 batches[name] = records.get(name).batch(actor, revs)
                 preload = getattr(batches[name], "preload", None)
                 if preload is not None:  # one query for the whole push, where a kind can
