@@ -32,6 +32,8 @@ _COUNTER = RevisionCounter.__table__
 _TAKE = (update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value)
          .returning(_COUNTER.c.value))
 _STORE = update(_COUNTER).where(_COUNTER.c.id == 1).values(value=bindparam("last", type_=BigInteger))
+_RESERVE = (update(_COUNTER).where(_COUNTER.c.id == 1)
+            .values(value=_COUNTER.c.value + bindparam("count", type_=BigInteger)).returning(_COUNTER.c.value))
 
 
 class RevisionBlock:
@@ -39,17 +41,27 @@ class RevisionBlock:
 
     def __init__(self, session, *, late: bool = False):
         self._conn = session.connection()  # the transaction's own connection
-        self._last = self._start = None
+        self._last = self._start = self._stored = None
         if not late:
             self.take()
 
-    def take(self) -> bool:
-        """Take the counter lock, if this block has not yet; True if this call took it."""
+    def take(self, reserve: int = 0) -> bool:
+        """Take the counter lock, if this block has not yet; True if this call took it.
+
+        ``reserve``: how many revisions the caller knows it is about to hand out, stored with
+        the same statement, so that flush() has nothing left to store (one round trip less
+        under the lock for a push's batch INSERT). Reserved and not handed out, they are
+        skipped: cursors pass over a gap in the revisions as over any other.
+        """
         if self._last is not None:
             return False
         # UPDATE takes the row lock (PostgreSQL) / needs the write lock (SQLite) and returns
         # the current value: every other writer now waits for our commit.
-        self._last = self._start = self._conn.execute(_TAKE).scalar_one()
+        if reserve > 0:
+            self._stored = self._conn.execute(_RESERVE, {"count": reserve}).scalar_one()
+            self._last = self._start = self._stored - reserve
+        else:
+            self._last = self._start = self._stored = self._conn.execute(_TAKE).scalar_one()
         return True
 
     @property
@@ -70,8 +82,10 @@ class RevisionBlock:
 
     def flush(self) -> None:
         """Store the counter; call before commit if any revision was handed out."""
-        if self._last is not None and self._last != self._start:
+        if self._last is not None and self._last > self._stored:
             self._conn.execute(_STORE, {"last": self._last})
+            self._stored = self._last
+        if self._last is not None:
             self._start = self._last
 
 

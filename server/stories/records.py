@@ -93,11 +93,12 @@ class StoryBatch(records.Batch):
         result.missing_media = outcome.missing_media
         result.story = outcome.story if keep else None
 
-    def _lock(self) -> None:
+    def _lock(self, reserve: int = 0) -> None:
         """Take the counter lock if this push has not yet, and read again under it what was
         read before: another push may have changed those stories, or stored new ones, since.
-        Ids already buffered are left to flush(), whose INSERT tells."""
-        if not self.revs.take():
+        Ids already buffered are left to flush(), whose INSERT tells. ``reserve``: see
+        RevisionBlock.take."""
+        if not self.revs.take(reserve):
             return
         stored = [story_id for story_id, story in self.existing.items() if isinstance(story, Story)]
         if stored:  # refreshed in place, conflicts too: the objects in self.existing stay the ones to change
@@ -129,7 +130,7 @@ class StoryBatch(records.Batch):
     def flush(self) -> None:
         """Write the buffered new stories; redo, each on its own, any the batch INSERT refused."""
         if self.pending:
-            self._lock()
+            self._lock(reserve=len(self.pending))  # the buffered rows' revisions
         for story_id in self.inserts.flush():
             self.existing[story_id] = service.LOOKUP  # maybe stored by someone else: compare with it
             item, result = self.pending[story_id]

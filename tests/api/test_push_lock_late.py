@@ -84,7 +84,7 @@ def _commit_elsewhere_before_the_lock(monkeypatch, client, headers, items, answe
     real_lock = StoryBatch._lock
     started = []
 
-    def lock_after_another_push(self):
+    def lock_after_another_push(self, *args, **kwargs):
         if not started and not self.revs.taken:
             started.append(True)  # once: the other push takes its lock as it would
             def push_elsewhere():
@@ -93,7 +93,7 @@ def _commit_elsewhere_before_the_lock(monkeypatch, client, headers, items, answe
             other.start()
             other.join(timeout=60)
             assert not other.is_alive(), "the other push waited on this one: it holds a lock it should not yet"
-        return real_lock(self)
+        return real_lock(self, *args, **kwargs)
 
     monkeypatch.setattr(StoryBatch, "_lock", lock_after_another_push)
 
