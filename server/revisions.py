@@ -82,11 +82,12 @@ class RevisionBlock:
 
     def flush(self) -> None:
         """Store the counter; call before commit if any revision was handed out."""
-        if self._last is not None and self._last > self._stored:
+        if self._last is None:  # never taken: nothing handed out
+            return
+        if self._last > self._stored:
             self._conn.execute(_STORE, {"last": self._last})
             self._stored = self._last
-        if self._last is not None:
-            self._start = self._last
+        self._start = self._last
 
 
 # Built once, in Core: every pull reads it first, and building the select cost more than running it.

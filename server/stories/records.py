@@ -47,10 +47,9 @@ class StoryBatch(records.Batch):
         ids = [item.id for item in items if item.id not in self.existing]
         if ids:
             # Which exist, as plain ids first: a push is mostly new stories, and loading none
-            # through the ORM still cost a millisecond under the write lock.
-            stored = list(db.session.execute(select(Story.id).where(id_in(Story.id, ids))).scalars())
-            found = {s.id: s for s in db.session.scalars(
-                select(Story).where(id_in(Story.id, stored)).options(selectinload(Story.conflicts)))} if stored else {}
+            # through the ORM still cost a millisecond.
+            stored = _stored_ids(ids)
+            found = {s.id: s for s in _stories_to_change(stored)} if stored else {}
             for story_id in ids:
                 self.existing[story_id] = found.get(story_id)
 
@@ -101,13 +100,12 @@ class StoryBatch(records.Batch):
         if not self.revs.take(reserve):
             return
         stored = [story_id for story_id, story in self.existing.items() if isinstance(story, Story)]
-        if stored:  # refreshed in place, conflicts too: the objects in self.existing stay the ones to change
-            db.session.execute(select(Story).where(id_in(Story.id, stored)).options(selectinload(Story.conflicts))
-                               .execution_options(populate_existing=True)).all()
+        if stored:  # refreshed in place: the objects in self.existing stay the ones to change
+            _stories_to_change(stored, again=True)
         absent = [story_id for story_id, story in self.existing.items()
                   if story is None and story_id not in self.inserts]
         if absent:
-            for story_id in db.session.execute(select(Story.id).where(id_in(Story.id, absent))).scalars():
+            for story_id in _stored_ids(absent):
                 self.existing[story_id] = service.LOOKUP  # stored since: applied as a change to it
 
     def _replicate(self, item: records.Item) -> records.Result:
@@ -164,6 +162,20 @@ class StoryBatch(records.Batch):
         for _item, result in self.applied:
             if isinstance(result.story, service.NewStory):
                 result.record = _record_of(result.story, self.actor)
+
+
+def _stored_ids(ids: list) -> list:
+    """Which of these story ids are stored, as plain ids."""
+    return list(db.session.execute(select(Story.id).where(id_in(Story.id, ids))).scalars())
+
+
+def _stories_to_change(ids: list, *, again: bool = False) -> list[Story]:
+    """These stories as a change to them reads them, with their kept conflicts; ``again``:
+    read once more, refreshing the objects the session already holds."""
+    query = select(Story).where(id_in(Story.id, ids)).options(selectinload(Story.conflicts))
+    if again:
+        query = query.execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
 
 
 def _record_of(story, actor) -> dict | None:

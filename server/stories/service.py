@@ -634,10 +634,10 @@ def _insert_new(actor, story_id, content, community, etag, created_at, now, revs
             shown[key] = None  # a server default or NULL: not sent
         else:
             row[key] = default.arg if default.is_scalar else default.arg(None)
+    new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
     if inserts is None:
         insert_in_savepoint(db.session, Story.__table__, row)
-    new = NewStory(**row, **shown, author=actor, community=community, conflicts=[])
-    if inserts is not None:
+    else:
         inserts.add(row, new)
     if status == STATUS_PUBLISHED:
         hooks.first_published(new)
