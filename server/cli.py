@@ -7,6 +7,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -72,8 +73,41 @@ def run_command(host, port, threads, debug, upgrade, demo):
         start_thread(app)
     freeze_startup_objects()
     collector.start()  # CPython 3.11: no collection inside another allocation (collector.py)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="kultialogo",
-                   channel_timeout=120, connection_limit=1000, _quiet=True, **waitress_options(app))
+    waitress_server(app, host, port, threads).run()
+
+
+def waitress_server(app, host: str, port: int, threads: int):
+    """waitress as `run` serves the app: its settings, and its queue warning thinned out."""
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="kultialogo",
+                                    channel_timeout=120, connection_limit=1000, **waitress_options(app))
+    server.task_dispatcher.queue_logger = ThinnedWarning(logging.getLogger("waitress.queue"))
+    return server
+
+
+class ThinnedWarning:
+    """A logger's warnings, at most one per ``every`` seconds; the next one says how many were
+    left out. For waitress's "Task queue depth is N", which it writes each time a request has
+    to wait for a busy thread. When a whole assembly opens the app at once that is a line for
+    many requests (50 clients asking /healthz 10,000 times: 3,170 lines), to the terminal or
+    a camp node's SD card, each taking CPU from the requests. The first line still tells the
+    operator the server is saturated."""
+
+    def __init__(self, logger: logging.Logger, every: float = 60.0, clock=time.monotonic):
+        self.logger, self.every, self._clock = logger, every, clock
+        self._quiet_until = None
+        self._left_out = 0
+
+    def warning(self, message: str, *args) -> None:
+        # waitress calls this under its dispatcher's lock: one caller at a time
+        now = self._clock()
+        if self._quiet_until is not None and now < self._quiet_until:
+            self._left_out += 1
+            return
+        if self._left_out:
+            message, args = f"{message} (and %d more such warnings left out)", (*args, self._left_out)
+            self._left_out = 0
+        self._quiet_until = now + self.every
+        self.logger.warning(message, *args)
 
 
 def freeze_startup_objects() -> None:

@@ -1,6 +1,7 @@
 """The `kultialogo` command as a newcomer meets it: `make run`'s output, serving phones on the
 local network, a relative SQLite path, and the translate commands from a regular install."""
 import json
+import logging
 import os
 import shutil
 import socket
@@ -172,3 +173,52 @@ def test_translate_outside_a_checkout_says_where_to_run_it(tmp_path, monkeypatch
     result = CliRunner().invoke(cli.cli, ["translate", "compile"])
     assert result.exit_code == 1
     assert "run them from inside one" in result.output
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class _Waiting:
+    """A task waiting in waitress's queue (never served here: its threads are stopped)."""
+
+    def cancel(self):
+        pass
+
+
+def test_waitress_queue_warnings_are_thinned_to_one_a_minute(caplog):
+    clock = _Clock()
+    thinned = cli.ThinnedWarning(logging.getLogger("waitress.queue"), every=60, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+        for depth in range(1, 6):
+            thinned.warning("Task queue depth is %d", depth)
+            clock.now += 1
+        assert [r.getMessage() for r in caplog.records] == ["Task queue depth is 1"]
+        clock.now += 60
+        thinned.warning("Task queue depth is %d", 9)
+        thinned.warning("Task queue depth is %d", 10)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Task queue depth is 1", "Task queue depth is 9 (and 4 more such warnings left out)"]
+
+
+def test_run_serves_with_waitress_whose_queue_warning_is_thinned(caplog, tmp_path):
+    """The server `kultialogo run` starts: each request queued behind busy threads no longer
+    writes a line (waitress's own dispatcher, driven as waitress drives it)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATA_DIR": str(tmp_path / "data"),
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    server = cli.waitress_server(app, "127.0.0.1", 0, threads=2)
+    dispatcher = server.task_dispatcher
+    try:
+        dispatcher.set_thread_count(0)  # nothing takes tasks: each one added waits
+        with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+            for _ in range(50):
+                dispatcher.add_task(_Waiting())
+        assert len(dispatcher.queue) == 50
+        assert [r.getMessage() for r in caplog.records] == ["Task queue depth is 1"]
+    finally:
+        dispatcher.shutdown(timeout=1)
+        server.close()
