@@ -535,14 +535,15 @@ def insert_many_in_savepoint(session, table, rows: list[dict]) -> None:
             connection.execute(insert(table), rows)
         return
     sql, positional, params_spec = compiled
-    if positional:
+    copy_rows = dialect.name == "postgresql" and len(rows) > 1
+    if positional or copy_rows:  # COPY takes each row's values in column order, as a list
         params = [[proc(row[name]) if proc else row[name] for name, proc in params_spec] for row in rows]
     else:
         params = [{name: proc(row[name]) if proc else row[name] for name, proc in params_spec} for row in rows]
     driver = connection.connection.driver_connection
     dbapi = dialect.loaded_dbapi
     try:
-        if dialect.name == "postgresql" and len(rows) > 1:
+        if copy_rows:
             # COPY: one statement for every row (so a statement trigger runs once, not once
             # per row), half the time of pipelined INSERTs for a push of 100 (bench/ingest.py).
             columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name, _p in params_spec)
@@ -550,7 +551,7 @@ def insert_many_in_savepoint(session, table, rows: list[dict]) -> None:
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
                 with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
                     for row in params:
-                        copy.write_row([row[name] for name, _p in params_spec] if isinstance(row, dict) else row)
+                        copy.write_row(row)
                 cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         elif dialect.name == "postgresql":
             with driver.pipeline(), driver.cursor() as cursor:
