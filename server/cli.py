@@ -273,6 +273,11 @@ TRANSLATIONS = "server/i18n/translations"
 TEMPLATE = "server/i18n/messages.pot"
 # Python keywords beside the defaults; the JavaScript keywords are set per section in babel.cfg.
 PYTHON_KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2"]
+# The template and the catalogs are written 100 wide, as the catalogs were first written (at
+# pybabel's 76, each update rewrapped thousands of their lines), and say where a string is used
+# by file only (the template gives update its locations): with line numbers, every edit above a
+# string moved its references in eleven files. Nothing a translator needs changes either way.
+CATALOG_WIDTH = f"--width={serbian.CATALOG_WIDTH}"
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -318,9 +323,25 @@ def translate():
 @translate.command("extract")
 def translate_extract():
     """Collect the marked strings of server/, templates, pwa/js and service-worker/ into the template."""
-    _pybabel("extract", "-F", "babel.cfg", *PYTHON_KEYWORDS, "--add-comments=TRANSLATORS:",
-             "--project=Kultialogo", "--copyright-holder=Kultialogo contributors", "-o", TEMPLATE, ".")
-    click.echo(f"Wrote {TEMPLATE}")
+    root = _source_root()
+    fresh = f"{TEMPLATE}.new"
+    _pybabel("extract", "-F", "babel.cfg", *PYTHON_KEYWORDS, "--add-comments=TRANSLATORS:", CATALOG_WIDTH,
+             "--add-location=file", "--project=Kultialogo", "--copyright-holder=Kultialogo contributors",
+             "-o", fresh, ".")
+    # The same strings as before: keep the template, and with it the date an update copies into
+    # every catalog, so an update with nothing new changes no file.
+    if _without_date(root / fresh) == _without_date(root / TEMPLATE):
+        (root / fresh).unlink()
+        click.echo(f"{TEMPLATE} is current")
+    else:
+        (root / fresh).replace(root / TEMPLATE)
+        click.echo(f"Wrote {TEMPLATE}")
+
+
+def _without_date(path: Path) -> list[str] | None:
+    if not path.is_file():
+        return None
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith('"POT-Creation-Date:')]
 
 
 @translate.command("init")
@@ -336,7 +357,7 @@ def translate_init(lang):
 def translate_update():
     """Re-extract and merge new strings into every catalog (then translate, then compile)."""
     translate_extract.callback()
-    _pybabel("update", "-i", TEMPLATE, "-d", TRANSLATIONS, "--ignore-obsolete")
+    _pybabel("update", "-i", TEMPLATE, "-d", TRANSLATIONS, "--ignore-obsolete", CATALOG_WIDTH)
     click.echo("Catalogs updated; translate the new and fuzzy entries, then run `kultialogo translate compile`.")
 
 

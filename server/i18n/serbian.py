@@ -16,6 +16,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+CATALOG_WIDTH = 100  # every catalog's lines, as `kultialogo translate` writes them (cli.py)
 SOURCE = TRANSLATIONS / "sr_Latn" / "LC_MESSAGES" / "messages.po"
 TARGET = TRANSLATIONS / "sr_Cyrl" / "LC_MESSAGES" / "messages.po"
 
@@ -103,7 +104,7 @@ def build(translations: Path = TRANSLATIONS) -> bytes:
         if message.id:
             message.string = _convert(message.string)
     buffer = io.BytesIO()
-    write_po(buffer, catalog)
+    write_po(buffer, catalog, width=CATALOG_WIDTH)
     return _same_generator(buffer.getvalue(), source)
 
 

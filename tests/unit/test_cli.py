@@ -167,6 +167,35 @@ def test_translate_works_from_a_checkout_when_the_package_is_installed_elsewhere
         assert po.with_suffix(".mo").is_file(), po
 
 
+def test_translate_update_and_compile_change_no_file_when_no_string_changed(tmp_path, monkeypatch):
+    """The committed catalogs are what the commands write: an update with nothing new rewraps
+    no line, moves no reference and stamps no new date, so a translator's diff shows only what
+    changed for them (and this fails when the catalogs are behind the sources)."""
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT / "server", copy / "server", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("pwa", "service-worker"):
+        shutil.copytree(ROOT / folder, copy / folder)
+    shutil.copy(ROOT / "babel.cfg", copy)
+    i18n = copy / "server" / "i18n"
+
+    def catalogs():
+        return {path.relative_to(i18n): path.read_bytes() for path in i18n.rglob("*")
+                if path.suffix in (".pot", ".po", ".mo")}
+
+    before = catalogs()
+    assert len(before) == 1 + 2 * 10  # the template, and each language's .po and .mo
+    monkeypatch.setattr(cli, "PACKAGE_DIR", tmp_path / "site-packages" / "kultialogo")
+    monkeypatch.chdir(copy)
+    update = CliRunner().invoke(cli.cli, ["translate", "update"], catch_exceptions=False)
+    assert update.exit_code == 0, update.output
+    assert "messages.pot is current" in update.output
+    compiled = CliRunner().invoke(cli.cli, ["translate", "compile"], catch_exceptions=False)
+    assert compiled.exit_code == 0, compiled.output
+    after = catalogs()
+    assert [str(path) for path in before if after.get(path) != before[path]] == []
+    assert not (i18n / "messages.pot.new").exists()
+
+
 def test_translate_outside_a_checkout_says_where_to_run_it(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "PACKAGE_DIR", tmp_path / "site-packages" / "kultialogo")
     monkeypatch.chdir(tmp_path)
