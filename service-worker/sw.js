@@ -48,14 +48,25 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// Warms running: no new version takes over while one runs, and on a weak signal a fetch may
+// hang for minutes. "Update now" stops them (update.js).
+const warming = new Set();
+
 self.addEventListener('message', (event) => {
   const message = event.data || {};
   if (message.type === 'skip-waiting') self.skipWaiting();
-  else if (message.type === 'warm') event.waitUntil(warm(message.urls || [], Boolean(message.force)));
+  else if (message.type === 'stop-warming') for (const controller of warming) controller.abort();
+  else if (message.type === 'warm') {
+    const controller = new AbortController();
+    warming.add(controller);
+    event.waitUntil(warm(message.urls || [], Boolean(message.force), controller.signal)
+      .finally(() => warming.delete(controller)));
+  }
 });
 
-async function warm(urls, force) {
+async function warm(urls, force, signal) {
   for (const url of urls) {
+    if (signal.aborted) return;
     // Pages in the pages cache; the interface strings (/i18n/<lang>/<bundle>.json) with the static files.
     const strings = url.startsWith('/i18n/');
     const cache = await caches.open(strings ? RUNTIME_CACHE : PAGES_CACHE);
@@ -63,7 +74,7 @@ async function warm(urls, force) {
     try {
       // The strings the page has just loaded come from the HTTP cache (public, a day); a page
       // is revalidated with its ETag (no-cache), a 304 with no body when the HTTP cache has it.
-      const response = await fetch(url, { credentials: 'same-origin', cache: strings ? 'default' : 'no-cache' });
+      const response = await fetch(url, { credentials: 'same-origin', cache: strings ? 'default' : 'no-cache', signal });
       if (response.ok && !response.redirected) await cache.put(url, response);
     } catch (err) {
       return;  // no signal: next time
@@ -71,7 +82,7 @@ async function warm(urls, force) {
   }
   if (force) {
     try {
-      const response = await fetch(OFFLINE_URL, { credentials: 'same-origin', cache: 'no-cache' });
+      const response = await fetch(OFFLINE_URL, { credentials: 'same-origin', cache: 'no-cache', signal });
       if (response.ok) await (await caches.open(SHELL_CACHE)).put(OFFLINE_URL, response);
     } catch (err) {
       // keep the offline page we have

@@ -52,7 +52,11 @@ export async function registerWorker({ beforeReload = async () => {}, onReady = 
           const next = registration.waiting || worker;
           next.addEventListener('statechange', () => { if (next.state === 'activated') reloadOnce(); });
           if (next.state === 'activated') reloadOnce();
-          else next.postMessage({ type: 'skip-waiting' });
+          else {
+            // Nor for the old worker's warming (sw.js), whose fetches may hang.
+            if (registration.active) registration.active.postMessage({ type: 'stop-warming' });
+            next.postMessage({ type: 'skip-waiting' });
+          }
         },
       },
     });

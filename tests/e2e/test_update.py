@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from tests.e2e.browser import SQLITE_ONLY, outbox, sign_in, wait_for_worker, write_story
+from tests.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
 
@@ -81,3 +82,38 @@ def test_new_shell_prompts_before_reloading_and_the_outbox_survives(app, people,
     assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == "flex"
     assert [item["id"] for item in outbox(page)] == [queued["id"]]
     assert page.evaluate("""async () => (await caches.keys()).filter((n) => n.startsWith('kultialogo-shell-v')).length""") == 1
+
+
+def test_update_now_does_not_wait_for_a_page_the_old_worker_is_still_keeping(app, people, live_server_factory,
+                                                                           shell_copy, context):
+    """The old worker fetches pages for offline reading (warm) in the background. On a weak
+    signal such a fetch can hang for minutes, and a new worker cannot take over while the old
+    one still works on it: "Update now" must stop that work rather than wait for it."""
+    server = live_server_factory(extra_env={"KULTIALOGO_PWA_DIR": str(shell_copy)})
+    # Between the phone and the server: /activity, which only the worker's warm asks for here,
+    # answers after two minutes.
+    with FaultProxy(server.url, delay_rate=1.0, delay_s=(120, 120),
+                    faults_only_for=lambda method, path: path == "/activity") as proxy:
+        page = context.new_page()
+        sign_in(page, proxy.url)
+        page.goto(proxy.url + "/write")
+        wait_for_worker(page)
+        for _ in range(100):
+            if any(path == "/activity" for _n, _method, path, *_rest in list(proxy.events)):
+                break
+            page.wait_for_timeout(100)
+        else:
+            raise AssertionError("the worker never asked for /activity")
+
+        with open(shell_copy / "css" / "pwa.css", "a") as css:
+            css.write("\n.banner-update { font-weight: 600; }\n")
+        _ask_for_the_update(page)
+        prompt = page.locator("[data-banner=update]")
+        expect(prompt).to_contain_text("A new version of Kultialogo is ready.")
+        old_css = _stylesheet(page)
+        try:
+            with page.expect_navigation(timeout=15_000):
+                prompt.get_by_role("button", name="Update now").click()
+        except PlaywrightTimeout as timeout:
+            raise AssertionError("'Update now' waited for the old worker's fetch") from timeout
+        assert _stylesheet(page) != old_css
