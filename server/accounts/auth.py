@@ -202,6 +202,12 @@ def token_account(token: str) -> Account:
         raise Problem("bad_token", status=401)
     token_hash = _token_hash(token)
     known = _known_tokens()
+    readers = _known_readers()
+    if token_hash not in known and token_hash in readers:
+        # Checked already in this request, as a Reader (the rate limit's key reads one):
+        # the account by its key, from the session's identity map if it holds it.
+        reader = readers[token_hash]
+        known[token_hash] = db.session.get(Account, reader.id) if reader is not None else None
     if token_hash not in known:
         row = db.session.execute(
             select(Account, ApiToken.revoked_at, ApiToken.expires_at)
@@ -331,6 +337,22 @@ def api_reader_and(conn=None, also=None) -> tuple[Account | Reader | None, objec
     return reader, extra
 
 
+def api_actor(*, required: bool) -> Account | Reader | None:
+    """api_requester() for a request whose work reads the person as plain values (the sync
+    push: ids, roles, names): a bearer token's account as a Reader, already read for the rate
+    limit's key, with no ORM account and memberships loaded (a twelfth of a push's CPU,
+    bench/ingest.py). A browser session's is the signed-in Account, its CSRF header checked.
+    Code that hangs a new row on the person through a relationship takes
+    models.as_account(actor)."""
+    token = bearer_token()
+    if token is None:
+        return api_requester(required=required)
+    reader = token_reader(token)
+    g.auth_kind = "token"
+    note_role(reader)  # the access log's role (never the account)
+    return reader
+
+
 def api_requester(*, required: bool) -> Account | None:
     """The account behind an API request: bearer token, else the browser session.
 
@@ -374,7 +396,7 @@ def rate_limit_key() -> str:
         try:
             token = bearer_token()
             if token is not None:
-                token_account(token)
+                token_reader(token)  # plain values: the view reads the same (api_actor, token_account)
                 return "t:" + _token_hash(token)[:24]
         except Problem:
             pass

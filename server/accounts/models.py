@@ -80,6 +80,13 @@ class Account(UserMixin, Roles, db.Model):
         back_populates="account", cascade="all, delete-orphan", lazy="selectin")
 
 
+def as_account(person) -> "Account":
+    """The ORM Account of a person given as an Account or as plain values (auth.Reader, a
+    push's actor): a relationship takes only the mapped object. Read once per session, whose
+    identity map then keeps it."""
+    return person if isinstance(person, Account) else db.session.get(Account, person.id)
+
+
 class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("account_id", "community_id"),

@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, cast, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import attachments, audit, limits, policy, records
+from ..accounts.models import as_account
 from ..database import write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -180,7 +181,7 @@ def write_reply(actor, story: Story, body: str, revs: RevisionBlock, sync_id: uu
     now = utcnow()
     reply = Reply(sync_id=sync_id or uuid.uuid4(), story_id=story.id, author_id=actor.id, body=body,
                   media=list(media or []), status=status, created_at=now, updated_at=now, revision=revs.next())
-    reply.author, reply.story = actor, story
+    reply.author, reply.story = as_account(actor), story
     db.session.add(reply)
     records.unbury(REPLY, reply.sync_id)
     audit.record("reply.add", actor, story_id=story.id, community_id=story.community_id, status=status)

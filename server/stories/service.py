@@ -690,7 +690,7 @@ def withdraw(actor, story_id: uuid.UUID, *, revs: RevisionBlock, existing=LOOKUP
     if story is None:
         # Withdrawn before it ever arrived: keep a tombstone so a late replay of the
         # upload cannot bring it back.
-        story = Story(id=story_id, author_id=actor.id, author=actor, community_id=None,
+        story = Story(id=story_id, author_id=actor.id, community_id=None,
                       language="und", visibility="facilitators", etag="", status=STATUS_WITHDRAWN,
                       received_at=now, updated_at=now, revision=revs.next())
         db.session.add(story)

@@ -4,7 +4,7 @@ from flask import current_app, jsonify, request
 from werkzeug.http import quote_etag
 
 from .. import limits
-from ..accounts.auth import api_reader_and, api_requester
+from ..accounts.auth import api_actor, api_reader_and
 from ..api.body import PUSH_MAX_DEPTH, read_json
 from ..database import read_connection
 from ..extensions import csrf, limiter, unlimited
@@ -22,7 +22,7 @@ def _push_limit() -> str:
 @bp.post("/push")
 @limiter.limit(_push_limit)
 def push():
-    actor = api_requester(required=True)
+    actor = api_actor(required=True)
     items, protocol = engine.read_push(read_json(limits.PUSH_MAX_BYTES, max_depth=PUSH_MAX_DEPTH))
     results = service.push(actor, items, protocol)
     return jsonify({"results": results, "server_time": isoformat(utcnow()),

@@ -25,7 +25,8 @@ PROTOCOL_VERSION = 4
 
 def push(actor, items: list, protocol: int = engine.UNSTATED_PROTOCOL) -> list[dict]:
     """Answers to a push's items, in the shape its client's ``protocol`` version reads."""
-    # What this request read so far is the token's account and its roles: kept, not read again.
+    # What this request read so far (a browser session's account and its roles) is kept, not
+    # read again; a token's is plain values (auth.api_actor), which no commit expires.
     return [engine.answer(entry, protocol) for entry in engine.push(actor, items, keep_loaded=True)]
 
 

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from sqlalchemy import and_, bindparam, exists, or_, select
 
 from .. import audit, limits, policy, records
+from ..accounts.models import as_account
 from ..database import fetch_rows, write_transaction
 from ..errors import Problem
 from ..extensions import db
@@ -314,7 +315,7 @@ def write(actor, story: Story, language: str, fields: dict, revs: RevisionBlock,
         translation = StoryTranslation(story_id=story.id, language=language, translator_id=actor.id,
                                        status=status, created_at=now, updated_at=now,
                                        sync_id=sync_id or uuid.uuid4(), **fields)
-        translation.translator = actor
+        translation.translator = as_account(actor)
         story.translations.append(translation)
         result = CREATED
         was_published = False
@@ -327,7 +328,7 @@ def write(actor, story: Story, language: str, fields: dict, revs: RevisionBlock,
         for key, value in fields.items():
             setattr(translation, key, value)
         translation.translator_id = actor.id
-        translation.translator = actor
+        translation.translator = as_account(actor)
         translation.status = status
         translation.updated_at = now
         result = UPDATED

@@ -1,10 +1,11 @@
-"""What a push reads: the pusher's account once (its write transaction keeps what the token
-lookup loaded, database.write_transaction(keep_loaded=True)), and only there; the answer of a
-story it inserted is built after the commit, outside the write lock, without reading again."""
+"""What a push reads: the pusher's account once, with its token and memberships in one statement
+(as plain values, auth.api_actor), and only there; the answer of a story it inserted is built
+after the commit, outside the write lock, without reading again."""
 from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
+from kultialogo.accounts import auth
 from kultialogo.accounts.models import Account
 from kultialogo.database import write_transaction
 from kultialogo.extensions import db
@@ -37,15 +38,28 @@ def reads_of(seen: list[str], table: str) -> list[str]:
     return [s for s in seen if s.startswith("SELECT") and f" FROM {table} " in f"{s} "]
 
 
-def test_a_push_reads_the_pushers_account_once(client, people):
+def test_a_push_reads_the_pushers_account_once(client, people, monkeypatch):
     amina = people["participant_a"]
+    lookups = []
+    fetch_rows = auth.fetch_rows
+
+    def counted(conn, statement, params=None):
+        lookups.append(" ".join(str(statement).split()))
+        return fetch_rows(conn, statement, params)
+
+    monkeypatch.setattr(auth, "fetch_rows", counted)
     db.session.remove()
     with statements() as seen:
         results = push(client, amina, f.item(title="One"), f.item(title="Two"))
     assert [r["result"] for r in results] == ["created", "created"]
-    # The token lookup reads the account with its token; the write transaction must not read it
-    # again (expired by ending the read transaction before it, as it was).
-    assert len(reads_of(seen, "accounts")) == 1, reads_of(seen, "accounts")
+    # The token lookup reads the token, the account and its memberships in one statement, as
+    # plain values (auth.api_actor: the rate limit's key and the push share it); nothing reads
+    # the account or its memberships again, through the ORM or otherwise.
+    assert len(lookups) == 1, lookups
+    assert "FROM api_tokens JOIN accounts" in lookups[0] and "JOIN memberships" in lookups[0], lookups
+    mentions = [s for s in seen if s.startswith("SELECT") and ("accounts" in s or "memberships" in s)]
+    assert mentions == [], mentions
+    assert not [o for o in db.session.identity_map.values() if isinstance(o, Account)]
 
 
 def test_a_new_storys_answer_is_built_after_the_commit_and_reads_nothing(client, people, monkeypatch):
