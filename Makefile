@@ -71,6 +71,7 @@ endif
 # Every benchmark in turn; each prints its figures next to the issue's targets (see bench/).
 bench: install-test
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/push_cpu.py
 	$(BIN)/python bench/media.py
 	$(BIN)/python bench/dashboard.py --db sqlite,postgresql
 	$(BIN)/python bench/shell_size.py
