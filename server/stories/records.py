@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, and_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import policy, records
-from ..database import id_in
+from ..database import id_in, stored_ids
 from ..errors import Problem
 from ..extensions import db
 from . import hooks, replication, service
@@ -166,7 +166,7 @@ class StoryBatch(records.Batch):
 
 def _stored_ids(ids: list) -> list:
     """Which of these story ids are stored, as plain ids."""
-    return list(db.session.execute(select(Story.id).where(id_in(Story.id, ids))).scalars())
+    return stored_ids(db.session, Story.__table__.c.id, ids)
 
 
 def _stories_to_change(ids: list, *, again: bool = False) -> list[Story]:

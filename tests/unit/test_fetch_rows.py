@@ -88,3 +88,21 @@ def test_it_begins_as_execute_begins(app, stories):
         assert not conn.in_transaction()
         fetch_rows(conn, select(ApiToken.id), None)
         assert conn.in_transaction()
+
+
+def test_stored_ids_are_those_an_in_of_the_ids_finds(app, stories):
+    """database.stored_ids() (one kept select, the ids as one parameter) finds exactly what
+    ``IN (ids)`` finds, as the same values, for none, some, all, repeated and many ids."""
+    from uuid import UUID, uuid4
+
+    from kultialogo.database import stored_ids
+    column = Story.__table__.c.id
+    kept = list(db.session.scalars(select(Story.id)))
+    assert len(kept) == 4 and all(isinstance(i, UUID) for i in kept)
+    absent = [uuid4() for _ in range(3)]
+    for ids in ([], absent, kept[:1], kept + absent, [kept[0], kept[0], *absent], absent * 400 + kept[1:3]):
+        expected = set(db.session.scalars(select(Story.id).where(Story.id.in_(ids)))) if ids else set()
+        found = stored_ids(db.session, column, ids)
+        assert sorted(found) == sorted(expected) and len(found) == len(expected), (ids[:3], found)
+        assert all(isinstance(i, UUID) for i in found)
+    assert story_records._stored_ids(kept[2:]) and set(story_records._stored_ids(kept[2:])) == set(kept[2:])
