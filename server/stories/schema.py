@@ -15,6 +15,8 @@ CONTENT_FIELDS = ("title", "body", "language", "community", "visibility", "autho
 SERVER_FIELDS = ("status", "revision", "received_at", "etag", "conflicts", "author", "updated_at",
                  "moderation_reason", "moderation_reason_code", "moderation_reason_text", "translations")
 REQUIRED_FIELDS = ("title", "body", "language", "community", "visibility")
+_CONTENT_SET = frozenset(CONTENT_FIELDS)
+_KNOWN_FIELDS = frozenset(CONTENT_FIELDS + SERVER_FIELDS + ("id", "created_at"))
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Community slugs as stored (communities.slug, String(40)). Anything else cannot name one, and
@@ -214,11 +216,14 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     """
     if not isinstance(data, dict):
         raise Problem("bad_type", field="data")
-    for key in data:
-        if key not in CONTENT_FIELDS and key not in SERVER_FIELDS and key not in ("id", "created_at"):
-            raise Problem("unknown_field", field=str(key)[:40])
-    merged = dict(defaults or {})
-    merged.update({k: v for k, v in data.items() if k in CONTENT_FIELDS})
+    if not _KNOWN_FIELDS.issuperset(data):
+        key = next(key for key in data if key not in _KNOWN_FIELDS)  # the first, as sent
+        raise Problem("unknown_field", field=str(key)[:40])
+    if defaults:
+        merged = dict(defaults)
+        merged.update({k: v for k, v in data.items() if k in _CONTENT_SET})
+    else:  # a push: only lookups follow, so the sent dict serves when it holds nothing else
+        merged = data if _CONTENT_SET.issuperset(data) else {k: v for k, v in data.items() if k in _CONTENT_SET}
     for field in REQUIRED_FIELDS:
         if merged.get(field) is None:
             raise Problem("missing_field", field=field)

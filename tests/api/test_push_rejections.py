@@ -196,11 +196,13 @@ def test_unknown_fields_are_refused(client, people, where):
     if where == "item":
         item["colour"] = "blue"
     elif where == "data":
-        item["data"]["mood"] = "happy"
+        item["data"] = {**item["data"], "mood": "happy", "colour": "blue"}
     else:
         item["data"]["consent"] = {"kind": "self", "recorded_by": None, "at": None, "signature": "x"}
     result = push_one(client, people["participant_a"], item)
     assert_rejected(result, "unknown_field")
+    # The field named is the first unknown one as sent (the test client sends keys sorted).
+    assert result["error"]["field"] == {"item": "colour", "data": "colour", "consent": "consent.signature"}[where]
     assert count_rows() == 0
 
 
