@@ -344,13 +344,9 @@ def api_actor(*, required: bool) -> Account | Reader | None:
     bench/ingest.py). A browser session's is the signed-in Account, its CSRF header checked.
     Code that hangs a new row on the person through a relationship takes
     models.as_account(actor)."""
-    token = bearer_token()
-    if token is None:
+    if bearer_token() is None:
         return api_requester(required=required)
-    reader = token_reader(token)
-    g.auth_kind = "token"
-    note_role(reader)  # the access log's role (never the account)
-    return reader
+    return api_reader()  # a token's: its Reader, refused (401) if the token is not usable
 
 
 def api_requester(*, required: bool) -> Account | None:
