@@ -219,11 +219,8 @@ def validate_content(data, *, defaults: dict | None = None) -> StoryContent:
     if not _KNOWN_FIELDS.issuperset(data):
         key = next(key for key in data if key not in _KNOWN_FIELDS)  # the first, as sent
         raise Problem("unknown_field", field=str(key)[:40])
-    if defaults:
-        merged = dict(defaults)
-        merged.update({k: v for k, v in data.items() if k in _CONTENT_SET})
-    else:  # a push: only lookups follow, so the sent dict serves when it holds nothing else
-        merged = data if _CONTENT_SET.issuperset(data) else {k: v for k, v in data.items() if k in _CONTENT_SET}
+    merged = dict(defaults or {})
+    merged.update({k: v for k, v in data.items() if k in _CONTENT_SET})
     for field in REQUIRED_FIELDS:
         if merged.get(field) is None:
             raise Problem("missing_field", field=field)
