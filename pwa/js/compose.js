@@ -160,7 +160,7 @@ export async function enhance(form, { owner, onQueued }) {
     await loadFix();
   });
   // A page from the phone's cache carries the id the server made when it was cached.
-  if (!fixing && (!idField.value || (await outbox.isUsed(idField.value)))) idField.value = outbox.newId();
+  if (!fixing && (!idField.value || (await outbox.isUsed(idField.value)))) idField.value = outbox.newId(true);
 
   let timer = null;
   save = async () => {
@@ -248,7 +248,7 @@ export async function enhance(form, { owner, onQueued }) {
     }
     for (const box of form.querySelectorAll('input[type=checkbox]')) box.checked = false;
     media.clear();
-    idField.value = outbox.newId();
+    idField.value = outbox.newId(true);
     if (etagField) etagField.value = '';
     if (location.hash) history.replaceState(null, '', location.pathname);
     askToKeepData();

@@ -34,12 +34,14 @@ export function onChange(fn) {
 // Bytes as lowercase hex (ids, SHA-256 names of media).
 export const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
 
-// A UUID v4. crypto.randomUUID needs a secure context; a camp laptop on plain http has none,
-// but crypto.getRandomValues works everywhere.
-export function newId() {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+// A random UUID (v4), or with `timed` a v7 (RFC 9562): the time in ms first, so new stories'
+// ids sort last and the server's index of them grows at its end (docs/sync.md, Ids). Only
+// stories are timed: their view shows created_at anyway. crypto.getRandomValues, unlike
+// crypto.randomUUID, works outside a secure context too (a camp laptop on plain http).
+export function newId(timed) {
   const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
+  for (let i = 5, ms = Date.now(); timed && i >= 0; i--, ms = Math.floor(ms / 256)) b[i] = ms % 256;
+  b[6] = (b[6] & 0x0f) | (timed ? 0x70 : 0x40);
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = hex(b);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -1,7 +1,6 @@
 """Facilitators' pages for their communities (admins: every community). Thin: logic is in
 service.py, accounts/codes.py and privacy/service.py; every check is in policy.py."""
 import io
-import uuid
 
 import segno
 from flask import (current_app, flash, redirect, render_template, request, send_file, url_for)
@@ -17,6 +16,7 @@ from ..errors import Problem
 from ..events import service as events
 from ..extensions import db
 from ..privacy import service as privacy
+from ..records import uuid7
 from ..stories import service as stories
 from ..stories.forms import StoryForm
 from ..stories.schema import parse_story_id, validate_content
@@ -133,7 +133,7 @@ def record(slug, account_id):
     form.community.choices = [SelectChoice(community.slug, community.name_for(str(get_locale())))]
     form.community.data = community.slug
     if request.method == "GET":
-        form.id.data = str(uuid.uuid4())
+        form.id.data = str(uuid7())  # time first, as the PWA makes a story's id (docs/sync.md, Ids)
         return render_template("people/record.html", form=form, community=community, person=person,
                                event_groups=_event_groups(community),
                                stories=service.recorded_stories(current_user, person))

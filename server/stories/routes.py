@@ -4,7 +4,6 @@ What other domains show on these pages (the feed's language menu and translation
 a story was told at, the write form's events, photo and recording) comes from the page hooks
 in hooks.py, which those domains fill in; the templates include their partials.
 """
-import uuid
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from ..accounts.models import member_names
 from ..communities.models import Community
 from ..errors import Problem
 from ..extensions import db
+from ..records import uuid7
 from . import bp, hooks, service
 from .forms import SelectChoice, StoryForm
 from .schema import parse_story_id, validate_content
@@ -114,7 +114,7 @@ def write():
     if not form.community.choices:
         return render_template("stories/no_community.html"), 403
     if request.method == "GET":
-        form.id.data = str(uuid.uuid4())
+        form.id.data = str(uuid7())  # time first, as the PWA makes a story's id (docs/sync.md, Ids)
         form.language.data = str(get_locale())
         return _write_page(form)
     if request.form.get("change"):

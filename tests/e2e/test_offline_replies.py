@@ -2,6 +2,8 @@
 queues it in the one outbox; back online it is sent once, and sent again (an answer lost on the
 way) it is still stored once. A reply by voice, recorded in the app with no signal, goes the same
 way: its recording kept with the item, uploaded first, the reply naming it."""
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -48,6 +50,8 @@ def test_a_reply_written_offline_is_sent_once_on_reconnect(app, live_server, new
     page.screenshot(path=str(ARTIFACTS / f"reply-offline-{locale}.png"))
     [item] = outbox(page)
     assert item["type"] == "reply" and item["data"] == {"story": world["story"], "body": WORDS[locale]}
+    # Random, not time-first: nothing else tells when a reply was made (docs/sync.md, Ids).
+    assert uuid.UUID(item["id"]).version == 4
     assert stored() == []
 
     page.context.set_offline(False)

@@ -1,4 +1,7 @@
 """Writing with no signal: kept on the phone, sent exactly once when the signal returns."""
+import time
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,6 +26,7 @@ def _mine(page, title):
 
 
 def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, people, live_server, context):
+    started_ms = int(time.time() * 1000)
     page = _ready_to_write(context, live_server.url)
     context.set_offline(True)
     expect(page.locator("[data-banner=offline]")).to_contain_text("No signal")
@@ -35,6 +39,12 @@ def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, peop
     page.screenshot(path=str(ARTIFACTS / "saved-offline-en.png"))
     ids = sorted(item["id"] for item in outbox(page))
     assert len(ids) == 2
+    # Time-first ids (docs/sync.md, Ids): version 7, their times in the order the stories were
+    # written, within this test (the first made by the server with the page, the next by the phone).
+    written = [uuid.UUID(i["id"]) for i in sorted(outbox(page), key=lambda i: i["data"]["created_at"])]
+    assert [i.version for i in written] == [7, 7]
+    times = [i.int >> 80 for i in written]
+    assert started_ms <= times[0] <= times[1] <= int(time.time() * 1000)
     page.close()
 
     page = context.new_page()
