@@ -1,7 +1,7 @@
 """Ingest benchmark: push N stories through a real ``kultialogo run`` process, then time pulls.
 
     python bench/ingest.py [--n 20000] [--threads 4] [--server-threads 8] [--db sqlite,postgresql]
-                           [--workers N] [--code PATH ...] [--hello-only]
+                           [--workers N] [--code PATH ...] [--ids v7,v4] [--hello-only]
 
 For each database (a fresh SQLite file, a fresh PostgreSQL database that is dropped afterwards)
 it builds the schema with the real migrations, creates a community, a member and a token,
@@ -30,6 +30,12 @@ instead of one ``kultialogo run`` process.
 ``--code ../main --code .`` for before and after. Without it, the installed kultialogo.
 The push rate limit is lifted for the benchmark's server (one token sends far more than the
 120 pushes a minute a phone ever would).
+
+``--ids`` says how the stories' ids are made: ``v7`` (the default) as the PWA and the server's
+forms make them, time first (RFC 9562, server/records.py uuid7), in the order they were written;
+``v4`` all random, as clients before them did. ``--ids v7,v4`` runs both, one after the other,
+for each checkout and database: with random ids every batch writes a random page of each index
+of ids (docs/sync.md, Ids).
 """
 import argparse
 import json
@@ -108,8 +114,15 @@ def prepare_with(env: dict, database_url: str, data_dir: Path) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def story(i: int, rng: random.Random = random) -> dict:
-    return {"type": "story", "op": "upsert", "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+def new_id(ids: str, rng: random.Random = random) -> str:
+    if ids == "v4":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    from kultialogo.records import uuid7
+    return str(uuid7())
+
+
+def story(i: int, rng: random.Random = random, ids: str = "v7") -> dict:
+    return {"type": "story", "op": "upsert", "id": new_id(ids, rng),
             "base_etag": None, "data": {
                 "title": f"Story number {i}",
                 "body": ("We arrived in the evening and the square was full of people. " * 8).strip(),
@@ -119,11 +132,11 @@ def story(i: int, rng: random.Random = random) -> dict:
                 "created_at": "2026-07-14T10:02:00Z"}}
 
 
-def bodies_for(n: int) -> list[bytes]:
+def bodies_for(n: int, ids: str = "v7") -> list[bytes]:
     # Bodies are encoded before the clock starts: we time the server, not json.dumps.
     # As the shell pushes (pwa/js/push.js): saying its version, so each story is answered once.
     from kultialogo.sync.service import PROTOCOL_VERSION
-    return [json.dumps({"items": [story(i) for i in range(start, min(start + BATCH, n))],
+    return [json.dumps({"items": [story(i, ids=ids) for i in range(start, min(start + BATCH, n))],
                         "protocol": PROTOCOL_VERSION}).encode()
             for start in range(0, n, BATCH)]
 
@@ -168,8 +181,8 @@ def _created(response) -> int:
     return sum(1 for r in response.json()["results"] if r["result"] == "created")
 
 
-def ingest(server: LiveServer, token: str, n: int, threads: int) -> tuple[float, int]:
-    return post_all(server.url + "/api/v1/sync/push", bodies_for(n), token, threads, _created)
+def ingest(server: LiveServer, token: str, n: int, threads: int, ids: str) -> tuple[float, int]:
+    return post_all(server.url + "/api/v1/sync/push", bodies_for(n, ids), token, threads, _created)
 
 
 # --- The hello-world floor ------------------------------------------------------------------
@@ -276,7 +289,7 @@ class CpuSplit:
         return out
 
 
-def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor: float) -> None:
+def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor: float, ids: str) -> None:
     token = prepare_with(env, database_url, data_dir)
     extra = {"KULTIALOGO_PUSH_RATE_LIMIT_PER_MINUTE": "1000000", **env}
     if args.workers:  # production's shape: gunicorn workers (docs/production.md)
@@ -288,13 +301,13 @@ def run_one(name: str, database_url: str, data_dir: Path, args, env: dict, floor
         shape = f"one process, waitress {args.server_threads} threads"
     with server:
         cpu = CpuSplit(server.pid, database_url)
-        elapsed, created = ingest(server, token, args.n, args.threads)
+        elapsed, created = ingest(server, token, args.n, args.threads, ids)
         spent = cpu.spent()
         if created != args.n:
             raise SystemExit(f"{name}: expected {args.n} created, got {created}")
         rate = args.n / elapsed
         print(f"{name} ingest: {rate:.0f} stories/s ({args.n} stories in {elapsed:.1f} s, "
-              f"batches of {BATCH}, {args.threads} client threads, {shape}); "
+              f"batches of {BATCH}, {ids} ids, {args.threads} client threads, {shape}); "
               f"{rate / (floor * BATCH):.1%} of the hello-world floor", flush=True)
         batches = args.n / BATCH
         print(f"{name} CPU per batch of {BATCH}: " + ", ".join(
@@ -324,10 +337,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0,
                         help="serve with gunicorn and this many workers, as production does (default: "
                              "one kultialogo run process)")
+    parser.add_argument("--ids", default="v7", help="comma-separated: v7 (time first, as the PWA makes a "
+                        "story's id; default), v4 (random, as older clients did)")
     parser.add_argument("--hello-only", action="store_true", help="print the hello-world floor only")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help="PostgreSQL URL used to create the scratch db")
     args = parser.parse_args()
     wanted = [d.strip() for d in args.db.split(",") if d.strip()]
+    id_kinds = [i.strip() for i in args.ids.split(",") if i.strip()]
+    if not id_kinds or set(id_kinds) - {"v4", "v7"}:
+        parser.error("--ids: v7, v4 or both")
     floor = hello_floor(args.n, args.threads, args.server_threads)
     print(f"hello-world floor: {floor:.0f} requests/s = {floor * BATCH:.0f} stories/s "
           f"(same bodies, {args.threads} client threads, waitress with {args.server_threads} threads)", flush=True)
@@ -338,15 +356,16 @@ def main() -> None:
         for code in args.code or [None]:
             env = code_env(code, tmp)
             label = f"[{code}] " if code else ""
-            if "sqlite" in wanted:
-                folder = tmp / f"sqlite-{uuid.uuid4().hex[:6]}"
-                folder.mkdir()
-                run_one(label + "sqlite", f"sqlite:///{folder / 'bench.sqlite3'}", folder, args, env, floor)
-            if "postgresql" in wanted:
-                folder = tmp / f"postgresql-{uuid.uuid4().hex[:6]}"
-                folder.mkdir()
-                with ScratchPostgres(args.pg_admin_url, prefix="kultialogo_bench") as pg:
-                    run_one(label + "postgresql", pg.url, folder, args, env, floor)
+            for ids in id_kinds:
+                if "sqlite" in wanted:
+                    folder = tmp / f"sqlite-{uuid.uuid4().hex[:6]}"
+                    folder.mkdir()
+                    run_one(label + "sqlite", f"sqlite:///{folder / 'bench.sqlite3'}", folder, args, env, floor, ids)
+                if "postgresql" in wanted:
+                    folder = tmp / f"postgresql-{uuid.uuid4().hex[:6]}"
+                    folder.mkdir()
+                    with ScratchPostgres(args.pg_admin_url, prefix="kultialogo_bench") as pg:
+                        run_one(label + "postgresql", pg.url, folder, args, env, floor, ids)
 
 
 if __name__ == "__main__":

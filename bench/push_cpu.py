@@ -1,7 +1,7 @@
 """CPU per push, measured push by push in lockstep: a before and after that the shared
 machine's noise does not decide.
 
-    python bench/push_cpu.py [--db sqlite,postgresql] [--batches 300] [--code PATH ...]
+    python bench/push_cpu.py [--db sqlite,postgresql] [--batches 300] [--code PATH ...] [--ids v7]
 
 bench/ingest.py's rate swings by up to 1.5x between runs of the same code on this machine, and
 so does its CPU per batch; even one thread's CPU time for the same push doubles when a
@@ -16,8 +16,8 @@ database server's own CPU.
 
 Printed per database and checkout: the median, mean and 90th percentile over ``--batches``
 pushes after ``--warmup`` ones, and, from the second checkout on, the median of its per-round
-ratio to the first (``--code ../base --code .``: below 1.00 is faster). Never asserted; the
-targets are ingest.py's (#18).
+ratio to the first (``--code ../base --code .``: below 1.00 is faster). ``--ids v4`` sends random
+ids instead of time-first ones (bench/ingest.py). Never asserted; the targets are ingest.py's (#18).
 """
 import argparse
 import gc
@@ -38,7 +38,7 @@ from bench._server import PG_ADMIN_URL, ScratchPostgres  # noqa: E402
 from bench.ingest import BATCH, code_env  # noqa: E402
 
 
-def child(database_url: str, data_dir: str, count: int) -> None:
+def child(database_url: str, data_dir: str, count: int, ids: str) -> None:
     """Serve pushes on request: one line "push" in, the push's CPU seconds out (or "error ...")."""
     # The answers go on a copy of stdout; anything else printed (migrations, logs) to stderr.
     out = os.fdopen(os.dup(1), "w")
@@ -55,7 +55,7 @@ def child(database_url: str, data_dir: str, count: int) -> None:
     gc.freeze()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    bodies = iter(bodies_for(count * BATCH))
+    bodies = iter(bodies_for(count * BATCH, ids))
     out.write("ready\n")
     out.flush()
     for line in sys.stdin:
@@ -73,11 +73,11 @@ def child(database_url: str, data_dir: str, count: int) -> None:
 
 
 class Child:
-    def __init__(self, code: str | None, database_url: str, data_dir: Path, count: int, shims: Path):
+    def __init__(self, code: str | None, database_url: str, data_dir: Path, count: int, shims: Path, ids: str):
         self.label = code or "installed"
         env = {**os.environ, **code_env(code, shims)}
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--child", json.dumps([database_url, str(data_dir), count])],
+            [sys.executable, __file__, "--child", json.dumps([database_url, str(data_dir), count, ids])],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.samples: list[float] = []
 
@@ -111,7 +111,7 @@ def run(database: str, codes: list, args, shims: Path, tmp: Path) -> None:
                 url = f"sqlite:///{folder / 'bench.sqlite3'}"
             else:
                 url = stack.enter_context(ScratchPostgres(args.pg_admin_url, prefix="kultialogo_pushcpu")).url
-            child_ = Child(code, url, folder, count, shims)
+            child_ = Child(code, url, folder, count, shims, args.ids)
             stack.callback(child_.close)
             children.append(child_)
         for child_ in children:
@@ -130,7 +130,7 @@ def run(database: str, codes: list, args, shims: Path, tmp: Path) -> None:
         if child_ is not children[0]:
             ratio = statistics.median(b / a for a, b in zip(first, child_.samples))
             line += f"; {ratio:.3f}x of [{children[0].label}] round by round"
-        print(line + f" ({len(ms)} pushes after {args.warmup}, in lockstep)", flush=True)
+        print(line + f" ({len(ms)} pushes after {args.warmup}, {args.ids} ids, in lockstep)", flush=True)
 
 
 def main() -> None:
@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="pushes measured per checkout (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="pushes first, not measured (default 30)")
     parser.add_argument("--code", action="append", metavar="PATH", help="a checkout whose app to measure (repeatable)")
+    parser.add_argument("--ids", default="v7", choices=("v7", "v4"), help="how the stories' ids are made (ingest.py)")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
