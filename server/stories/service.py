@@ -366,8 +366,14 @@ class Communities:
 
     def get(self, slug: str) -> Community | None:
         if slug not in self._by_slug:
-            self._by_slug[slug] = db.session.scalar(select(Community).where(Community.slug == slug))
+            self._by_slug[slug] = db.session.scalar(_community_by_slug(), {"slug": slug})
         return self._by_slug[slug]
+
+
+@lru_cache(maxsize=1)
+def _community_by_slug() -> Select:
+    """Built once: building the select (and its cache key) cost as much as running it, once a push."""
+    return select(Community).where(Community.slug == bindparam("slug"))
 
 
 def check_community(actor, content: StoryContent, communities: Communities) -> Community:
