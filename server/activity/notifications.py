@@ -8,13 +8,15 @@ trusted, or published by a facilitator), a message in a help request, a new help
 Every write path (forms, sync, camp nodes) flushes, so none is missed.
 """
 import uuid
+from functools import lru_cache
 
 from flask import has_app_context
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session
 
 from .. import jobs, policy
 from ..accounts.models import Account, Membership
+from ..database import fetch_rows
 from ..extensions import db
 from ..help.models import HelpMessage, HelpRequest
 from ..replies.models import REPLY_PUBLISHED, Reply
@@ -40,11 +42,18 @@ def story_published(story) -> None:
     session = db.session()
     followed = session.info.setdefault(_FOLLOWED, {})
     if story.community_id not in followed:
-        with session.no_autoflush:
-            followed[story.community_id] = session.scalar(
-                select(Follow.id).where(Follow.community_id == story.community_id).limit(1)) is not None
+        # On the session's connection, as Core: no flush (none was wanted), no ORM execution.
+        followed[story.community_id] = bool(fetch_rows(session.connection(), _any_follower(),
+                                                       {"community_id": story.community_id}))
     if followed[story.community_id]:
         session.info.setdefault(_KEY, set()).add(story.id)
+
+
+@lru_cache(maxsize=1)
+def _any_follower():
+    """Built once, as a push asks it for every community it publishes in."""
+    follows = Follow.__table__
+    return select(follows.c.id).where(follows.c.community_id == bindparam("community_id")).limit(1)
 
 
 def _newly_published(reply: Reply, new: bool) -> bool:
