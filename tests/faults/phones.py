@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import requests
 
+from kultialogo.records import uuid7
+
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
 ACKNOWLEDGED = ("created", "updated", "unchanged")
@@ -55,7 +57,9 @@ def make_records(phone: int, count: int) -> list[dict]:
     unit = 0
     while len(items) < count:
         tag = f"phone {phone} unit {unit}"
-        story, request = str(uuid.uuid4()), str(uuid.uuid4())
+        # Odd phones make a story's id time first, as the PWA does; even ones random, as older
+        # clients did (docs/sync.md, Ids): both are stored once.
+        story, request = str(uuid7() if phone % 2 else uuid.uuid4()), str(uuid.uuid4())
         items += [
             {"type": "story", "op": "upsert", "id": story, "base_etag": None, "data": {
                 "title": f"Story of {tag}", "body": f"The evening we arrived ({tag}).", "language": "en",
