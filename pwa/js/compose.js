@@ -146,9 +146,11 @@ export async function enhance(form, { owner, onQueued }) {
     (field && field.focus ? field : form).scrollIntoView({ block: 'center' });
     return true;
   };
+  let restored = false;
   if (!(await loadFix())) {
     const draft = await outbox.latestDraft(owner);
     if (draft && !(await outbox.isUsed(draft.id))) {
+      restored = true;
       fill(form, draft.fields);
       idField.value = draft.id;
       await media.restore(draft.media);
@@ -159,8 +161,9 @@ export async function enhance(form, { owner, onQueued }) {
     if (fixing === null && hasContent()) await save();  // keep what was being typed as a draft
     await loadFix();
   });
-  // A page from the phone's cache carries the id the server made when it was cached.
-  if (!fixing && (!idField.value || (await outbox.isUsed(idField.value)))) idField.value = outbox.newId(true);
+  // A new story gets an id made now, on the phone: the page's own (made by the server when it
+  // was cached, perhaps days ago) would tell when that was, or be one already used.
+  if (!fixing && !restored) idField.value = outbox.newId(true);
 
   let timer = null;
   save = async () => {

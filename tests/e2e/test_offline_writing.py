@@ -21,6 +21,14 @@ def _ready_to_write(context, base_url):
     return page
 
 
+# The story id in the /write page the service worker cached (the server made it then).
+CACHED_PAGE_ID = """async () => {
+    const page = await (await caches.open('kultialogo-pages-v1')).match('/write', { ignoreVary: true });
+    const input = new DOMParser().parseFromString(await page.text(), 'text/html').querySelector('input[name=id]');
+    return input && input.value;
+}"""
+
+
 def _mine(page, title):
     return page.locator(".mine-item", has_text=title)
 
@@ -39,8 +47,8 @@ def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, peop
     page.screenshot(path=str(ARTIFACTS / "saved-offline-en.png"))
     ids = sorted(item["id"] for item in outbox(page))
     assert len(ids) == 2
-    # Time-first ids (docs/sync.md, Ids): version 7, their times in the order the stories were
-    # written, within this test (the first made by the server with the page, the next by the phone).
+    # Time-first ids (docs/sync.md, Ids): version 7, made on the phone, their times in the
+    # order the stories were written, within this test.
     written = [uuid.UUID(i["id"]) for i in sorted(outbox(page), key=lambda i: i["data"]["created_at"])]
     assert [i.version for i in written] == [7, 7]
     times = [i.int >> 80 for i in written]
@@ -59,6 +67,22 @@ def test_story_written_offline_survives_a_closed_page_and_is_sent_once(app, peop
         expect(_mine(page, title)).to_contain_text("waiting for review")
     assert [rows(app, story_id) for story_id in ids] == [1, 1]
     assert outbox(page) == []
+
+
+def test_a_story_written_on_the_page_the_phone_kept_gets_an_id_made_then(app, people, live_server, context):
+    page = _ready_to_write(context, live_server.url)
+    context.set_offline(True)
+    cached_id = page.evaluate(CACHED_PAGE_ID)
+    assert uuid.UUID(cached_id).version == 7  # the server's, made when the page was cached
+    opened_ms = int(time.time() * 1000)
+    page.goto(live_server.url + "/write")  # from the phone, no signal
+    write_story(page, "Written on the kept page")
+    expect(_mine(page, "Written on the kept page")).to_contain_text("Saved on this phone")
+    # Not the page's id: its time would tell when the page was cached (docs/sync.md, Ids).
+    [item] = outbox(page)
+    made = uuid.UUID(item["id"])
+    assert str(made) != cached_id
+    assert made.version == 7 and opened_ms <= made.int >> 80 <= int(time.time() * 1000)
 
 
 def test_two_tabs_with_the_same_queued_story_going_online_make_one_row(app, people, live_server, context):
